@@ -1,0 +1,31 @@
+// Rng: a small seeded generator (xoshiro256**, seeded by splitmix64) with its own uniform and normal
+// transforms, so a seed gives the same numbers on every platform and standard library.
+// Not thread-safe: one Rng per owner (a module initialiser, a data shuffler, a dropout layer).
+#pragma once
+
+#include <cstdint>
+
+namespace lmaas {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed = 0x5eed);
+  uint64_t next_u64();
+  // Uniform in [0, 1) with 24 random bits (exactly representable as float).
+  float uniform_float();
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform_double();
+  // Uniform in [lo, hi).
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform_double(); }
+  // Standard normal (Box–Muller; the second value of each pair is kept for the next call).
+  double normal();
+  // Uniform integer in [0, n), n > 0, without modulo bias.
+  uint64_t below(uint64_t n);
+
+ private:
+  uint64_t state_[4];
+  bool has_spare_normal_ = false;
+  double spare_normal_ = 0.0;
+};
+
+}  // namespace lmaas

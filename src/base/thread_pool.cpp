@@ -1,0 +1,131 @@
+// ThreadPool implementation: a generation counter wakes workers; they spin briefly (a kernel launch is
+// often followed by another within microseconds) and then sleep on a condition variable.
+#include "base/thread_pool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+namespace lmaas {
+namespace {
+
+thread_local bool t_inside_pool_task = false;
+
+// Marks the current thread as running a pool task for the lifetime of the guard.
+struct InsideTaskGuard {
+  bool previous = t_inside_pool_task;
+  InsideTaskGuard() { t_inside_pool_task = true; }
+  ~InsideTaskGuard() { t_inside_pool_task = previous; }
+};
+
+}  // namespace
+
+ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
+  for (int i = 1; i < n_threads_; ++i) {
+    workers_.emplace_back([this, i](std::stop_token stop) { worker_loop(i, stop); });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  for (auto& w : workers_) w.request_stop();
+  {
+    std::lock_guard lock(mutex_);
+    generation_.fetch_add(1);
+  }
+  wake_.notify_all();
+  workers_.clear();  // joins
+}
+
+void ThreadPool::run_tasks_of(int worker_index) {
+  InsideTaskGuard guard;
+  for (int task = worker_index; task < job_n_tasks_; task += n_threads_) {
+    try {
+      (*job_)(task);
+    } catch (...) {
+      std::lock_guard lock(error_mutex_);
+      if (!job_error_) job_error_ = std::current_exception();
+    }
+  }
+}
+
+void ThreadPool::worker_loop(int worker_index, std::stop_token stop) {
+  uint64_t seen = 0;
+  while (true) {
+    // Spin a little before sleeping: kernels are launched back to back.
+    auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(50);
+    while (generation_.load(std::memory_order_acquire) == seen && !stop.stop_requested() &&
+           std::chrono::steady_clock::now() < spin_until) {
+      std::this_thread::yield();
+    }
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, stop, [&] { return generation_.load() != seen; });
+      if (stop.stop_requested()) return;
+      seen = generation_.load();
+    }
+    run_tasks_of(worker_index);
+    n_pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+}
+
+void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
+  if (n_tasks <= 0) return;
+  if (n_threads_ == 1 || n_tasks == 1 || t_inside_pool_task) {
+    InsideTaskGuard guard;
+    for (int i = 0; i < n_tasks; ++i) fn(i);
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    job_ = &fn;
+    job_n_tasks_ = n_tasks;
+    job_error_ = nullptr;
+    n_pending_workers_.store(n_threads_ - 1);
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+  }
+  wake_.notify_all();
+  run_tasks_of(0);
+  while (n_pending_workers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  job_ = nullptr;
+  if (job_error_) std::rethrow_exception(job_error_);
+}
+
+namespace {
+std::unique_ptr<ThreadPool>& pool_slot() {
+  static std::unique_ptr<ThreadPool> pool;
+  return pool;
+}
+}  // namespace
+
+ThreadPool& global_pool() {
+  auto& slot = pool_slot();
+  if (!slot) slot = std::make_unique<ThreadPool>(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  return *slot;
+}
+
+void set_num_threads(int n_threads) {
+  auto& slot = pool_slot();
+  if (slot && slot->n_threads() == std::max(1, n_threads)) return;
+  slot.reset();
+  slot = std::make_unique<ThreadPool>(n_threads);
+}
+
+int num_threads() { return global_pool().n_threads(); }
+
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn) {
+  if (n <= 0) return;
+  grain = std::max<int64_t>(1, grain);
+  int64_t n_chunks = std::min<int64_t>(num_threads(), (n + grain - 1) / grain);
+  if (n_chunks <= 1 || t_inside_pool_task) {
+    fn(0, n);
+    return;
+  }
+  int64_t chunk = (n + n_chunks - 1) / n_chunks;
+  global_pool().run(static_cast<int>(n_chunks), [&](int i) {
+    int64_t begin = i * chunk;
+    int64_t end = std::min(n, begin + chunk);
+    if (begin < end) fn(begin, end);
+  });
+}
+
+}  // namespace lmaas

@@ -1,0 +1,57 @@
+// ThreadPool: the one pool every kernel runs on (BLAS is held at one thread so nothing oversubscribes).
+// - n_threads counts the calling thread: a pool of 2 owns 1 worker and the caller works too.
+// - run() is called by one thread at a time (the pool's owner, normally the thread driving a model);
+//   a run() issued from inside a task runs inline, so nested parallel loops never deadlock.
+// - Work is split statically by task index, so results do not depend on scheduling: training is
+//   bit-reproducible for a fixed thread count.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace lmaas {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int n_threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int n_threads() const { return n_threads_; }
+  // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Task i runs on worker
+  // i % n_threads (caller is 0). The first exception thrown by a task is rethrown here.
+  void run(int n_tasks, const std::function<void(int)>& fn);
+
+ private:
+  void worker_loop(int worker_index, std::stop_token stop);
+  void run_tasks_of(int worker_index);
+
+  int n_threads_;
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> n_pending_workers_{0};
+  const std::function<void(int)>* job_ = nullptr;
+  int job_n_tasks_ = 0;
+  std::exception_ptr job_error_;
+  std::mutex error_mutex_;
+  std::vector<std::jthread> workers_;
+};
+
+// The process-wide pool. Defaults to the number of online CPUs; set_num_threads() replaces it
+// (call it before any model runs, e.g. from a --threads flag).
+ThreadPool& global_pool();
+void set_num_threads(int n_threads);
+int num_threads();
+
+// Splits [0, n) into at most num_threads() contiguous chunks of at least `grain` items and calls
+// fn(begin, end) on each, in parallel. Chunk boundaries depend only on n, grain and num_threads().
+void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
+
+}  // namespace lmaas

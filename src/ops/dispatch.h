@@ -1,0 +1,206 @@
+// Kernel dispatch for the ops level: every kernel call in ops/ goes through these templates, which pick
+// the fast float32 kernel (kernels/cpu) or the reference (kernels/ref) by backend and dtype.
+// The backend is thread-local: tests switch to kRef to compare whole ops, forward and backward.
+#pragma once
+
+#include "base/check.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/ref/attention.h"
+#include "kernels/ref/embedding.h"
+#include "kernels/ref/gemm.h"
+#include "kernels/ref/layer_norm.h"
+#include "kernels/ref/loss.h"
+#include "kernels/ref/rnn_cell.h"
+#include "kernels/ref/softmax.h"
+#include "kernels/ref/unary.h"
+#include "tensor/tensor.h"
+
+namespace lmaas::ops {
+
+enum class Backend { kCpu, kRef };
+Backend backend();
+void set_backend(Backend backend);
+
+// Selects a backend for its lifetime (tests).
+class BackendGuard {
+ public:
+  explicit BackendGuard(Backend b) : previous_(backend()) { set_backend(b); }
+  ~BackendGuard() { set_backend(previous_); }
+  BackendGuard(const BackendGuard&) = delete;
+  BackendGuard& operator=(const BackendGuard&) = delete;
+
+ private:
+  Backend previous_;
+};
+
+// True when float32 work should use kernels/cpu.
+bool use_fast_kernels();
+
+// Runs `body` with T bound to float or double according to `dtype`; other dtypes are an error.
+#define LMAAS_DISPATCH_FLOATING(dtype, op_name, ...)                                                \
+  [&] {                                                                                             \
+    switch (dtype) {                                                                                \
+      case ::lmaas::DType::kF32: { using T = float; return __VA_ARGS__(); }                         \
+      case ::lmaas::DType::kF64: { using T = double; return __VA_ARGS__(); }                        \
+      default:                                                                                      \
+        throw ::lmaas::Error(::lmaas::Code::kInvalidArgument,                                       \
+                             fmt::format("{}: dtype {} is not supported (expected F32 or F64)",     \
+                                         op_name, ::lmaas::dtype_name(dtype)));                     \
+    }                                                                                               \
+  }()
+
+namespace k {
+
+template <typename T>
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t kk, T alpha, const T* a, int64_t lda, const T* b,
+          int64_t ldb, T beta, T* c, int64_t ldc) {
+  if (use_fast_kernels()) kernels::cpu::gemm(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc);
+  else kernels::ref::gemm(ta, tb, m, n, kk, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+template <typename T>
+void unary_forward(kernels::Unary op, const T* x, T* y, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::unary_forward(op, x, y, n);
+  }
+  kernels::ref::unary_forward(op, x, y, n);
+}
+
+template <typename T>
+void unary_backward(kernels::Unary op, const T* x, const T* y, const T* dy, T* dx, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::unary_backward(op, x, y, dy, dx, n);
+  }
+  kernels::ref::unary_backward(op, x, y, dy, dx, n);
+}
+
+template <typename T>
+void softmax_forward(const T* x, T* y, int64_t rows, int64_t cols, bool log) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::softmax_forward(x, y, rows, cols, log);
+  }
+  kernels::ref::softmax_forward(x, y, rows, cols, log);
+}
+
+template <typename T>
+void softmax_backward(const T* y, const T* dy, T* dx, int64_t rows, int64_t cols, bool log) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::softmax_backward(y, dy, dx, rows, cols, log);
+  }
+  kernels::ref::softmax_backward(y, dy, dx, rows, cols, log);
+}
+
+template <typename T>
+void layer_norm_forward(const T* x, const T* g, const T* b, T* y, T* mean, T* rstd, int64_t rows, int64_t cols,
+                        double eps) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::layer_norm_forward(x, g, b, y, mean, rstd, rows, cols, eps);
+  }
+  kernels::ref::layer_norm_forward(x, g, b, y, mean, rstd, rows, cols, eps);
+}
+
+template <typename T>
+void layer_norm_backward(const T* dy, const T* x, const T* g, const T* mean, const T* rstd, T* dx, T* dg, T* db,
+                         int64_t rows, int64_t cols) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::layer_norm_backward(dy, x, g, mean, rstd, dx, dg, db, rows, cols);
+  }
+  kernels::ref::layer_norm_backward(dy, x, g, mean, rstd, dx, dg, db, rows, cols);
+}
+
+template <typename T>
+void lstm_cell_forward(const T* pre, const T* c_prev, const T* h_prev, const uint8_t* mask, T* acts, T* c, T* h,
+                       int64_t batch, int64_t hidden) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::lstm_cell_forward(pre, c_prev, h_prev, mask, acts, c, h, batch, hidden);
+  }
+  kernels::ref::lstm_cell_forward(pre, c_prev, h_prev, mask, acts, c, h, batch, hidden);
+}
+
+template <typename T>
+void lstm_cell_backward(const T* dh, const T* dc, const T* acts, const T* c_prev, const T* c, const uint8_t* mask,
+                        T* dpre, T* dc_prev, T* dh_pass, int64_t batch, int64_t hidden) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels())
+      return kernels::cpu::lstm_cell_backward(dh, dc, acts, c_prev, c, mask, dpre, dc_prev, dh_pass, batch, hidden);
+  }
+  kernels::ref::lstm_cell_backward(dh, dc, acts, c_prev, c, mask, dpre, dc_prev, dh_pass, batch, hidden);
+}
+
+template <typename T>
+void gru_cell_forward(const T* gx, const T* gh, const T* h_prev, const uint8_t* mask, T* acts, T* h, int64_t batch,
+                      int64_t hidden) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::gru_cell_forward(gx, gh, h_prev, mask, acts, h, batch, hidden);
+  }
+  kernels::ref::gru_cell_forward(gx, gh, h_prev, mask, acts, h, batch, hidden);
+}
+
+template <typename T>
+void gru_cell_backward(const T* dh, const T* acts, const T* gh, const T* h_prev, const uint8_t* mask, T* dgx, T* dgh,
+                       T* dh_prev_direct, int64_t batch, int64_t hidden) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels())
+      return kernels::cpu::gru_cell_backward(dh, acts, gh, h_prev, mask, dgx, dgh, dh_prev_direct, batch, hidden);
+  }
+  kernels::ref::gru_cell_backward(dh, acts, gh, h_prev, mask, dgx, dgh, dh_prev_direct, batch, hidden);
+}
+
+template <typename T>
+void attention_forward(const kernels::ref::AttentionDims& a, const T* q, const T* kk, const T* v, const uint8_t* pad,
+                       T* probs, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::attention_forward(a, q, kk, v, pad, probs, out);
+  }
+  kernels::ref::attention_forward(a, q, kk, v, pad, probs, out);
+}
+
+template <typename T>
+void attention_backward(const kernels::ref::AttentionDims& a, const T* q, const T* kk, const T* v, const T* probs,
+                        const T* dout, T* dq, T* dk, T* dv) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
+  }
+  kernels::ref::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
+}
+
+template <typename T>
+void embedding_forward(const int32_t* ids, const T* w, T* out, int64_t n, int64_t dim) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::embedding_forward(ids, w, out, n, dim);
+  }
+  kernels::ref::embedding_forward(ids, w, out, n, dim);
+}
+
+template <typename T>
+void embedding_backward(const int32_t* ids, const T* dout, T* dw, int64_t n, int64_t dim, int64_t padding_idx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::embedding_backward(ids, dout, dw, n, dim, padding_idx);
+  }
+  kernels::ref::embedding_backward(ids, dout, dw, n, dim, padding_idx);
+}
+
+template <typename T>
+double cross_entropy(const T* logits, const int32_t* targets, T* dlogits, int64_t n, int64_t c, int64_t ignore_index,
+                     double smoothing) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::cross_entropy(logits, targets, dlogits, n, c, ignore_index, smoothing);
+  }
+  return kernels::ref::cross_entropy(logits, targets, dlogits, n, c, ignore_index, smoothing);
+}
+
+// out[c] (+)= Σ_r x[r, c]
+template <typename T>
+void sum_rows(const T* x, T* out, int64_t rows, int64_t cols, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::sum_rows(x, out, rows, cols, accumulate);
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    double acc = accumulate ? static_cast<double>(out[c]) : 0.0;
+    for (int64_t r = 0; r < rows; ++r) acc += x[r * cols + c];
+    out[c] = static_cast<T>(acc);
+  }
+}
+
+}  // namespace k
+}  // namespace lmaas::ops

@@ -1,0 +1,170 @@
+// Elementwise ops with NumPy broadcasting, and pointwise activations.
+#include <functional>
+
+#include "ops/op_util.h"
+#include "ops/ops.h"
+
+namespace lmaas::ops {
+namespace {
+
+using detail::check_floating;
+using detail::check_same_dtype;
+
+// out = f(a, b) elementwise over the broadcast shape.
+template <typename T, typename F>
+void binary_apply(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
+  T* o = out.data<T>();
+  const int64_t n = out.numel();
+  if (a.shape() == out.shape() && b.shape() == out.shape() && a.is_contiguous() && b.is_contiguous()) {
+    const T *pa = a.data<T>(), *pb = b.data<T>();
+    for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+    return;
+  }
+  // b broadcast over leading dimensions of a contiguous a (bias-like): rows of length b.numel().
+  if (a.shape() == out.shape() && a.is_contiguous() && b.is_contiguous() && b.numel() > 0 &&
+      b.dim() <= a.dim() && std::equal(b.shape().begin(), b.shape().end(), a.shape().end() - b.dim())) {
+    const T *pa = a.data<T>(), *pb = b.data<T>();
+    const int64_t m = b.numel();
+    for (int64_t r = 0; r < n / m; ++r)
+      for (int64_t i = 0; i < m; ++i) o[r * m + i] = f(pa[r * m + i], pb[i]);
+    return;
+  }
+  Tensor ae = a.expand(out.shape()), be = b.expand(out.shape());
+  std::vector<int64_t> a_off(static_cast<size_t>(n));
+  for_each_strided(ae.shape(), ae.strides(), ae.offset(), [&](int64_t i, int64_t off) { a_off[i] = off; });
+  const T* a_base = static_cast<const T*>(a.storage()->data());
+  const T* b_base = static_cast<const T*>(b.storage()->data());
+  for_each_strided(be.shape(), be.strides(), be.offset(),
+                   [&](int64_t i, int64_t off) { o[i] = f(a_base[a_off[i]], b_base[off]); });
+}
+
+enum class BinaryKind { kAdd, kSub, kMul, kDiv };
+
+Tensor binary_forward(BinaryKind kind, const Tensor& a, const Tensor& b) {
+  Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape()), a.dtype());
+  LMAAS_DISPATCH_FLOATING(a.dtype(), "binary op", [&] {
+    switch (kind) {
+      case BinaryKind::kAdd: binary_apply<T>(a, b, out, std::plus<T>()); break;
+      case BinaryKind::kSub: binary_apply<T>(a, b, out, std::minus<T>()); break;
+      case BinaryKind::kMul: binary_apply<T>(a, b, out, std::multiplies<T>()); break;
+      case BinaryKind::kDiv: binary_apply<T>(a, b, out, std::divides<T>()); break;
+    }
+  });
+  return out;
+}
+
+Tensor binary(BinaryKind kind, const char* name, const Tensor& a, const Tensor& b) {
+  check_floating(name, "a", a);
+  check_floating(name, "b", b);
+  check_same_dtype(name, a, b);
+  Tensor out = binary_forward(kind, a, b);
+  if (autograd::should_record(a, b)) {
+    autograd::track(out);
+    autograd::push([kind, a, b, out] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      switch (kind) {
+        case BinaryKind::kAdd:
+          autograd::accumulate_grad(a, sum_to(g, a.shape()));
+          autograd::accumulate_grad(b, sum_to(g, b.shape()));
+          break;
+        case BinaryKind::kSub:
+          autograd::accumulate_grad(a, sum_to(g, a.shape()));
+          if (b.requires_grad()) autograd::accumulate_grad(b, sum_to(mul_scalar(g, -1.0), b.shape()), true);
+          break;
+        case BinaryKind::kMul:
+          if (a.requires_grad()) autograd::accumulate_grad(a, sum_to(mul(g, b), a.shape()), true);
+          if (b.requires_grad()) autograd::accumulate_grad(b, sum_to(mul(g, a), b.shape()), true);
+          break;
+        case BinaryKind::kDiv:
+          if (a.requires_grad()) autograd::accumulate_grad(a, sum_to(div(g, b), a.shape()), true);
+          if (b.requires_grad()) {
+            Tensor gb = mul_scalar(div(mul(g, out), b), -1.0);  // -g·a/b² = -g·out/b
+            autograd::accumulate_grad(b, sum_to(gb, b.shape()), true);
+          }
+          break;
+      }
+    });
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor sum_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  Tensor out = Tensor::zeros(shape, g.dtype());
+  // Stride 0 on broadcast dimensions maps every element of g onto the element it came from.
+  Tensor target = out.expand(g.shape());
+  Tensor src = g.contiguous();
+  LMAAS_DISPATCH_FLOATING(g.dtype(), "sum_to", [&] {
+    const T* s = src.data<T>();
+    T* base = static_cast<T*>(out.storage()->data());
+    for_each_strided(target.shape(), target.strides(), target.offset(), [&](int64_t i, int64_t off) { base[off] += s[i]; });
+  });
+  return out;
+}
+
+Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kAdd, "add", a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kSub, "sub", a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kMul, "mul", a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kDiv, "div", a, b); }
+
+Tensor add_scalar(const Tensor& x, double value) {
+  check_floating("add_scalar", "x", x);
+  Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  LMAAS_DISPATCH_FLOATING(x.dtype(), "add_scalar", [&] {
+    const T* s = src.data<T>();
+    T* o = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) o[i] = s[i] + static_cast<T>(value);
+  });
+  if (autograd::should_record(x)) {
+    autograd::track(out);
+    autograd::push([x, out] {
+      if (out.grad().defined()) autograd::accumulate_grad(x, out.grad());
+    });
+  }
+  return out;
+}
+
+Tensor mul_scalar(const Tensor& x, double value) {
+  check_floating("mul_scalar", "x", x);
+  Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  LMAAS_DISPATCH_FLOATING(x.dtype(), "mul_scalar", [&] {
+    const T* s = src.data<T>();
+    T* o = out.data<T>();
+    for (int64_t i = 0; i < out.numel(); ++i) o[i] = s[i] * static_cast<T>(value);
+  });
+  if (autograd::should_record(x)) {
+    autograd::track(out);
+    autograd::push([x, out, value] {
+      if (out.grad().defined()) autograd::accumulate_grad(x, mul_scalar(out.grad(), value), true);
+    });
+  }
+  return out;
+}
+
+Tensor unary(kernels::Unary op, const Tensor& x) {
+  check_floating("unary", "x", x);
+  Tensor src = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  LMAAS_DISPATCH_FLOATING(x.dtype(), "unary", [&] { k::unary_forward<T>(op, src.data<T>(), out.data<T>(), out.numel()); });
+  if (autograd::should_record(x)) {
+    autograd::track(out);
+    autograd::push([op, x, src, out] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      Tensor gc = g.contiguous();
+      Tensor dx = Tensor::empty(x.shape(), x.dtype());
+      LMAAS_DISPATCH_FLOATING(x.dtype(), "unary backward", [&] {
+        k::unary_backward<T>(op, src.data<T>(), out.data<T>(), gc.data<T>(), dx.data<T>(), dx.numel());
+      });
+      autograd::accumulate_grad(x, dx, true);
+    });
+  }
+  return out;
+}
+
+}  // namespace lmaas::ops

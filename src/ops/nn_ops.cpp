@@ -1,0 +1,123 @@
+// softmax / log-softmax, layer norm, embedding lookup, dropout.
+#include "ops/op_util.h"
+#include "ops/ops.h"
+
+namespace lmaas::ops {
+namespace {
+
+Tensor softmax_last(const Tensor& x, bool log) {
+  const char* name = log ? "log_softmax" : "softmax";
+  detail::check_floating(name, "x", x);
+  LMAAS_CHECK(x.dim() >= 1, "{}: scalar input", name);
+  Tensor xc = x.contiguous();
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  LMAAS_DISPATCH_FLOATING(x.dtype(), name, [&] { k::softmax_forward<T>(xc.data<T>(), out.data<T>(), rows, cols, log); });
+  if (autograd::should_record(x)) {
+    autograd::track(out);
+    autograd::push([x, out, rows, cols, log] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      Tensor gc = g.contiguous();
+      Tensor dx = Tensor::empty(x.shape(), x.dtype());
+      LMAAS_DISPATCH_FLOATING(x.dtype(), "softmax backward", [&] {
+        k::softmax_backward<T>(out.data<T>(), gc.data<T>(), dx.data<T>(), rows, cols, log);
+      });
+      autograd::accumulate_grad(x, dx, true);
+    });
+  }
+  return out;
+}
+
+Tensor softmax_any(const Tensor& x, int64_t dim, bool log) {
+  int64_t d = normalize_dim(dim, x.dim());
+  if (d == x.dim() - 1) return softmax_last(x, log);
+  return transpose(softmax_last(contiguous(transpose(x, d, -1)), log), d, -1);
+}
+
+}  // namespace
+
+Tensor softmax(const Tensor& x, int64_t dim) { return softmax_any(x, dim, false); }
+Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_any(x, dim, true); }
+
+Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
+  detail::check_floating("layer_norm", "x", x);
+  const int64_t cols = x.size(-1), rows = cols ? x.numel() / cols : 0;
+  if (gamma.defined()) detail::check_shape("layer_norm", "gamma", gamma, {cols});
+  if (beta.defined()) detail::check_shape("layer_norm", "beta", beta, {cols});
+  Tensor xc = x.contiguous();
+  Tensor gc = gamma.defined() ? gamma.contiguous() : Tensor(), bc = beta.defined() ? beta.contiguous() : Tensor();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor mean = Tensor::empty({rows}, x.dtype()), rstd = Tensor::empty({rows}, x.dtype());
+  LMAAS_DISPATCH_FLOATING(x.dtype(), "layer_norm", [&] {
+    k::layer_norm_forward<T>(xc.data<T>(), gc.defined() ? gc.data<T>() : nullptr, bc.defined() ? bc.data<T>() : nullptr,
+                             out.data<T>(), mean.data<T>(), rstd.data<T>(), rows, cols, eps);
+  });
+  if (autograd::should_record(x, gamma, beta)) {
+    autograd::track(out);
+    autograd::push([x, gamma, beta, xc, gc, out, mean, rstd, rows, cols] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      Tensor dyc = g.contiguous();
+      Tensor dx = Tensor::empty(x.shape(), x.dtype());
+      Tensor dg = gamma.defined() ? Tensor::zeros(gamma.shape(), x.dtype()) : Tensor();
+      Tensor db = beta.defined() ? Tensor::zeros(beta.shape(), x.dtype()) : Tensor();
+      LMAAS_DISPATCH_FLOATING(x.dtype(), "layer_norm backward", [&] {
+        k::layer_norm_backward<T>(dyc.data<T>(), xc.data<T>(), gc.defined() ? gc.data<T>() : nullptr, mean.data<T>(),
+                                  rstd.data<T>(), dx.data<T>(), dg.defined() ? dg.data<T>() : nullptr,
+                                  db.defined() ? db.data<T>() : nullptr, rows, cols);
+      });
+      autograd::accumulate_grad(x, dx, true);
+      if (dg.defined()) autograd::accumulate_grad(gamma, dg, true);
+      if (db.defined()) autograd::accumulate_grad(beta, db, true);
+    });
+  }
+  return out;
+}
+
+Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx) {
+  detail::check_defined("embedding", "ids", ids);
+  LMAAS_CHECK(ids.dtype() == DType::kI32, "embedding: ids must be I32, got {}", dtype_name(ids.dtype()));
+  detail::check_floating("embedding", "weight", weight);
+  detail::check_dim("embedding", "weight", weight, 2);
+  const int64_t vocab = weight.size(0), dim = weight.size(1), n = ids.numel();
+  Tensor idc = ids.contiguous();
+  const int32_t* pid = idc.data<int32_t>();
+  for (int64_t i = 0; i < n; ++i)
+    LMAAS_CHECK(pid[i] >= 0 && pid[i] < vocab, "embedding: id {} at position {} is outside the vocabulary [0, {})",
+                pid[i], i, vocab);
+  Tensor wc = weight.contiguous();
+  Shape out_shape = ids.shape();
+  out_shape.push_back(dim);
+  Tensor out = Tensor::empty(out_shape, weight.dtype());
+  LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding",
+                          [&] { k::embedding_forward<T>(pid, wc.data<T>(), out.data<T>(), n, dim); });
+  if (autograd::should_record(weight)) {
+    autograd::track(out);
+    autograd::push([idc, weight, out, n, dim, padding_idx] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      Tensor gc = g.contiguous();
+      Tensor dw = Tensor::zeros(weight.shape(), weight.dtype());
+      LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding backward", [&] {
+        k::embedding_backward<T>(idc.data<int32_t>(), gc.data<T>(), dw.data<T>(), n, dim, padding_idx);
+      });
+      autograd::accumulate_grad(weight, dw, true);
+    });
+  }
+  return out;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
+  LMAAS_CHECK(p >= 0.0 && p < 1.0, "dropout: p = {} is outside [0, 1)", p);
+  if (!training || p == 0.0) return x;
+  Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  const double keep_scale = 1.0 / (1.0 - p);
+  LMAAS_DISPATCH_FLOATING(x.dtype(), "dropout", [&] {
+    T* m = mask.data<T>();
+    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = rng.uniform_double() < p ? T(0) : static_cast<T>(keep_scale);
+  });
+  return mul(x, mask);
+}
+
+}  // namespace lmaas::ops
