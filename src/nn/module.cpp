@@ -1,0 +1,76 @@
+#include "nn/module.h"
+
+#include <map>
+
+#include "base/check.h"
+
+namespace lmaas::nn {
+
+void Module::collect(const std::string& prefix, NamedTensors& out) const {
+  for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  collect("", out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+int64_t Module::n_parameters() const {
+  int64_t n = 0;
+  for (auto& [name, t] : named_parameters()) n += t.numel();
+  return n;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad() {
+  for (auto& [name, t] : named_parameters())
+    if (t.autograd_meta()) t.autograd_meta()->grad = Tensor();
+}
+
+Tensor& Module::register_parameter(const std::string& name, Tensor value) {
+  LMAAS_CHECK(value.defined(), "register_parameter: '{}' is undefined", name);
+  for (auto& [existing, t] : params_) LMAAS_CHECK(existing != name, "register_parameter: '{}' registered twice", name);
+  value = value.contiguous();
+  value.set_requires_grad(true);
+  params_.emplace_back(name, value);
+  return params_.back().second;
+}
+
+Status Module::load_state(const NamedTensors& state, bool strict) {
+  std::map<std::string, const Tensor*> given;
+  for (const auto& [name, t] : state) given[name] = &t;
+  auto own = named_parameters();
+  for (auto& [name, param] : own) {
+    auto it = given.find(name);
+    if (it == given.end()) {
+      if (strict) return Status(Code::kNotFound, "parameter '" + name + "' is missing from the state");
+      continue;
+    }
+    const Tensor& src = *it->second;
+    if (src.shape() != param.shape())
+      return Status(Code::kInvalidArgument, "parameter '" + name + "' has shape " + shape_str(src.shape()) +
+                                                " in the state, the model expects " + shape_str(param.shape()));
+    if (!dtype_is_floating(src.dtype()))
+      return Status(Code::kInvalidArgument,
+                    "parameter '" + name + "' has dtype " + std::string(dtype_name(src.dtype())) + ", expected a float type");
+    param.copy_from(src);
+    given.erase(it);
+  }
+  if (strict && !given.empty())
+    return Status(Code::kInvalidArgument, "the state has a parameter the model does not: '" + given.begin()->first + "'");
+  return Status::ok();
+}
+
+}  // namespace lmaas::nn

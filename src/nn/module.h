@@ -1,0 +1,60 @@
+// Module: a named tree of parameters. Parameter names are the checkpoint keys and an API: they are
+// generated only by register_parameter/register_module, dotted PyTorch-style
+// ("encoder.layers.0.self_attn.q_proj.weight").
+// Ownership: a Module owns its parameters (Tensors with requires_grad) and its children (shared_ptr, so a
+// parent and a caller may hold the same child). Not thread-safe for training; inference forward passes
+// under autograd::NoGradGuard may run on several threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "tensor/tensor.h"
+
+namespace lmaas::nn {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // Every parameter below this module, depth-first in registration order, with dotted names.
+  NamedTensors named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  int64_t n_parameters() const;
+
+  // Training mode (dropout active) for this module and all children.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  void zero_grad();
+  // Copies values from `state` into the parameters with the same names. With `strict`, a missing or
+  // unexpected name is an error; a shape or dtype mismatch always is. Parameters keep their identity.
+  Status load_state(const NamedTensors& state, bool strict = true);
+
+ protected:
+  // Registers a parameter (marks it requires_grad) and returns the stored handle.
+  Tensor& register_parameter(const std::string& name, Tensor value);
+  template <typename M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
+    children_.emplace_back(name, child);
+    return child;
+  }
+
+ private:
+  void collect(const std::string& prefix, NamedTensors& out) const;
+
+  NamedTensors params_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace lmaas::nn

@@ -1,0 +1,32 @@
+// Positional encodings added to x[B, T, D]:
+// - SinusoidalPositionalEncoding (Vaswani et al. 2017): pe[t, 2i] = sin(t / 10000^(2i/D)),
+//   pe[t, 2i+1] = cos(t / 10000^(2i/D)); no parameters.
+// - LearnedPositionalEmbedding: a parameter `weight` [max_len, D], init N(0, 0.02).
+// Both reject T > max_len with an error naming both.
+#pragma once
+
+#include "base/rng.h"
+#include "nn/module.h"
+
+namespace lmaas::nn {
+
+class SinusoidalPositionalEncoding : public Module {
+ public:
+  SinusoidalPositionalEncoding(int64_t max_len, int64_t dim);
+  Tensor forward(const Tensor& x) const;
+  const Tensor& table() const { return table_; }
+
+ private:
+  Tensor table_;  // [max_len, dim], not a parameter
+};
+
+class LearnedPositionalEmbedding : public Module {
+ public:
+  LearnedPositionalEmbedding(int64_t max_len, int64_t dim, Rng& rng);
+  Tensor forward(const Tensor& x) const;
+
+ private:
+  Tensor weight_;
+};
+
+}  // namespace lmaas::nn

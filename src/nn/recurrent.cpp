@@ -1,0 +1,89 @@
+#include "nn/recurrent.h"
+
+#include "nn/init.h"
+
+namespace lmaas::nn {
+namespace {
+
+int64_t gates_of(CellKind kind) {
+  switch (kind) {
+    case CellKind::kLstm: return 4;
+    case CellKind::kGru: return 3;
+    default: return 1;
+  }
+}
+
+}  // namespace
+
+Recurrent::Recurrent(CellKind kind, const RecurrentOptions& options, Rng& rng) : kind_(kind), options_(options) {
+  const int64_t h = options.hidden_size, g = gates_of(kind), n_dirs = options.bidirectional ? 2 : 1;
+  LMAAS_CHECK(options.input_size > 0 && h > 0 && options.num_layers > 0,
+              "recurrent layer: input_size {}, hidden_size {} and num_layers {} must be positive", options.input_size, h,
+              options.num_layers);
+  for (int64_t layer = 0; layer < options.num_layers; ++layer) {
+    const int64_t in = layer == 0 ? options.input_size : h * n_dirs;
+    for (int64_t dir = 0; dir < n_dirs; ++dir) {
+      const std::string suffix = "_l" + std::to_string(layer) + (dir == 1 ? "_reverse" : "");
+      DirectionWeights w;
+      Tensor w_ih = Tensor::empty({g * h, in}), w_hh = Tensor::empty({g * h, h});
+      init::glorot_uniform(w_ih, rng, in, g * h);
+      init::orthogonal(w_hh, rng);
+      w.w_ih = register_parameter("weight_ih" + suffix, w_ih);
+      w.w_hh = register_parameter("weight_hh" + suffix, w_hh);
+      if (options.bias) {
+        Tensor b_ih = Tensor::zeros({g * h});
+        if (kind == CellKind::kLstm && options.unit_forget_bias) b_ih.slice(0, h, 2 * h).fill(1.0);
+        w.b_ih = register_parameter("bias_ih" + suffix, b_ih);
+        w.b_hh = register_parameter("bias_hh" + suffix, Tensor::zeros({g * h}));
+      }
+      weights_.push_back(w);
+    }
+  }
+  if (options.dropout > 0.0) dropout_ = register_module("dropout", std::make_shared<Dropout>(options.dropout, options.dropout_seed));
+}
+
+ops::RecurrentOutput Recurrent::run_direction(const DirectionWeights& w, const Tensor& x, const Tensor& mask,
+                                              const Tensor& h0, const Tensor& c0, bool reverse) const {
+  switch (kind_) {
+    case CellKind::kLstm: return ops::lstm(x, mask, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, reverse);
+    case CellKind::kGru: return ops::gru(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, reverse);
+    case CellKind::kRnnTanh:
+      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kTanh, reverse);
+    case CellKind::kRnnRelu:
+      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kRelu, reverse);
+  }
+  return {};
+}
+
+RecurrentState Recurrent::forward(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0) {
+  const int64_t n_dirs = options_.bidirectional ? 2 : 1, n_states = options_.num_layers * n_dirs;
+  LMAAS_CHECK(x.dim() == 3 && x.size(2) == options_.input_size, "recurrent layer: input of shape {} is not [B, T, {}]",
+              shape_str(x.shape()), options_.input_size);
+  const int64_t batch = x.size(0), h = options_.hidden_size;
+  for (const Tensor* s : {&h0, &c0})
+    LMAAS_CHECK(!s->defined() || s->shape() == Shape({n_states, batch, h}),
+                "recurrent layer: initial state of shape {} is not [{}, {}, {}]", shape_str(s->shape()), n_states, batch, h);
+  RecurrentState state;
+  std::vector<Tensor> h_list, c_list;
+  Tensor layer_input = x;
+  for (int64_t layer = 0; layer < options_.num_layers; ++layer) {
+    std::vector<Tensor> outputs;
+    for (int64_t dir = 0; dir < n_dirs; ++dir) {
+      const int64_t idx = layer * n_dirs + dir;
+      Tensor h_init = h0.defined() ? ops::select(h0, 0, idx) : Tensor();
+      Tensor c_init = c0.defined() ? ops::select(c0, 0, idx) : Tensor();
+      auto r = run_direction(weights_[idx], layer_input, mask, h_init, c_init, dir == 1);
+      outputs.push_back(r.output);
+      h_list.push_back(ops::reshape(r.h_n, {1, batch, h}));
+      if (r.c_n.defined()) c_list.push_back(ops::reshape(r.c_n, {1, batch, h}));
+    }
+    layer_input = n_dirs == 1 ? outputs[0] : ops::cat(outputs, 2);
+    if (dropout_ && layer + 1 < options_.num_layers) layer_input = dropout_->forward(layer_input);
+  }
+  state.output = layer_input;
+  state.h_n = ops::cat(h_list, 0);
+  if (!c_list.empty()) state.c_n = ops::cat(c_list, 0);
+  return state;
+}
+
+}  // namespace lmaas::nn

@@ -1,0 +1,76 @@
+#include "nn/transformer.h"
+
+#include "ops/ops.h"
+
+namespace lmaas::nn {
+namespace {
+
+void check_options(const TransformerOptions& o) {
+  LMAAS_CHECK(o.d_model > 0 && o.n_heads > 0 && o.dim_feedforward > 0,
+              "transformer layer: d_model {}, n_heads {}, dim_feedforward {} must be positive", o.d_model, o.n_heads,
+              o.dim_feedforward);
+  LMAAS_CHECK(o.activation == Activation::kRelu || o.activation == Activation::kGelu,
+              "transformer layer: activation must be relu or gelu");
+}
+
+}  // namespace
+
+TransformerEncoderLayer::TransformerEncoderLayer(const TransformerOptions& o, Rng& rng) : options_(o) {
+  check_options(o);
+  self_attn_ = register_module("self_attn", std::make_shared<MultiheadAttention>(o.d_model, o.n_heads, rng));
+  linear1_ = register_module("linear1", std::make_shared<Linear>(o.d_model, o.dim_feedforward, rng));
+  linear2_ = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward, o.d_model, rng));
+  norm1_ = register_module("norm1", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
+  norm2_ = register_module("norm2", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
+  dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout, o.dropout_seed));
+}
+
+Tensor TransformerEncoderLayer::feed_forward(const Tensor& x) {
+  return linear2_->forward(dropout_->forward(apply_activation(options_.activation, linear1_->forward(x))));
+}
+
+Tensor TransformerEncoderLayer::forward(const Tensor& x, const Tensor& key_padding_mask, bool causal) {
+  auto sa = [&](const Tensor& h) { return dropout_->forward(self_attn_->forward(h, h, h, key_padding_mask, causal)); };
+  if (options_.norm_first) {
+    Tensor h = ops::add(x, sa(norm1_->forward(x)));
+    return ops::add(h, dropout_->forward(feed_forward(norm2_->forward(h))));
+  }
+  Tensor h = norm1_->forward(ops::add(x, sa(x)));
+  return norm2_->forward(ops::add(h, dropout_->forward(feed_forward(h))));
+}
+
+TransformerDecoderLayer::TransformerDecoderLayer(const TransformerOptions& o, Rng& rng) : options_(o) {
+  check_options(o);
+  self_attn_ = register_module("self_attn", std::make_shared<MultiheadAttention>(o.d_model, o.n_heads, rng));
+  cross_attn_ = register_module("cross_attn", std::make_shared<MultiheadAttention>(o.d_model, o.n_heads, rng));
+  linear1_ = register_module("linear1", std::make_shared<Linear>(o.d_model, o.dim_feedforward, rng));
+  linear2_ = register_module("linear2", std::make_shared<Linear>(o.dim_feedforward, o.d_model, rng));
+  norm1_ = register_module("norm1", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
+  norm2_ = register_module("norm2", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
+  norm3_ = register_module("norm3", std::make_shared<LayerNorm>(o.d_model, o.layer_norm_eps));
+  dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout, o.dropout_seed));
+}
+
+Tensor TransformerDecoderLayer::feed_forward(const Tensor& x) {
+  return linear2_->forward(dropout_->forward(apply_activation(options_.activation, linear1_->forward(x))));
+}
+
+Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_key_padding_mask,
+                                        const Tensor& memory_key_padding_mask, bool causal) {
+  auto sa = [&](const Tensor& h) {
+    return dropout_->forward(self_attn_->forward(h, h, h, tgt_key_padding_mask, causal));
+  };
+  auto ca = [&](const Tensor& h) {
+    return dropout_->forward(cross_attn_->forward(h, memory, memory, memory_key_padding_mask, false));
+  };
+  if (options_.norm_first) {
+    Tensor h = ops::add(tgt, sa(norm1_->forward(tgt)));
+    h = ops::add(h, ca(norm2_->forward(h)));
+    return ops::add(h, dropout_->forward(feed_forward(norm3_->forward(h))));
+  }
+  Tensor h = norm1_->forward(ops::add(tgt, sa(tgt)));
+  h = norm2_->forward(ops::add(h, ca(h)));
+  return norm3_->forward(ops::add(h, dropout_->forward(feed_forward(h))));
+}
+
+}  // namespace lmaas::nn

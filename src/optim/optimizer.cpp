@@ -1,0 +1,109 @@
+#include "optim/optimizer.h"
+
+#include <cmath>
+
+#include "base/check.h"
+#include "kernels/cpu/cpu.h"
+
+namespace lmaas::optim {
+namespace {
+
+bool fast_float(const Tensor& p) { return p.dtype() == DType::kF32 && kernels::cpu::cpu_supports_avx2(); }
+
+}  // namespace
+
+Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {
+  for (size_t i = 0; i < params_.size(); ++i) {
+    LMAAS_CHECK(params_[i].requires_grad() && params_[i].is_contiguous(),
+                "optimizer: parameter {} must be contiguous and require grad", i);
+    LMAAS_CHECK(params_[i].dtype() == DType::kF32 || params_[i].dtype() == DType::kF64,
+                "optimizer: parameter {} has dtype {}", i, dtype_name(params_[i].dtype()));
+  }
+}
+
+void Optimizer::zero_grad() {
+  for (auto& p : params_) p.autograd_meta()->grad = Tensor();
+}
+
+SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
+    : Optimizer(std::move(params), options.lr), options_(options), momentum_(params_.size()) {
+  LMAAS_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
+              "SGD: Nesterov momentum needs momentum > 0 and dampening 0");
+}
+
+void SGD::step() {
+  ++n_steps_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor g = params_[i].grad();
+    if (!g.defined()) continue;
+    bool first = !momentum_[i].defined();
+    if (first && options_.momentum != 0.0) momentum_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
+    kernels::ref::SgdHyper h{lr_, options_.momentum, options_.dampening, options_.weight_decay, options_.nesterov, first};
+    Tensor gc = g.contiguous();
+    if (params_[i].dtype() == DType::kF32)
+      kernels::ref::sgd_step(h, params_[i].data<float>(), gc.data<float>(),
+                             momentum_[i].defined() ? momentum_[i].data<float>() : nullptr, params_[i].numel());
+    else
+      kernels::ref::sgd_step(h, params_[i].data<double>(), gc.data<double>(),
+                             momentum_[i].defined() ? momentum_[i].data<double>() : nullptr, params_[i].numel());
+  }
+}
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled)
+    : Optimizer(std::move(params), options.lr),
+      options_(options),
+      decoupled_(decoupled),
+      m_(params_.size()),
+      v_(params_.size()),
+      param_steps_(params_.size(), 0) {
+  LMAAS_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1 && options.eps >= 0,
+              "Adam: betas ({}, {}) must be in [0, 1) and eps {} >= 0", options.beta1, options.beta2, options.eps);
+}
+
+void Adam::step() {
+  ++n_steps_;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor g = params_[i].grad();
+    if (!g.defined()) continue;
+    if (!m_[i].defined()) {
+      m_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
+      v_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
+    }
+    kernels::ref::AdamHyper h{lr_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay, decoupled_,
+                              ++param_steps_[i]};
+    Tensor gc = g.contiguous();
+    const int64_t n = params_[i].numel();
+    if (fast_float(params_[i]))
+      kernels::cpu::adam_step(h, params_[i].data<float>(), gc.data<float>(), m_[i].data<float>(), v_[i].data<float>(), n);
+    else if (params_[i].dtype() == DType::kF32)
+      kernels::ref::adam_step(h, params_[i].data<float>(), gc.data<float>(), m_[i].data<float>(), v_[i].data<float>(), n);
+    else
+      kernels::ref::adam_step(h, params_[i].data<double>(), gc.data<double>(), m_[i].data<double>(), v_[i].data<double>(), n);
+  }
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  double total_sq = 0.0;
+  for (const auto& p : params) {
+    Tensor g = p.grad();
+    if (!g.defined()) continue;
+    for (double v : g.to_vector<double>()) total_sq += v * v;
+  }
+  const double norm = std::sqrt(total_sq);
+  const double factor = max_norm / (norm + 1e-6);
+  if (factor < 1.0) {
+    for (const auto& p : params) {
+      Tensor g = p.grad();
+      if (!g.defined()) continue;
+      Tensor gc = g.contiguous();
+      if (gc.dtype() == DType::kF32)
+        for (int64_t i = 0; i < gc.numel(); ++i) gc.data<float>()[i] *= static_cast<float>(factor);
+      else
+        for (int64_t i = 0; i < gc.numel(); ++i) gc.data<double>()[i] *= factor;
+      if (!g.is_contiguous()) g.copy_from(gc);
+    }
+  }
+  return norm;
+}
+
+}  // namespace lmaas::optim
