@@ -117,7 +117,8 @@ Tensor add_scalar(const Tensor& x, double value) {
   LMAAS_DISPATCH_FLOATING(x.dtype(), "add_scalar", [&] {
     const T* s = src.data<T>();
     T* o = out.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) o[i] = s[i] + static_cast<T>(value);
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) o[i] = s[i] + static_cast<T>(value);
   });
   if (autograd::should_record(x)) {
     autograd::track(out);
@@ -135,7 +136,8 @@ Tensor mul_scalar(const Tensor& x, double value) {
   LMAAS_DISPATCH_FLOATING(x.dtype(), "mul_scalar", [&] {
     const T* s = src.data<T>();
     T* o = out.data<T>();
-    for (int64_t i = 0; i < out.numel(); ++i) o[i] = s[i] * static_cast<T>(value);
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) o[i] = s[i] * static_cast<T>(value);
   });
   if (autograd::should_record(x)) {
     autograd::track(out);

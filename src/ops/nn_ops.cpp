@@ -111,13 +111,33 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx) {
 Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
   LMAAS_CHECK(p >= 0.0 && p < 1.0, "dropout: p = {} is outside [0, 1)", p);
   if (!training || p == 0.0) return x;
-  Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  detail::check_floating("dropout", "x", x);
+  Tensor xc = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor mask = Tensor::empty(x.shape(), x.dtype());  // 1/(1-p) where kept, 0 where dropped
+  const int64_t n = x.numel();
+  // A 32-bit draw u keeps the element when u >= p·2³²: two draws per 64-bit random number.
+  const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
   const double keep_scale = 1.0 / (1.0 - p);
   LMAAS_DISPATCH_FLOATING(x.dtype(), "dropout", [&] {
-    T* m = mask.data<T>();
-    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = rng.uniform_double() < p ? T(0) : static_cast<T>(keep_scale);
+    const T* px = xc.data<T>();
+    T *po = out.data<T>(), *pm = mask.data<T>();
+    const T scale = static_cast<T>(keep_scale);
+    for (int64_t i = 0; i < n; i += 2) {
+      uint64_t r = rng.next_u64();
+      for (int64_t j = i; j < std::min(n, i + 2); ++j, r >>= 32) {
+        pm[j] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
+        po[j] = px[j] * pm[j];
+      }
+    }
   });
-  return mul(x, mask);
+  if (autograd::should_record(x)) {
+    autograd::track(out);
+    autograd::push([x, out, mask] {
+      if (out.grad().defined()) autograd::accumulate_grad(x, mul(out.grad(), mask), true);
+    });
+  }
+  return out;
 }
 
 }  // namespace lmaas::ops

@@ -159,6 +159,12 @@ std::vector<OpCase> nn_cases() {
                    [](Rng& r, const InputSpec& s) { return Inputs{random_tensor(r, {7}, s, -3, 3), random_tensor(r, {7}, s, 0, 1)}; },
                    {true, false}, [](const Inputs& in) { return Inputs{binary_cross_entropy_with_logits(in[0], in[1])}; }});
   cases.push_back(binary_case("mse_loss", {3, 4}, {3, 4}, mse_loss));
+  // A fresh, fixed-seed Rng per call gives the same mask every time, so the op is a function.
+  cases.push_back({"dropout", [](Rng& r, const InputSpec& s) { return Inputs{random_tensor(r, {4, 9}, s)}; }, {true},
+                   [](const Inputs& in) {
+                     Rng mask_rng(5);
+                     return Inputs{dropout(in[0], 0.3, true, mask_rng)};
+                   }});
   return cases;
 }
 

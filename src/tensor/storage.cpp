@@ -1,19 +1,76 @@
+// Storage allocation with a size-keyed block cache: training and inference loops allocate the same
+// buffer sizes every step, and handing freed blocks back out avoids the page faults and zeroing of
+// fresh memory from the OS. The cache is bounded (kMaxCachedBytes) and thread-safe.
 #include "tensor/storage.h"
 
 #include <cstdlib>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 
 namespace lmaas {
+namespace {
+
+constexpr size_t kMaxCachedBytes = size_t{512} << 20;
+constexpr size_t kMaxCachedBlockBytes = size_t{128} << 20;
+
+class BlockCache {
+ public:
+  void* take(size_t rounded) {
+    std::lock_guard lock(mutex_);
+    auto it = free_.find(rounded);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_bytes_ -= rounded;
+    return p;
+  }
+  // Keeps the block for reuse, or frees it when the cache is full.
+  void give(void* p, size_t rounded) {
+    {
+      std::lock_guard lock(mutex_);
+      if (rounded <= kMaxCachedBlockBytes && cached_bytes_ + rounded <= kMaxCachedBytes) {
+        free_[rounded].push_back(p);
+        cached_bytes_ += rounded;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_bytes_ = 0;
+};
+
+// Never destroyed: storages released during static destruction may still return blocks to it.
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();
+  return *cache;
+}
+
+}  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(size_t n_bytes) {
   size_t rounded = (n_bytes + kAlignment - 1) / kAlignment * kAlignment;
   if (rounded == 0) rounded = kAlignment;
-  void* p = std::aligned_alloc(kAlignment, rounded);
+#ifdef LMAAS_NO_BLOCK_CACHE  // sanitizer builds: every block fresh, so use-after-free is caught
+  void* p = nullptr;
+#else
+  void* p = block_cache().take(rounded);
+#endif
+  if (p == nullptr) p = std::aligned_alloc(kAlignment, rounded);
   if (p == nullptr) throw std::bad_alloc();
   auto storage = std::shared_ptr<Storage>(new Storage());
   storage->data_ = p;
   storage->size_bytes_ = n_bytes;
+#ifdef LMAAS_NO_BLOCK_CACHE
   storage->release_ = [p] { std::free(p); };
+#else
+  storage->release_ = [p, rounded] { block_cache().give(p, rounded); };
+#endif
   return storage;
 }
 

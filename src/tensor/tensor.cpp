@@ -2,6 +2,7 @@
 // which is exact for every dtype pair lmaas uses (ids fit in 2^53).
 #include "tensor/tensor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -224,28 +225,67 @@ Tensor Tensor::to(DType dtype) const {
   return out;
 }
 
+namespace {
+
+// Copies a strided layout into another of the same shape and element size, one innermost row at a time
+// (memcpy when both rows are dense), walking the outer dimensions with an index counter.
+void strided_copy_same_dtype(const Tensor& src, const Tensor& dst) {
+  const size_t es = dtype_size(dst.dtype());
+  const Shape& shape = dst.shape();
+  const int64_t nd = dst.dim();
+  const int64_t inner = nd ? shape[nd - 1] : 1;
+  const int64_t s_inner = nd ? src.strides()[nd - 1] : 1, d_inner = nd ? dst.strides()[nd - 1] : 1;
+  const int64_t n_rows = inner ? dst.numel() / inner : 0;
+  char* d_base = static_cast<char*>(dst.storage()->data());
+  const char* s_base = static_cast<const char*>(src.storage()->data());
+  std::vector<int64_t> index(static_cast<size_t>(std::max<int64_t>(nd - 1, 0)), 0);
+  int64_t s_off = src.offset(), d_off = dst.offset();
+  for (int64_t r = 0; r < n_rows; ++r) {
+    if (s_inner == 1 && d_inner == 1) {
+      std::memcpy(d_base + d_off * es, s_base + s_off * es, static_cast<size_t>(inner) * es);
+    } else if (es == 4) {
+      auto* d = reinterpret_cast<uint32_t*>(d_base) + d_off;
+      auto* s = reinterpret_cast<const uint32_t*>(s_base) + s_off;
+      for (int64_t i = 0; i < inner; ++i) d[i * d_inner] = s[i * s_inner];
+    } else {
+      for (int64_t i = 0; i < inner; ++i)
+        std::memcpy(d_base + (d_off + i * d_inner) * es, s_base + (s_off + i * s_inner) * es, es);
+    }
+    for (int64_t k = nd - 2; k >= 0; --k) {  // advance the outer index
+      if (++index[k] < shape[k]) {
+        s_off += src.strides()[k];
+        d_off += dst.strides()[k];
+        break;
+      }
+      s_off -= src.strides()[k] * (shape[k] - 1);
+      d_off -= dst.strides()[k] * (shape[k] - 1);
+      index[k] = 0;
+    }
+  }
+}
+
+}  // namespace
+
 void Tensor::copy_from(const Tensor& src) {
   LMAAS_CHECK(src.shape_ == shape_, "copy_from: source shape {} differs from destination {}", shape_str(src.shape_),
               shape_str(shape_));
+  if (numel() == 0) return;
   if (src.dtype_ == dtype_ && src.is_contiguous() && is_contiguous()) {
     std::memmove(raw_data(), src.raw_data(), nbytes());
     return;
   }
-  // Walk both layouts in the same row-major order.
+  if (src.dtype_ == dtype_) {
+    strided_copy_same_dtype(src, *this);
+    return;
+  }
+  // Converting copy: walk both layouts in the same row-major order.
   std::vector<int64_t> src_offsets(static_cast<size_t>(numel()));
   for_each_strided(src.shape_, src.strides_, src.offset_, [&](int64_t i, int64_t off) { src_offsets[i] = off; });
   void* dst_base = storage_->data();
   const void* src_base = src.storage_->data();
-  if (src.dtype_ == dtype_) {
-    size_t es = dtype_size(dtype_);
-    for_each_strided(shape_, strides_, offset_, [&](int64_t i, int64_t off) {
-      std::memcpy(static_cast<char*>(dst_base) + off * es, static_cast<const char*>(src_base) + src_offsets[i] * es, es);
-    });
-  } else {
-    for_each_strided(shape_, strides_, offset_, [&](int64_t i, int64_t off) {
-      store_from_double(dst_base, dtype_, off, load_as_double(src_base, src.dtype_, src_offsets[i]));
-    });
-  }
+  for_each_strided(shape_, strides_, offset_, [&](int64_t i, int64_t off) {
+    store_from_double(dst_base, dtype_, off, load_as_double(src_base, src.dtype_, src_offsets[i]));
+  });
 }
 
 void Tensor::fill(double value) {

@@ -1,0 +1,99 @@
+#include "models/text_classifier.h"
+
+#include "nn/pooling.h"
+#include "ops/ops.h"
+
+namespace lmaas::models {
+namespace {
+
+// Keras-style container names for the transformer stack: encoder.layers.{i}.
+class LayerStack : public nn::Module {
+ public:
+  template <typename M>
+  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> m) {
+    return register_module(name, std::move(m));
+  }
+};
+
+// 1 where the id is padding (attention's key_padding_mask convention), from a 1 = token mask.
+Tensor invert_mask(const Tensor& token_mask) {
+  Tensor out = Tensor::empty(token_mask.shape(), DType::kU8);
+  for (int64_t i = 0; i < out.numel(); ++i) out.data<uint8_t>()[i] = !token_mask.data<uint8_t>()[i];
+  return out;
+}
+
+}  // namespace
+
+Result<EncoderArch> parse_encoder_arch(const std::string& name) {
+  if (name == "rnn") return EncoderArch::kRnn;
+  if (name == "lstm") return EncoderArch::kLstm;
+  if (name == "gru") return EncoderArch::kGru;
+  if (name == "bilstm") return EncoderArch::kBiLstm;
+  if (name == "transformer") return EncoderArch::kTransformer;
+  return Status(Code::kInvalidArgument, "unknown architecture '" + name + "' (expected rnn, lstm, gru, bilstm, transformer)");
+}
+
+std::string encoder_arch_name(EncoderArch arch) {
+  switch (arch) {
+    case EncoderArch::kRnn: return "rnn";
+    case EncoderArch::kLstm: return "lstm";
+    case EncoderArch::kGru: return "gru";
+    case EncoderArch::kBiLstm: return "bilstm";
+    case EncoderArch::kTransformer: return "transformer";
+  }
+  return "?";
+}
+
+TextClassifier::TextClassifier(const TextClassifierConfig& c) : config_(c) {
+  Rng rng(c.seed);
+  embedding_ = register_module("embedding", std::make_shared<nn::Embedding>(c.vocab_size, c.embedding_dim, rng, c.padding_idx));
+  int64_t pooled = c.hidden_size;
+  if (c.arch == EncoderArch::kTransformer) {
+    LMAAS_CHECK(c.hidden_size == c.embedding_dim, "transformer classifier: d_model {} must equal embedding_dim {}",
+                c.hidden_size, c.embedding_dim);
+    positions_ = register_module("positions", std::make_shared<nn::LearnedPositionalEmbedding>(c.max_len, c.embedding_dim, rng));
+    auto stack = std::make_shared<LayerStack>();
+    nn::TransformerOptions o;
+    o.d_model = c.hidden_size, o.n_heads = c.n_heads, o.dim_feedforward = c.dim_feedforward, o.dropout = c.dropout;
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+      o.dropout_seed = c.seed * 7919 + static_cast<uint64_t>(i);
+      layers_.push_back(stack->add(std::to_string(i), std::make_shared<nn::TransformerEncoderLayer>(o, rng)));
+    }
+    auto encoder = std::make_shared<LayerStack>();
+    encoder->add("layers", stack);
+    register_module("encoder", encoder);
+  } else {
+    nn::RecurrentOptions o;
+    o.input_size = c.embedding_dim, o.hidden_size = c.hidden_size, o.num_layers = c.num_layers;
+    o.bidirectional = c.arch == EncoderArch::kBiLstm, o.dropout = c.dropout, o.dropout_seed = c.seed * 7919;
+    nn::CellKind kind = c.arch == EncoderArch::kGru ? nn::CellKind::kGru
+                        : c.arch == EncoderArch::kRnn ? nn::CellKind::kRnnTanh
+                                                      : nn::CellKind::kLstm;
+    rnn_ = register_module("encoder", std::make_shared<nn::Recurrent>(kind, o, rng));
+    pooled = rnn_->output_size();
+  }
+  classifier_ = register_module("classifier", std::make_shared<nn::Linear>(pooled, c.n_classes, rng));
+}
+
+Tensor TextClassifier::encode(const Tensor& ids) {
+  LMAAS_CHECK(ids.dim() == 2 && ids.dtype() == DType::kI32, "TextClassifier: ids must be I32 [B, T], got {} {}",
+              dtype_name(ids.dtype()), shape_str(ids.shape()));
+  Tensor token_mask = embedding_->padding_mask(ids);
+  Tensor x = embedding_->forward(ids);
+  if (rnn_) {
+    auto state = rnn_->forward(x, token_mask);
+    // Final states of the last layer: forward (and reverse) directions, [B, D·H].
+    const int64_t n_dirs = rnn_->options().bidirectional ? 2 : 1, n_states = state.h_n.size(0);
+    std::vector<Tensor> finals;
+    for (int64_t d = 0; d < n_dirs; ++d) finals.push_back(ops::select(state.h_n, 0, n_states - n_dirs + d));
+    return n_dirs == 1 ? finals[0] : ops::cat(finals, 1);
+  }
+  Tensor padding = invert_mask(token_mask);
+  Tensor h = positions_->forward(x);
+  for (auto& layer : layers_) h = layer->forward(h, padding);
+  return nn::pool(h, token_mask, nn::Pooling::kMean);
+}
+
+Tensor TextClassifier::forward(const Tensor& ids) { return classifier_->forward(encode(ids)); }
+
+}  // namespace lmaas::models

@@ -1,0 +1,60 @@
+// TextClassifier: token ids → class logits. Embedding → encoder → pooling → Linear.
+//   rnn / lstm / gru / bilstm: recurrent encoder over the padding mask; pooled by the final state (kLast
+//     for one direction; for bilstm the concatenated forward-last and reverse-first states via h_n).
+//   transformer: embedding + learned positions → n_layers encoder layers (key-padding mask) → masked mean.
+// Parameter names: embedding.weight, encoder.* (rnn: weight_ih_l0 …; transformer: layers.{i}.self_attn…),
+// positions.weight, classifier.weight/bias.
+// Ownership: the model owns its layers; forward() may run concurrently only under NoGradGuard in eval mode.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "nn/embedding.h"
+#include "nn/linear.h"
+#include "nn/positional.h"
+#include "nn/recurrent.h"
+#include "nn/transformer.h"
+
+namespace lmaas::models {
+
+enum class EncoderArch { kRnn, kLstm, kGru, kBiLstm, kTransformer };
+Result<EncoderArch> parse_encoder_arch(const std::string& name);
+std::string encoder_arch_name(EncoderArch arch);
+
+struct TextClassifierConfig {
+  EncoderArch arch = EncoderArch::kLstm;
+  int64_t vocab_size = 20000;
+  int64_t embedding_dim = 128;
+  int64_t hidden_size = 128;  // RNN hidden size, or transformer d_model (must equal embedding_dim)
+  int64_t num_layers = 1;
+  int64_t n_heads = 4;
+  int64_t dim_feedforward = 512;
+  int64_t max_len = 512;
+  int64_t n_classes = 2;
+  int64_t padding_idx = 0;
+  double dropout = 0.0;
+  uint64_t seed = 1;
+};
+
+class TextClassifier : public nn::Module {
+ public:
+  explicit TextClassifier(const TextClassifierConfig& config);
+  // ids[B, T] I32, right- or left-padded with padding_idx → logits[B, n_classes].
+  Tensor forward(const Tensor& ids);
+  // The pooled representation [B, D] that feeds the classifier (used for embeddings).
+  Tensor encode(const Tensor& ids);
+  const TextClassifierConfig& config() const { return config_; }
+
+ private:
+  TextClassifierConfig config_;
+  std::shared_ptr<nn::Embedding> embedding_;
+  std::shared_ptr<nn::Recurrent> rnn_;
+  std::shared_ptr<nn::LearnedPositionalEmbedding> positions_;
+  std::vector<std::shared_ptr<nn::TransformerEncoderLayer>> layers_;
+  std::shared_ptr<nn::Linear> classifier_;
+};
+
+}  // namespace lmaas::models

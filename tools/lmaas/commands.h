@@ -1,0 +1,13 @@
+// Subcommand registration: each cmd_<name>.cpp adds one subcommand to the app. The callback it installs
+// returns an exit code through `exit_code`; errors are thrown as lmaas::Error and turned into exit codes
+// by main() alone.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace lmaas::cli {
+
+void add_bench_command(CLI::App& app, int& exit_code);
+void add_demo_command(CLI::App& app, int& exit_code);
+
+}  // namespace lmaas::cli
