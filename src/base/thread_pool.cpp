@@ -22,7 +22,7 @@ struct InsideTaskGuard {
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(std::max(1, n_threads)) {
   for (int i = 1; i < n_threads_; ++i) {
-    workers_.emplace_back([this, i](std::stop_token stop) { worker_loop(i, stop); });
+    workers_.emplace_back([this](std::stop_token stop) { worker_loop(stop); });
   }
 }
 
@@ -36,9 +36,9 @@ ThreadPool::~ThreadPool() {
   workers_.clear();  // joins
 }
 
-void ThreadPool::run_tasks_of(int worker_index) {
+void ThreadPool::claim_tasks() {
   InsideTaskGuard guard;
-  for (int task = worker_index; task < job_n_tasks_; task += n_threads_) {
+  for (int task = next_task_.fetch_add(1); task < job_n_tasks_; task = next_task_.fetch_add(1)) {
     try {
       (*job_)(task);
     } catch (...) {
@@ -48,7 +48,7 @@ void ThreadPool::run_tasks_of(int worker_index) {
   }
 }
 
-void ThreadPool::worker_loop(int worker_index, std::stop_token stop) {
+void ThreadPool::worker_loop(std::stop_token stop) {
   uint64_t seen = 0;
   while (true) {
     // Spin a little before sleeping: kernels are launched back to back.
@@ -62,9 +62,11 @@ void ThreadPool::worker_loop(int worker_index, std::stop_token stop) {
       wake_.wait(lock, stop, [&] { return generation_.load() != seen; });
       if (stop.stop_requested()) return;
       seen = generation_.load();
+      if (!job_open_) continue;  // woke too late: the caller already finished this job
+      n_active_.fetch_add(1);
     }
-    run_tasks_of(worker_index);
-    n_pending_workers_.fetch_sub(1, std::memory_order_acq_rel);
+    claim_tasks();
+    n_active_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
 
@@ -80,12 +82,17 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
     job_ = &fn;
     job_n_tasks_ = n_tasks;
     job_error_ = nullptr;
-    n_pending_workers_.store(n_threads_ - 1);
+    next_task_.store(0);
+    job_open_ = true;
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   wake_.notify_all();
-  run_tasks_of(0);
-  while (n_pending_workers_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  claim_tasks();
+  {
+    std::lock_guard lock(mutex_);
+    job_open_ = false;  // no worker joins from here on
+  }
+  while (n_active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   job_ = nullptr;
   if (job_error_) std::rethrow_exception(job_error_);
 }

@@ -24,21 +24,26 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int n_threads() const { return n_threads_; }
-  // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Task i runs on worker
-  // i % n_threads (caller is 0). The first exception thrown by a task is rethrown here.
+  // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Tasks are claimed one at a
+  // time by whichever thread is free (the caller too), so a worker that the OS is slow to wake never
+  // stalls the caller. The first exception thrown by a task is rethrown here.
   void run(int n_tasks, const std::function<void(int)>& fn);
 
  private:
-  void worker_loop(int worker_index, std::stop_token stop);
-  void run_tasks_of(int worker_index);
+  void worker_loop(std::stop_token stop);
+  void claim_tasks();
 
   int n_threads_;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int> n_pending_workers_{0};
+  // The current job. Workers join it under mutex_ while job_open_; the caller closes it when all tasks
+  // are claimed and then waits for joined workers (n_active_) to leave.
   const std::function<void(int)>* job_ = nullptr;
   int job_n_tasks_ = 0;
+  bool job_open_ = false;
+  std::atomic<int> next_task_{0};
+  std::atomic<int> n_active_{0};
   std::exception_ptr job_error_;
   std::mutex error_mutex_;
   std::vector<std::jthread> workers_;

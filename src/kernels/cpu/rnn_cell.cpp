@@ -22,12 +22,20 @@ void for_rows(int64_t batch, int64_t hidden, RowFn fn) {
 
 inline __m256 one_vec() { return _mm256_set1_ps(1.0f); }
 
+// Lane mask with the first n (0 < n <= 8) lanes on, for the tail of a row whose length is not a multiple of 8.
+inline __m256i lanes(int64_t n) {
+  alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - n));
+}
+inline __m256 load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
+inline void store(float* p, __m256 v, __m256i m) { _mm256_maskstore_ps(p, m, v); }
+
 }  // namespace
 
 void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
                        float* c, float* h, int64_t batch, int64_t hidden) {
   for_rows(batch, hidden, [&](int64_t b) {
-    if ((mask && !mask[b]) || hidden % 8 != 0) {
+    if ((mask && !mask[b])) {
       ref::lstm_cell_forward(pre + b * 4 * hidden, c_prev + b * hidden, h_prev + b * hidden, mask ? mask + b : nullptr,
                              acts + b * 4 * hidden, c + b * hidden, h + b * hidden, 1, hidden);
       return;
@@ -35,17 +43,18 @@ void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_pre
     const float* p = pre + b * 4 * hidden;
     float* a = acts + b * 4 * hidden;
     for (int64_t j = 0; j < hidden; j += 8) {
-      __m256 i = vsigmoid(_mm256_loadu_ps(p + j));
-      __m256 f = vsigmoid(_mm256_loadu_ps(p + hidden + j));
-      __m256 g = vtanh(_mm256_loadu_ps(p + 2 * hidden + j));
-      __m256 o = vsigmoid(_mm256_loadu_ps(p + 3 * hidden + j));
-      _mm256_storeu_ps(a + j, i);
-      _mm256_storeu_ps(a + hidden + j, f);
-      _mm256_storeu_ps(a + 2 * hidden + j, g);
-      _mm256_storeu_ps(a + 3 * hidden + j, o);
-      __m256 cn = _mm256_fmadd_ps(f, _mm256_loadu_ps(c_prev + b * hidden + j), _mm256_mul_ps(i, g));
-      _mm256_storeu_ps(c + b * hidden + j, cn);
-      _mm256_storeu_ps(h + b * hidden + j, _mm256_mul_ps(o, vtanh(cn)));
+      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      __m256 i = vsigmoid(load(p + j, m));
+      __m256 f = vsigmoid(load(p + hidden + j, m));
+      __m256 g = vtanh(load(p + 2 * hidden + j, m));
+      __m256 o = vsigmoid(load(p + 3 * hidden + j, m));
+      store(a + j, i, m);
+      store(a + hidden + j, f, m);
+      store(a + 2 * hidden + j, g, m);
+      store(a + 3 * hidden + j, o, m);
+      __m256 cn = _mm256_fmadd_ps(f, load(c_prev + b * hidden + j, m), _mm256_mul_ps(i, g));
+      store(c + b * hidden + j, cn, m);
+      store(h + b * hidden + j, _mm256_mul_ps(o, vtanh(cn)), m);
     }
   });
 }
@@ -55,7 +64,7 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
                         int64_t hidden) {
   for_rows(batch, hidden, [&](int64_t b) {
     const int64_t o4 = b * 4 * hidden, o1 = b * hidden;
-    if ((mask && !mask[b]) || hidden % 8 != 0) {
+    if ((mask && !mask[b])) {
       ref::lstm_cell_backward(dh + o1, dc + o1, acts + o4, c_prev + o1, c + o1, mask ? mask + b : nullptr, dpre + o4,
                               dc_prev + o1, dh_pass + o1, 1, hidden);
       return;
@@ -63,18 +72,19 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
     const float* a = acts + o4;
     float* d = dpre + o4;
     for (int64_t j = 0; j < hidden; j += 8) {
-      __m256 i = _mm256_loadu_ps(a + j), f = _mm256_loadu_ps(a + hidden + j);
-      __m256 g = _mm256_loadu_ps(a + 2 * hidden + j), o = _mm256_loadu_ps(a + 3 * hidden + j);
-      __m256 dhv = _mm256_loadu_ps(dh + o1 + j);
-      __m256 tc = vtanh(_mm256_loadu_ps(c + o1 + j));
-      __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhv, o), _mm256_fnmadd_ps(tc, tc, one_vec()), _mm256_loadu_ps(dc + o1 + j));
-      _mm256_storeu_ps(d + j, _mm256_mul_ps(_mm256_mul_ps(dct, g), _mm256_mul_ps(i, _mm256_sub_ps(one_vec(), i))));
-      _mm256_storeu_ps(d + hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, _mm256_loadu_ps(c_prev + o1 + j)),
-                                                     _mm256_mul_ps(f, _mm256_sub_ps(one_vec(), f))));
-      _mm256_storeu_ps(d + 2 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_fnmadd_ps(g, g, one_vec())));
-      _mm256_storeu_ps(d + 3 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dhv, tc), _mm256_mul_ps(o, _mm256_sub_ps(one_vec(), o))));
-      _mm256_storeu_ps(dc_prev + o1 + j, _mm256_mul_ps(dct, f));
-      _mm256_storeu_ps(dh_pass + o1 + j, _mm256_setzero_ps());
+      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      __m256 i = load(a + j, m), f = load(a + hidden + j, m);
+      __m256 g = load(a + 2 * hidden + j, m), o = load(a + 3 * hidden + j, m);
+      __m256 dhv = load(dh + o1 + j, m);
+      __m256 tc = vtanh(load(c + o1 + j, m));
+      __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhv, o), _mm256_fnmadd_ps(tc, tc, one_vec()), load(dc + o1 + j, m));
+      store(d + j, _mm256_mul_ps(_mm256_mul_ps(dct, g), _mm256_mul_ps(i, _mm256_sub_ps(one_vec(), i))), m);
+      store(d + hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, load(c_prev + o1 + j, m)),
+                                                     _mm256_mul_ps(f, _mm256_sub_ps(one_vec(), f))), m);
+      store(d + 2 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_fnmadd_ps(g, g, one_vec())), m);
+      store(d + 3 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dhv, tc), _mm256_mul_ps(o, _mm256_sub_ps(one_vec(), o))), m);
+      store(dc_prev + o1 + j, _mm256_mul_ps(dct, f), m);
+      store(dh_pass + o1 + j, _mm256_setzero_ps(), m);
     }
   });
 }
@@ -83,22 +93,23 @@ void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, con
                       float* h, int64_t batch, int64_t hidden) {
   for_rows(batch, hidden, [&](int64_t b) {
     const int64_t o3 = b * 3 * hidden, o1 = b * hidden;
-    if ((mask && !mask[b]) || hidden % 8 != 0) {
+    if ((mask && !mask[b])) {
       ref::gru_cell_forward(gx + o3, gh + o3, h_prev + o1, mask ? mask + b : nullptr, acts + o3, h + o1, 1, hidden);
       return;
     }
     const float *x3 = gx + o3, *h3 = gh + o3;
     float* a = acts + o3;
     for (int64_t j = 0; j < hidden; j += 8) {
-      __m256 r = vsigmoid(_mm256_add_ps(_mm256_loadu_ps(x3 + j), _mm256_loadu_ps(h3 + j)));
-      __m256 z = vsigmoid(_mm256_add_ps(_mm256_loadu_ps(x3 + hidden + j), _mm256_loadu_ps(h3 + hidden + j)));
-      __m256 n = vtanh(_mm256_fmadd_ps(r, _mm256_loadu_ps(h3 + 2 * hidden + j), _mm256_loadu_ps(x3 + 2 * hidden + j)));
-      _mm256_storeu_ps(a + j, r);
-      _mm256_storeu_ps(a + hidden + j, z);
-      _mm256_storeu_ps(a + 2 * hidden + j, n);
-      __m256 hp = _mm256_loadu_ps(h_prev + o1 + j);
+      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      __m256 r = vsigmoid(_mm256_add_ps(load(x3 + j, m), load(h3 + j, m)));
+      __m256 z = vsigmoid(_mm256_add_ps(load(x3 + hidden + j, m), load(h3 + hidden + j, m)));
+      __m256 n = vtanh(_mm256_fmadd_ps(r, load(h3 + 2 * hidden + j, m), load(x3 + 2 * hidden + j, m)));
+      store(a + j, r, m);
+      store(a + hidden + j, z, m);
+      store(a + 2 * hidden + j, n, m);
+      __m256 hp = load(h_prev + o1 + j, m);
       // (1-z)·n + z·h_prev = n + z·(h_prev - n)
-      _mm256_storeu_ps(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n));
+      store(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n), m);
     }
   });
 }
@@ -107,27 +118,28 @@ void gru_cell_backward(const float* dh, const float* acts, const float* gh, cons
                        float* dgx, float* dgh, float* dh_prev_direct, int64_t batch, int64_t hidden) {
   for_rows(batch, hidden, [&](int64_t b) {
     const int64_t o3 = b * 3 * hidden, o1 = b * hidden;
-    if ((mask && !mask[b]) || hidden % 8 != 0) {
+    if ((mask && !mask[b])) {
       ref::gru_cell_backward(dh + o1, acts + o3, gh + o3, h_prev + o1, mask ? mask + b : nullptr, dgx + o3, dgh + o3,
                              dh_prev_direct + o1, 1, hidden);
       return;
     }
     const float* a = acts + o3;
     for (int64_t j = 0; j < hidden; j += 8) {
-      __m256 r = _mm256_loadu_ps(a + j), z = _mm256_loadu_ps(a + hidden + j), n = _mm256_loadu_ps(a + 2 * hidden + j);
-      __m256 dhv = _mm256_loadu_ps(dh + o1 + j);
+      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      __m256 r = load(a + j, m), z = load(a + hidden + j, m), n = load(a + 2 * hidden + j, m);
+      __m256 dhv = load(dh + o1 + j, m);
       __m256 dn_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(one_vec(), z)), _mm256_fnmadd_ps(n, n, one_vec()));
-      __m256 dz_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(_mm256_loadu_ps(h_prev + o1 + j), n)),
+      __m256 dz_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(load(h_prev + o1 + j, m), n)),
                                     _mm256_mul_ps(z, _mm256_sub_ps(one_vec(), z)));
-      __m256 dr_pre = _mm256_mul_ps(_mm256_mul_ps(dn_pre, _mm256_loadu_ps(gh + o3 + 2 * hidden + j)),
+      __m256 dr_pre = _mm256_mul_ps(_mm256_mul_ps(dn_pre, load(gh + o3 + 2 * hidden + j, m)),
                                     _mm256_mul_ps(r, _mm256_sub_ps(one_vec(), r)));
-      _mm256_storeu_ps(dgx + o3 + j, dr_pre);
-      _mm256_storeu_ps(dgx + o3 + hidden + j, dz_pre);
-      _mm256_storeu_ps(dgx + o3 + 2 * hidden + j, dn_pre);
-      _mm256_storeu_ps(dgh + o3 + j, dr_pre);
-      _mm256_storeu_ps(dgh + o3 + hidden + j, dz_pre);
-      _mm256_storeu_ps(dgh + o3 + 2 * hidden + j, _mm256_mul_ps(dn_pre, r));
-      _mm256_storeu_ps(dh_prev_direct + o1 + j, _mm256_mul_ps(dhv, z));
+      store(dgx + o3 + j, dr_pre, m);
+      store(dgx + o3 + hidden + j, dz_pre, m);
+      store(dgx + o3 + 2 * hidden + j, dn_pre, m);
+      store(dgh + o3 + j, dr_pre, m);
+      store(dgh + o3 + hidden + j, dz_pre, m);
+      store(dgh + o3 + 2 * hidden + j, _mm256_mul_ps(dn_pre, r), m);
+      store(dh_prev_direct + o1 + j, _mm256_mul_ps(dhv, z), m);
     }
   });
 }

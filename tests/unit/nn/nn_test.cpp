@@ -1,0 +1,151 @@
+// Layer behaviour that goldens do not pin: parameter names (an API), initialisers, positional encodings,
+// pooling, padding invariance of every recurrent kind, and module state files.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "autograd/tape.h"
+#include "formats/module_state.h"
+#include "models/text_classifier.h"
+#include "nn/init.h"
+#include "nn/pooling.h"
+#include "nn/positional.h"
+#include "nn/recurrent.h"
+#include "nn/transformer.h"
+
+namespace lmaas::nn {
+namespace {
+
+std::vector<std::string> names_of(const Module& m) {
+  std::vector<std::string> names;
+  for (auto& [name, t] : m.named_parameters()) names.push_back(name);
+  return names;
+}
+
+TEST(NnNames, TransformerEncoderLayerUsesPyTorchStyleNames) {
+  Rng rng(1);
+  TransformerOptions o;
+  o.d_model = 8, o.n_heads = 2, o.dim_feedforward = 16;
+  TransformerEncoderLayer layer(o, rng);
+  EXPECT_EQ(names_of(layer),
+            (std::vector<std::string>{"self_attn.q_proj.weight", "self_attn.q_proj.bias", "self_attn.k_proj.weight",
+                                      "self_attn.k_proj.bias", "self_attn.v_proj.weight", "self_attn.v_proj.bias",
+                                      "self_attn.out_proj.weight", "self_attn.out_proj.bias", "linear1.weight",
+                                      "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+                                      "norm2.weight", "norm2.bias"}));
+}
+
+TEST(NnNames, BidirectionalLstmUsesPyTorchNames) {
+  Rng rng(1);
+  RecurrentOptions o;
+  o.input_size = 3, o.hidden_size = 4, o.num_layers = 2, o.bidirectional = true;
+  LSTM lstm(o, rng);
+  auto names = names_of(lstm);
+  ASSERT_EQ(names.size(), 16u);
+  EXPECT_EQ(names[4], "weight_ih_l0_reverse");
+  EXPECT_EQ(names[15], "bias_hh_l1_reverse");
+  EXPECT_EQ(lstm.named_parameters()[8].second.shape(), (Shape{16, 8}));  // layer 1 reads both directions
+}
+
+TEST(NnInit, GlorotBoundsAndOrthogonalColumns) {
+  Rng rng(3);
+  Tensor w = Tensor::empty({64, 32});
+  init::glorot_uniform(w, rng, 32, 64);
+  double limit = std::sqrt(6.0 / 96.0), max_abs = 0;
+  for (float v : w.to_vector<float>()) max_abs = std::max(max_abs, std::fabs(static_cast<double>(v)));
+  EXPECT_LE(max_abs, limit);
+  EXPECT_GT(max_abs, 0.9 * limit);
+  Tensor q = Tensor::empty({12, 5});
+  init::orthogonal(q, rng);
+  auto v = q.to_vector<double>();
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j) {
+      double dot = 0;
+      for (int r = 0; r < 12; ++r) dot += v[r * 5 + i] * v[r * 5 + j];
+      EXPECT_NEAR(dot, i == j ? 1.0 : 0.0, 1e-6);
+    }
+}
+
+TEST(NnInit, UnitForgetBiasSetsForgetGateOnly) {
+  Rng rng(1);
+  RecurrentOptions o;
+  o.input_size = 2, o.hidden_size = 3, o.unit_forget_bias = true;
+  LSTM lstm(o, rng);
+  auto b = lstm.named_parameters()[2].second.to_vector<float>();  // bias_ih_l0: gates i, f, g, o
+  EXPECT_EQ(b, (std::vector<float>{0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0}));
+}
+
+TEST(NnPositional, SinusoidalValuesByHand) {
+  SinusoidalPositionalEncoding pe(10, 4);
+  auto t = pe.table().to_vector<double>();
+  // position 3: sin(3), cos(3), sin(3/100), cos(3/100)
+  EXPECT_NEAR(t[12], std::sin(3.0), 1e-6);
+  EXPECT_NEAR(t[13], std::cos(3.0), 1e-6);
+  EXPECT_NEAR(t[14], std::sin(0.03), 1e-6);
+  EXPECT_NEAR(t[15], std::cos(0.03), 1e-6);
+  EXPECT_THROW(pe.forward(Tensor::zeros({1, 11, 4})), Error);
+}
+
+TEST(NnPooling, MaskedPoolsByHand) {
+  // x[1, 3, 2] = [[1, 2], [3, 4], [5, 6]], last position is padding.
+  Tensor x = Tensor::from_vector<float>({1, 2, 3, 4, 5, 6}, {1, 3, 2});
+  Tensor mask = Tensor::from_vector<uint8_t>({1, 1, 0}, {1, 3});
+  EXPECT_EQ(pool(x, mask, Pooling::kMean).to_vector<float>(), (std::vector<float>{2, 3}));
+  EXPECT_EQ(pool(x, mask, Pooling::kMax).to_vector<float>(), (std::vector<float>{3, 4}));
+  EXPECT_EQ(pool(x, mask, Pooling::kLast).to_vector<float>(), (std::vector<float>{3, 4}));
+  EXPECT_EQ(pool(x, mask, Pooling::kFirst).to_vector<float>(), (std::vector<float>{1, 2}));
+  EXPECT_EQ(pool(x, Tensor(), Pooling::kLast).to_vector<float>(), (std::vector<float>{5, 6}));
+}
+
+// For every recurrent kind, bidirectional: padding a batch (with garbage in the pads) changes nothing.
+class PaddingInvariance : public ::testing::TestWithParam<CellKind> {};
+
+TEST_P(PaddingInvariance, PadsNeverChangeTheResult) {
+  Rng rng(11);
+  RecurrentOptions o;
+  o.input_size = 3, o.hidden_size = 8, o.num_layers = 2, o.bidirectional = true;
+  Recurrent layer(GetParam(), o, rng);
+  autograd::NoGradGuard no_grad;
+  Tensor x_short = Tensor::empty({1, 4, 3});
+  init::uniform(x_short, rng, -1, 1);
+  Tensor x_long = Tensor::full({1, 9, 3}, 5.0);
+  x_long.slice(1, 0, 4).copy_from(x_short);
+  Tensor mask = Tensor::from_vector<uint8_t>({1, 1, 1, 1, 0, 0, 0, 0, 0}, {1, 9});
+  auto a = layer.forward(x_short), b = layer.forward(x_long, mask);
+  auto av = a.h_n.to_vector<float>(), bv = b.h_n.to_vector<float>();
+  for (size_t i = 0; i < av.size(); ++i) EXPECT_NEAR(av[i], bv[i], 1e-6) << "h_n " << i;
+  auto ao = a.output.to_vector<float>(), bo = b.output.slice(1, 0, 4).to_vector<float>();
+  for (size_t i = 0; i < ao.size(); ++i) EXPECT_NEAR(ao[i], bo[i], 1e-6) << "output " << i;
+  for (float v : b.output.slice(1, 4, 9).to_vector<float>()) EXPECT_EQ(v, 0.0f);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, PaddingInvariance,
+                         ::testing::Values(CellKind::kRnnTanh, CellKind::kRnnRelu, CellKind::kLstm, CellKind::kGru));
+
+TEST(NnState, SaveLoadRoundTripGivesIdenticalOutputs) {
+  models::TextClassifierConfig c;
+  c.arch = models::EncoderArch::kTransformer, c.vocab_size = 50, c.embedding_dim = 16, c.hidden_size = 16;
+  c.num_layers = 2, c.n_heads = 2, c.dim_feedforward = 32, c.max_len = 10, c.n_classes = 3;
+  c.seed = 1;
+  models::TextClassifier a(c);
+  c.seed = 2;
+  models::TextClassifier b(c);
+  a.eval(), b.eval();
+  std::string path = (std::filesystem::temp_directory_path() / "lmaas_state_test.safetensors").string();
+  ASSERT_TRUE(save_module_state(a, path, {{"arch", "transformer"}}).is_ok());
+  ASSERT_TRUE(load_module_state(b, path).is_ok());
+  Tensor ids = Tensor::from_vector<int32_t>({3, 4, 5, 0, 7, 8, 9, 10}, {2, 4});
+  autograd::NoGradGuard no_grad;
+  EXPECT_EQ(a.forward(ids).to_vector<float>(), b.forward(ids).to_vector<float>());
+  // A model of another shape refuses the file, naming the parameter.
+  c.hidden_size = c.embedding_dim = 8;
+  models::TextClassifier other(c);
+  Status s = load_module_state(other, path);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.message().find("embedding.weight"), std::string::npos) << s.message();
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace lmaas::nn
