@@ -1,10 +1,11 @@
 // LSTM, GRU and simple RNN over whole sequences as single coarse ops with hand-written BPTT.
-// Layout: inputs are re-laid time-major in processing order (s = 0…T-1 maps to t = s, or T-1-s when
-// reversed), so each step's rows are contiguous. The input projection of all steps is one GEMM; each step
-// adds h_prev·W_hhᵀ with one GEMM and runs a fused cell. Backward mirrors it: one GEMM per step for
-// dh_prev, then the weight gradients and dx as three large GEMMs over all steps.
+// Layout (ops/sequence_plan.h): inputs are re-laid time-major in processing order with the rows sorted
+// so that each step's active rows come first. The input projection of all steps is one GEMM; each step
+// adds h_prev·W_hhᵀ for its active rows with one GEMM and runs a fused cell on them. Backward mirrors it:
+// one GEMM per step for dh_prev, then the weight gradients and dx as three large GEMMs over all steps.
 #include "ops/op_util.h"
 #include "ops/ops.h"
+#include "ops/sequence_plan.h"
 
 namespace lmaas::ops {
 namespace {
@@ -39,38 +40,26 @@ SeqDims check_recurrent(const char* op, int64_t gates, const Tensor& x, const Te
   return d;
 }
 
-int64_t time_of(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
 
-// [B, T, ...] -> contiguous [T, B, ...] in processing order.
-Tensor to_time_major(const Tensor& x, bool reverse) {
-  Shape shape = x.shape();
-  std::swap(shape[0], shape[1]);
-  Tensor out = Tensor::empty(shape, x.dtype());
-  const int64_t steps = x.size(1);
-  if (!reverse) {
-    out.copy_from(x.transpose(0, 1));
-  } else {
-    for (int64_t s = 0; s < steps; ++s) out.select(0, s).copy_from(x.select(1, time_of(s, steps, true)));
-  }
-  return out;
+// What every recurrent op prepares: checked dimensions, the plan and the input in op layout.
+struct Prepared {
+  SeqDims d;
+  detail::SequencePlan plan;
+  Tensor x_tm;  // [T, B, I]
+};
+
+Prepared prepare(const SeqDims& d, const Tensor& x, const Tensor& mask, bool reverse) {
+  Prepared p{d, detail::make_sequence_plan(d.batch, d.steps, mask, reverse), Tensor()};
+  p.x_tm = detail::to_op_layout(x, p.plan);
+  return p;
 }
 
-// contiguous [T, B, ...] in processing order -> [B, T, ...]
-Tensor to_batch_major(const Tensor& tm, bool reverse) {
-  Shape shape = tm.shape();
-  std::swap(shape[0], shape[1]);
-  Tensor out = Tensor::empty(shape, tm.dtype());
-  const int64_t steps = tm.size(0);
-  if (!reverse) {
-    out.copy_from(tm.transpose(0, 1));
-  } else {
-    for (int64_t s = 0; s < steps; ++s) out.select(1, time_of(s, steps, true)).copy_from(tm.select(0, s));
-  }
-  return out;
-}
-
-Tensor initial_state(const Tensor& given, const SeqDims& d, DType dtype) {
-  return given.defined() ? given.contiguous() : Tensor::zeros({d.batch, d.hidden}, dtype);
+// [T+1, B, H] states with step 0 set from `given` [B, H] (caller order) or zeros.
+Tensor state_buffer(const Prepared& p, const Tensor& given, DType dtype) {
+  Tensor states = Tensor::empty({p.d.steps + 1, p.d.batch, p.d.hidden}, dtype);
+  if (given.defined()) states.select(0, 0).copy_from(detail::rows_to_op_order(given.contiguous(), p.plan));
+  else states.select(0, 0).zero();
+  return states;
 }
 
 // pre[T·B, G·H] = x_tm[T·B, I]·w_ihᵀ + Σ biases
@@ -89,35 +78,77 @@ void input_projection(const SeqDims& d, const Tensor& x_tm, const Tensor& w_ih, 
   k::gemm<T>(false, true, rows, cols, d.input, T(1), x_tm.data<T>(), d.input, wc.data<T>(), d.input, T(1), pre, cols);
 }
 
-// out_tm[s, b] = h_s+1[b] where mask, else 0; returns [B, T, H].
+// Idle rows (n_active[s] … B-1) keep their state: next[rows] = prev[rows].
 template <typename T>
-Tensor masked_outputs(const SeqDims& d, const Tensor& hs, const Tensor& mask_tm, bool reverse) {
-  Tensor out_tm = hs.slice(0, 1, d.steps + 1).clone();
-  if (mask_tm.defined()) {
-    const uint8_t* m = mask_tm.data<uint8_t>();
-    T* o = out_tm.data<T>();
-    for (int64_t i = 0; i < d.steps * d.batch; ++i)
-      if (!m[i]) std::fill(o + i * d.hidden, o + (i + 1) * d.hidden, T(0));
-  }
-  return to_batch_major(out_tm, reverse);
+void carry_idle_rows(const Prepared& p, int64_t s, const T* prev, T* next) {
+  const int64_t na = p.plan.n_active[s], h = p.d.hidden;
+  std::copy(prev + na * h, prev + p.d.batch * h, next + na * h);
 }
 
-// dh_total[b] = dh[b] + (mask ? dout_tm[s, b] : 0)
+// Rows at or past n_active[s] of a [B, width] block get zero gradient.
 template <typename T>
-void add_output_grad(const SeqDims& d, const T* dout_tm_step, const uint8_t* mask_step, T* dh) {
-  if (!dout_tm_step) return;
-  for (int64_t b = 0; b < d.batch; ++b) {
-    if (mask_step && !mask_step[b]) continue;
-    for (int64_t j = 0; j < d.hidden; ++j) dh[b * d.hidden + j] += dout_tm_step[b * d.hidden + j];
+void zero_idle_rows(const Prepared& p, int64_t s, T* block, int64_t width) {
+  std::fill(block + p.plan.n_active[s] * width, block + p.d.batch * width, T(0));
+}
+
+// Outputs [B, T, H]: the new state where the row ran a token at that step, zero elsewhere.
+template <typename T>
+Tensor step_outputs(const Prepared& p, const Tensor& hs) {
+  const int64_t bh = p.d.batch * p.d.hidden;
+  Tensor out_tm = hs.slice(0, 1, p.d.steps + 1).clone();
+  T* o = out_tm.data<T>();
+  for (int64_t s = 0; s < p.d.steps; ++s) {
+    T* step = o + s * bh;
+    zero_idle_rows<T>(p, s, step, p.d.hidden);
+    const uint8_t* m = p.plan.step_mask(s);
+    for (int64_t b = 0; m && b < p.d.batch; ++b)
+      if (!m[b]) std::fill(step + b * p.d.hidden, step + (b + 1) * p.d.hidden, T(0));
   }
+  return detail::from_op_layout(out_tm, p.plan);
+}
+
+// dh[b] += dout[s, b] for the rows that produced an output at step s.
+template <typename T>
+void add_output_grad(const Prepared& p, int64_t s, const Tensor& dout_tm, T* dh) {
+  if (!dout_tm.defined()) return;
+  const int64_t h = p.d.hidden;
+  const T* g = dout_tm.data<T>() + s * p.d.batch * h;
+  const uint8_t* m = p.plan.step_mask(s);
+  for (int64_t b = 0; b < p.plan.n_active[s]; ++b) {
+    if (m && !m[b]) continue;
+    for (int64_t j = 0; j < h; ++j) dh[b * h + j] += g[b * h + j];
+  }
+}
+
+// The incoming gradients of one backward pass, in op order.
+struct Incoming {
+  Tensor dout_tm;  // [T, B, H] or undefined
+  Tensor dh, dc;   // [B, H]
+};
+
+Incoming incoming_grads(const Prepared& p, const Tensor& out, const Tensor& h_n, const Tensor& c_n, DType dtype) {
+  auto state_grad = [&](const Tensor& t) {
+    return t.defined() && t.grad().defined() ? detail::rows_to_op_order(t.grad().contiguous(), p.plan)
+                                             : Tensor::zeros({p.d.batch, p.d.hidden}, dtype);
+  };
+  Incoming in{out.grad().defined() ? detail::to_op_layout(out.grad().contiguous(), p.plan) : Tensor(), state_grad(h_n),
+              state_grad(c_n)};
+  return in;
+}
+
+bool any_grad(std::initializer_list<const Tensor*> outs) {
+  for (const Tensor* t : outs)
+    if (t->defined() && t->grad().defined()) return true;
+  return false;
 }
 
 // Weight, bias and input gradients from the per-step gate gradients of a whole sequence.
 // dgate_x feeds w_ih / b_ih / x; dgate_h feeds w_hh / b_hh (the same tensor for LSTM and RNN).
 template <typename T>
-void sequence_param_grads(const SeqDims& d, bool reverse, const Tensor& dgate_x, const Tensor& dgate_h,
-                          const Tensor& x_tm, const Tensor& hs, const Tensor& x, const Tensor& w_ih,
-                          const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
+void sequence_param_grads(const Prepared& p, const Tensor& dgate_x, const Tensor& dgate_h, const Tensor& hs,
+                          const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                          const Tensor& b_hh) {
+  const SeqDims& d = p.d;
   const int64_t rows = d.steps * d.batch, cols = d.gates * d.hidden;
   if (w_hh.requires_grad()) {
     Tensor dw = Tensor::empty(w_hh.shape(), w_hh.dtype());
@@ -127,7 +158,7 @@ void sequence_param_grads(const SeqDims& d, bool reverse, const Tensor& dgate_x,
   }
   if (w_ih.requires_grad()) {
     Tensor dw = Tensor::empty(w_ih.shape(), w_ih.dtype());
-    k::gemm<T>(true, false, cols, d.input, rows, T(1), dgate_x.data<T>(), cols, x_tm.data<T>(), d.input, T(0),
+    k::gemm<T>(true, false, cols, d.input, rows, T(1), dgate_x.data<T>(), cols, p.x_tm.data<T>(), d.input, T(0),
                dw.data<T>(), d.input);
     autograd::accumulate_grad(w_ih, dw, true);
   }
@@ -143,74 +174,65 @@ void sequence_param_grads(const SeqDims& d, bool reverse, const Tensor& dgate_x,
     Tensor wc = w_ih.contiguous();
     k::gemm<T>(false, false, rows, d.input, cols, T(1), dgate_x.data<T>(), cols, wc.data<T>(), d.input, T(0),
                dx_tm.data<T>(), d.input);
-    autograd::accumulate_grad(x, to_batch_major(dx_tm, reverse), true);
+    autograd::accumulate_grad(x, detail::from_op_layout(dx_tm, p.plan), true);
   }
 }
 
-Tensor grad_or_zeros(const Tensor& out, const Shape& shape, DType dtype) {
-  Tensor g = out.grad();
-  return g.defined() ? g.contiguous().clone() : Tensor::zeros(shape, dtype);
+void accumulate_state_grad(const Prepared& p, const Tensor& initial, const Tensor& grad_op_order) {
+  if (initial.defined()) autograd::accumulate_grad(initial, detail::rows_from_op_order(grad_op_order, p.plan), true);
 }
 
 }  // namespace
 
 RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
                      const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
-  const SeqDims d = check_recurrent("lstm", 4, x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh);
+  const Prepared p = prepare(check_recurrent("lstm", 4, x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
+  const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
-  Tensor x_tm = to_time_major(x, reverse);
-  Tensor mask_tm = mask.defined() ? to_time_major(mask, reverse) : Tensor();
   Tensor acts = Tensor::empty({d.steps * d.batch, g4}, x.dtype());  // pre-activations, then activated gates
-  Tensor hs = Tensor::empty({d.steps + 1, d.batch, d.hidden}, x.dtype());
-  Tensor cs = Tensor::empty({d.steps + 1, d.batch, d.hidden}, x.dtype());
-  hs.select(0, 0).copy_from(initial_state(h0, d, x.dtype()));
-  cs.select(0, 0).copy_from(initial_state(c0, d, x.dtype()));
+  Tensor hs = state_buffer(p, h0, x.dtype()), cs = state_buffer(p, c0, x.dtype());
+  Tensor whh = w_hh.contiguous();
   RecurrentOutput result;
   LMAAS_DISPATCH_FLOATING(x.dtype(), "lstm", [&] {
-    T* pre = acts.data<T>();
-    input_projection<T>(d, x_tm, w_ih, {b_ih, b_hh}, pre);
-    Tensor whh = w_hh.contiguous();
+    input_projection<T>(d, p.x_tm, w_ih, {b_ih, b_hh}, acts.data<T>());
     T *ph = hs.data<T>(), *pc = cs.data<T>();
-    const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
     for (int64_t s = 0; s < d.steps; ++s) {
-      T* pre_s = pre + s * d.batch * g4;
-      k::gemm<T>(false, true, d.batch, g4, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), pre_s, g4);
-      k::lstm_cell_forward<T>(pre_s, pc + s * bh, ph + s * bh, pm ? pm + s * d.batch : nullptr, pre_s, pc + (s + 1) * bh,
-                              ph + (s + 1) * bh, d.batch, d.hidden);
+      const int64_t na = p.plan.n_active[s];
+      T* pre_s = acts.data<T>() + s * d.batch * g4;
+      k::gemm<T>(false, true, na, g4, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), pre_s, g4);
+      k::lstm_cell_forward<T>(pre_s, pc + s * bh, ph + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
+                              ph + (s + 1) * bh, na, d.hidden);
+      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
+      carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
     }
-    result.output = masked_outputs<T>(d, hs, mask_tm, reverse);
+    result.output = step_outputs<T>(p, hs);
   });
-  result.h_n = hs.select(0, d.steps).clone();
-  result.c_n = cs.select(0, d.steps).clone();
+  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
+  result.c_n = detail::rows_from_op_order(cs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, c0, w_ih, w_hh, b_ih, b_hh)) {
     autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::track(result.c_n);
     autograd::push([=, out = result.output, h_n = result.h_n, c_n = result.c_n] {
-      if (!out.grad().defined() && !h_n.grad().defined() && !c_n.grad().defined()) return;
+      if (!any_grad({&out, &h_n, &c_n})) return;
+      Incoming in = incoming_grads(p, out, h_n, c_n, x.dtype());
+      Tensor dpre = Tensor::empty({d.steps * d.batch, g4}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "lstm backward", [&] {
-        Tensor dh = grad_or_zeros(h_n, {d.batch, d.hidden}, x.dtype());
-        Tensor dc = grad_or_zeros(c_n, {d.batch, d.hidden}, x.dtype());
-        Tensor dout_tm = out.grad().defined() ? to_time_major(out.grad().contiguous(), reverse) : Tensor();
-        Tensor dpre = Tensor::empty({d.steps * d.batch, g4}, x.dtype());
-        Tensor dc_prev = Tensor::empty({d.batch, d.hidden}, x.dtype());
-        Tensor whh = w_hh.contiguous();
-        const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
-        T *pdh = dh.data<T>(), *pdc = dc.data<T>();
+        T *pdh = in.dh.data<T>(), *pdc = in.dc.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
-          const uint8_t* ms = pm ? pm + s * d.batch : nullptr;
-          add_output_grad<T>(d, dout_tm.defined() ? dout_tm.data<T>() + s * bh : nullptr, ms, pdh);
+          const int64_t na = p.plan.n_active[s];
+          add_output_grad<T>(p, s, in.dout_tm, pdh);
           T* dpre_s = dpre.data<T>() + s * d.batch * g4;
-          // dh is read by the cell and then overwritten with the pass-through part for padded rows.
+          // In place: dh becomes the pass-through part, dc becomes dc_prev (idle rows keep theirs).
           k::lstm_cell_backward<T>(pdh, pdc, acts.data<T>() + s * d.batch * g4, cs.data<T>() + s * bh,
-                                   cs.data<T>() + (s + 1) * bh, ms, dpre_s, dc_prev.data<T>(), pdh, d.batch, d.hidden);
-          k::gemm<T>(false, false, d.batch, d.hidden, g4, T(1), dpre_s, g4, whh.data<T>(), d.hidden, T(1), pdh, d.hidden);
-          std::copy(dc_prev.data<T>(), dc_prev.data<T>() + bh, pdc);
+                                   cs.data<T>() + (s + 1) * bh, p.plan.step_mask(s), dpre_s, pdc, pdh, na, d.hidden);
+          zero_idle_rows<T>(p, s, dpre_s, g4);
+          k::gemm<T>(false, false, na, d.hidden, g4, T(1), dpre_s, g4, whh.data<T>(), d.hidden, T(1), pdh, d.hidden);
         }
-        sequence_param_grads<T>(d, reverse, dpre, dpre, x_tm, hs, x, w_ih, w_hh, b_ih, b_hh);
-        if (h0.defined()) autograd::accumulate_grad(h0, dh, true);
-        if (c0.defined()) autograd::accumulate_grad(c0, dc, true);
+        sequence_param_grads<T>(p, dpre, dpre, hs, x, w_ih, w_hh, b_ih, b_hh);
       });
+      accumulate_state_grad(p, h0, in.dh);
+      accumulate_state_grad(p, c0, in.dc);
     });
   }
   return result;
@@ -218,59 +240,55 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
 
 RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
                     const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
-  const SeqDims d = check_recurrent("gru", 3, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh);
+  const Prepared p = prepare(check_recurrent("gru", 3, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
+  const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g3 = 3 * d.hidden;
-  Tensor x_tm = to_time_major(x, reverse);
-  Tensor mask_tm = mask.defined() ? to_time_major(mask, reverse) : Tensor();
   Tensor gx = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
   Tensor gh = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
   Tensor acts = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-  Tensor hs = Tensor::empty({d.steps + 1, d.batch, d.hidden}, x.dtype());
-  hs.select(0, 0).copy_from(initial_state(h0, d, x.dtype()));
+  Tensor hs = state_buffer(p, h0, x.dtype());
+  Tensor whh = w_hh.contiguous();
+  Tensor bhh = b_hh.defined() ? b_hh.contiguous().to(x.dtype()) : Tensor::zeros({g3}, x.dtype());
   RecurrentOutput result;
   LMAAS_DISPATCH_FLOATING(x.dtype(), "gru", [&] {
-    input_projection<T>(d, x_tm, w_ih, {b_ih}, gx.data<T>());
-    Tensor whh = w_hh.contiguous();
-    Tensor bhh = b_hh.defined() ? b_hh.contiguous() : Tensor::zeros({g3}, x.dtype());
+    input_projection<T>(d, p.x_tm, w_ih, {b_ih}, gx.data<T>());
     T* ph = hs.data<T>();
-    const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
     for (int64_t s = 0; s < d.steps; ++s) {
-      T* gh_s = gh.data<T>() + s * d.batch * g3;
-      for (int64_t b = 0; b < d.batch; ++b) std::copy(bhh.data<T>(), bhh.data<T>() + g3, gh_s + b * g3);
-      k::gemm<T>(false, true, d.batch, g3, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), gh_s, g3);
-      k::gru_cell_forward<T>(gx.data<T>() + s * d.batch * g3, gh_s, ph + s * bh, pm ? pm + s * d.batch : nullptr,
-                             acts.data<T>() + s * d.batch * g3, ph + (s + 1) * bh, d.batch, d.hidden);
+      const int64_t na = p.plan.n_active[s], o3 = s * d.batch * g3;
+      T* gh_s = gh.data<T>() + o3;
+      for (int64_t b = 0; b < na; ++b) std::copy(bhh.data<T>(), bhh.data<T>() + g3, gh_s + b * g3);
+      k::gemm<T>(false, true, na, g3, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), gh_s, g3);
+      k::gru_cell_forward<T>(gx.data<T>() + o3, gh_s, ph + s * bh, p.plan.step_mask(s), acts.data<T>() + o3,
+                             ph + (s + 1) * bh, na, d.hidden);
+      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
     }
-    result.output = masked_outputs<T>(d, hs, mask_tm, reverse);
+    result.output = step_outputs<T>(p, hs);
   });
-  result.h_n = hs.select(0, d.steps).clone();
+  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
     autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::push([=, out = result.output, h_n = result.h_n] {
-      if (!out.grad().defined() && !h_n.grad().defined()) return;
+      if (!any_grad({&out, &h_n})) return;
+      Incoming in = incoming_grads(p, out, h_n, Tensor(), x.dtype());
+      Tensor dgx = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
+      Tensor dgh = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "gru backward", [&] {
-        Tensor dh = grad_or_zeros(h_n, {d.batch, d.hidden}, x.dtype());
-        Tensor dout_tm = out.grad().defined() ? to_time_major(out.grad().contiguous(), reverse) : Tensor();
-        Tensor dgx = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-        Tensor dgh = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-        Tensor dh_direct = Tensor::empty({d.batch, d.hidden}, x.dtype());
-        Tensor whh = w_hh.contiguous();
-        const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
-        T* pdh = dh.data<T>();
+        T* pdh = in.dh.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
-          const uint8_t* ms = pm ? pm + s * d.batch : nullptr;
-          add_output_grad<T>(d, dout_tm.defined() ? dout_tm.data<T>() + s * bh : nullptr, ms, pdh);
-          const int64_t o3 = s * d.batch * g3;
-          k::gru_cell_backward<T>(pdh, acts.data<T>() + o3, gh.data<T>() + o3, hs.data<T>() + s * bh, ms,
-                                  dgx.data<T>() + o3, dgh.data<T>() + o3, dh_direct.data<T>(), d.batch, d.hidden);
-          std::copy(dh_direct.data<T>(), dh_direct.data<T>() + bh, pdh);
-          k::gemm<T>(false, false, d.batch, d.hidden, g3, T(1), dgh.data<T>() + o3, g3, whh.data<T>(), d.hidden, T(1), pdh,
+          const int64_t na = p.plan.n_active[s], o3 = s * d.batch * g3;
+          add_output_grad<T>(p, s, in.dout_tm, pdh);
+          // In place: dh becomes its direct part z⊙dh; the rest arrives through dgh·W_hh below.
+          k::gru_cell_backward<T>(pdh, acts.data<T>() + o3, gh.data<T>() + o3, hs.data<T>() + s * bh,
+                                  p.plan.step_mask(s), dgx.data<T>() + o3, dgh.data<T>() + o3, pdh, na, d.hidden);
+          zero_idle_rows<T>(p, s, dgx.data<T>() + o3, g3);
+          zero_idle_rows<T>(p, s, dgh.data<T>() + o3, g3);
+          k::gemm<T>(false, false, na, d.hidden, g3, T(1), dgh.data<T>() + o3, g3, whh.data<T>(), d.hidden, T(1), pdh,
                      d.hidden);
         }
-        sequence_param_grads<T>(d, reverse, dgx, dgh, x_tm, hs, x, w_ih, w_hh, b_ih, b_hh);
-        if (h0.defined()) autograd::accumulate_grad(h0, dh, true);
+        sequence_param_grads<T>(p, dgx, dgh, hs, x, w_ih, w_hh, b_ih, b_hh);
       });
+      accumulate_state_grad(p, h0, in.dh);
     });
   }
   return result;
@@ -279,60 +297,57 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
 RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih,
                            const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, RnnActivation activation,
                            bool reverse) {
-  const SeqDims d = check_recurrent("simple_rnn", 1, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh);
-  const int64_t bh = d.batch * d.hidden;
+  const Prepared p =
+      prepare(check_recurrent("simple_rnn", 1, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
+  const SeqDims& d = p.d;
+  const int64_t bh = d.batch * d.hidden, h = d.hidden;
   const kernels::Unary act = activation == RnnActivation::kTanh ? kernels::Unary::kTanh : kernels::Unary::kRelu;
-  Tensor x_tm = to_time_major(x, reverse);
-  Tensor mask_tm = mask.defined() ? to_time_major(mask, reverse) : Tensor();
-  Tensor pre = Tensor::empty({d.steps * d.batch, d.hidden}, x.dtype());
-  Tensor hs = Tensor::empty({d.steps + 1, d.batch, d.hidden}, x.dtype());
-  hs.select(0, 0).copy_from(initial_state(h0, d, x.dtype()));
+  Tensor pre = Tensor::empty({d.steps * d.batch, h}, x.dtype());
+  Tensor hs = state_buffer(p, h0, x.dtype());
+  Tensor whh = w_hh.contiguous();
   RecurrentOutput result;
   LMAAS_DISPATCH_FLOATING(x.dtype(), "simple_rnn", [&] {
-    input_projection<T>(d, x_tm, w_ih, {b_ih, b_hh}, pre.data<T>());
-    Tensor whh = w_hh.contiguous();
+    input_projection<T>(d, p.x_tm, w_ih, {b_ih, b_hh}, pre.data<T>());
     T* ph = hs.data<T>();
-    const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
     for (int64_t s = 0; s < d.steps; ++s) {
-      T* pre_s = pre.data<T>() + s * bh;
-      k::gemm<T>(false, true, d.batch, d.hidden, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1),
-                 pre_s, d.hidden);
-      k::unary_forward<T>(act, pre_s, ph + (s + 1) * bh, bh);
-      for (int64_t b = 0; pm && b < d.batch; ++b)
-        if (!pm[s * d.batch + b]) std::copy(ph + s * bh + b * d.hidden, ph + s * bh + (b + 1) * d.hidden, ph + (s + 1) * bh + b * d.hidden);
+      const int64_t na = p.plan.n_active[s];
+      T *pre_s = pre.data<T>() + s * bh, *prev = ph + s * bh, *next = ph + (s + 1) * bh;
+      k::gemm<T>(false, true, na, h, h, T(1), prev, h, whh.data<T>(), h, T(1), pre_s, h);
+      k::unary_forward<T>(act, pre_s, next, na * h);
+      const uint8_t* m = p.plan.step_mask(s);
+      for (int64_t b = 0; m && b < d.batch; ++b)
+        if (!m[b]) std::copy(prev + b * h, prev + (b + 1) * h, next + b * h);
+      carry_idle_rows<T>(p, s, prev, next);
     }
-    result.output = masked_outputs<T>(d, hs, mask_tm, reverse);
+    result.output = step_outputs<T>(p, hs);
   });
-  result.h_n = hs.select(0, d.steps).clone();
+  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
     autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::push([=, out = result.output, h_n = result.h_n] {
-      if (!out.grad().defined() && !h_n.grad().defined()) return;
+      if (!any_grad({&out, &h_n})) return;
+      Incoming in = incoming_grads(p, out, h_n, Tensor(), x.dtype());
+      Tensor dpre = Tensor::empty({d.steps * d.batch, h}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "simple_rnn backward", [&] {
-        Tensor dh = grad_or_zeros(h_n, {d.batch, d.hidden}, x.dtype());
-        Tensor dout_tm = out.grad().defined() ? to_time_major(out.grad().contiguous(), reverse) : Tensor();
-        Tensor dpre = Tensor::empty({d.steps * d.batch, d.hidden}, x.dtype());
-        Tensor whh = w_hh.contiguous();
-        const uint8_t* pm = mask_tm.defined() ? mask_tm.data<uint8_t>() : nullptr;
-        T* pdh = dh.data<T>();
+        T* pdh = in.dh.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
-          const uint8_t* ms = pm ? pm + s * d.batch : nullptr;
-          add_output_grad<T>(d, dout_tm.defined() ? dout_tm.data<T>() + s * bh : nullptr, ms, pdh);
+          const int64_t na = p.plan.n_active[s];
+          add_output_grad<T>(p, s, in.dout_tm, pdh);
           T* dpre_s = dpre.data<T>() + s * bh;
-          k::unary_backward<T>(act, pre.data<T>() + s * bh, hs.data<T>() + (s + 1) * bh, pdh, dpre_s, bh);
-          // Padded rows: no gradient to the pre-activation; dh flows to h_prev unchanged.
-          for (int64_t b = 0; b < d.batch; ++b) {
-            T* row = pdh + b * d.hidden;
-            if (ms && !ms[b]) std::fill(dpre_s + b * d.hidden, dpre_s + (b + 1) * d.hidden, T(0));
-            else std::fill(row, row + d.hidden, T(0));
+          k::unary_backward<T>(act, pre.data<T>() + s * bh, hs.data<T>() + (s + 1) * bh, pdh, dpre_s, na * h);
+          // Rows that ran: dh is fully consumed by dpre. Masked rows: no gradient to dpre; dh flows on.
+          const uint8_t* m = p.plan.step_mask(s);
+          for (int64_t b = 0; b < na; ++b) {
+            if (m && !m[b]) std::fill(dpre_s + b * h, dpre_s + (b + 1) * h, T(0));
+            else std::fill(pdh + b * h, pdh + (b + 1) * h, T(0));
           }
-          k::gemm<T>(false, false, d.batch, d.hidden, d.hidden, T(1), dpre_s, d.hidden, whh.data<T>(), d.hidden, T(1), pdh,
-                     d.hidden);
+          zero_idle_rows<T>(p, s, dpre_s, h);
+          k::gemm<T>(false, false, na, h, h, T(1), dpre_s, h, whh.data<T>(), h, T(1), pdh, h);
         }
-        sequence_param_grads<T>(d, reverse, dpre, dpre, x_tm, hs, x, w_ih, w_hh, b_ih, b_hh);
-        if (h0.defined()) autograd::accumulate_grad(h0, dh, true);
+        sequence_param_grads<T>(p, dpre, dpre, hs, x, w_ih, w_hh, b_ih, b_hh);
       });
+      accumulate_state_grad(p, h0, in.dh);
     });
   }
   return result;

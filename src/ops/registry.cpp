@@ -168,10 +168,28 @@ std::vector<OpCase> nn_cases() {
   return cases;
 }
 
-// Recurrent ops: inputs x, h0, (c0), w_ih, w_hh, b_ih, b_hh and a padding mask with lengths {T, T-2, 1, …}.
+enum class MaskKind { kRight, kLeft, kHoles };
+
+// [3, T] masks: right-padded (lengths T, T-2, 1), left-padded (same lengths), or with holes (not one-sided,
+// which takes the ops' general per-row mask path).
+Tensor sequence_mask(MaskKind kind, int64_t steps) {
+  if (kind == MaskKind::kRight) return length_mask({steps, steps - 2, 1}, steps, false);
+  Tensor m = Tensor::zeros({3, steps}, DType::kU8);
+  uint8_t* p = m.data<uint8_t>();
+  for (int64_t t = 0; t < steps; ++t) {
+    if (kind == MaskKind::kLeft) {
+      p[t] = 1, p[steps + t] = t >= 2, p[2 * steps + t] = t == steps - 1;
+    } else {
+      p[t] = t != 1, p[steps + t] = t % 2 == 0, p[2 * steps + t] = 1;
+    }
+  }
+  return m;
+}
+
+// Recurrent ops: inputs x, h0, (c0), w_ih, w_hh, b_ih, b_hh and a padding mask of the given kind.
 OpCase recurrent_case(const std::string& name, int gates, bool with_c, bool reverse,
-                      std::function<Inputs(const Inputs&, const Tensor&, bool)> run_op) {
-  auto make = [gates, with_c](Rng& r, const InputSpec& s) {
+                      std::function<Inputs(const Inputs&, const Tensor&, bool)> run_op, MaskKind mask_kind = MaskKind::kRight) {
+  auto make = [gates, with_c, mask_kind](Rng& r, const InputSpec& s) {
     int64_t batch = 3, steps = s.large ? 9 : 5, input = s.large ? 19 : 4, hidden = s.large ? 20 : 3;
     Inputs in{random_tensor(r, {batch, steps, input}, s), random_tensor(r, {batch, hidden}, s)};
     if (with_c) in.push_back(random_tensor(r, {batch, hidden}, s));
@@ -179,7 +197,7 @@ OpCase recurrent_case(const std::string& name, int gates, bool with_c, bool reve
     in.push_back(random_tensor(r, {gates * hidden, hidden}, s));
     in.push_back(random_tensor(r, {gates * hidden}, s));
     in.push_back(random_tensor(r, {gates * hidden}, s));
-    in.push_back(length_mask({steps, steps - 2, 1}, steps, false));
+    in.push_back(sequence_mask(mask_kind, steps));
     return in;
   };
   std::vector<bool> diff(with_c ? 8 : 7, true);
@@ -209,6 +227,10 @@ std::vector<OpCase> recurrent_cases() {
   cases.push_back(recurrent_case("gru_reverse", 3, false, true, gru_run));
   cases.push_back(recurrent_case("simple_rnn_tanh", 1, false, false, rnn_run(RnnActivation::kTanh)));
   cases.push_back(recurrent_case("simple_rnn_relu_reverse", 1, false, true, rnn_run(RnnActivation::kRelu)));
+  cases.push_back(recurrent_case("lstm_left_padded_reverse", 4, true, true, lstm_run, MaskKind::kLeft));
+  cases.push_back(recurrent_case("lstm_mask_holes", 4, true, false, lstm_run, MaskKind::kHoles));
+  cases.push_back(recurrent_case("gru_mask_holes_reverse", 3, false, true, gru_run, MaskKind::kHoles));
+  cases.push_back(recurrent_case("simple_rnn_mask_holes", 1, false, false, rnn_run(RnnActivation::kTanh), MaskKind::kHoles));
   return cases;
 }
 

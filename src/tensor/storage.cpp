@@ -10,6 +10,7 @@
 #include <vector>
 
 namespace lmaas {
+#ifndef LMAAS_NO_BLOCK_CACHE
 namespace {
 
 constexpr size_t kMaxCachedBytes = size_t{512} << 20;
@@ -52,6 +53,7 @@ BlockCache& block_cache() {
 }
 
 }  // namespace
+#endif  // LMAAS_NO_BLOCK_CACHE
 
 std::shared_ptr<Storage> Storage::allocate(size_t n_bytes) {
   size_t rounded = (n_bytes + kAlignment - 1) / kAlignment * kAlignment;

@@ -1,0 +1,105 @@
+#include "ops/sequence_plan.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace lmaas::ops::detail {
+namespace {
+
+enum class Side { kRight, kLeft, kNone };
+
+// Which side a row's padding is on: tokens form a prefix (right padding), a suffix (left), or neither.
+// A row that is all tokens or all padding fits both; it reports kRight and also passes the kLeft test.
+bool is_prefix(const uint8_t* row, int64_t steps, int64_t length) {
+  for (int64_t t = 0; t < steps; ++t)
+    if (row[t] != (t < length)) return false;
+  return true;
+}
+
+bool is_suffix(const uint8_t* row, int64_t steps, int64_t length) {
+  for (int64_t t = 0; t < steps; ++t)
+    if (row[t] != (t >= steps - length)) return false;
+  return true;
+}
+
+Side padding_side(const Tensor& mask, std::vector<int64_t>& lengths) {
+  const int64_t batch = mask.size(0), steps = mask.size(1);
+  Tensor m = mask.contiguous();
+  bool all_right = true, all_left = true;
+  for (int64_t b = 0; b < batch; ++b) {
+    const uint8_t* row = m.data<uint8_t>() + b * steps;
+    lengths[b] = std::count_if(row, row + steps, [](uint8_t v) { return v != 0; });
+    all_right = all_right && is_prefix(row, steps, lengths[b]);
+    all_left = all_left && is_suffix(row, steps, lengths[b]);
+  }
+  return all_right ? Side::kRight : all_left ? Side::kLeft : Side::kNone;
+}
+
+int64_t time_of(int64_t s, int64_t steps, bool reverse) { return reverse ? steps - 1 - s : s; }
+
+}  // namespace
+
+SequencePlan make_sequence_plan(int64_t batch, int64_t steps, const Tensor& mask, bool reverse) {
+  SequencePlan plan;
+  plan.batch = batch, plan.steps = steps, plan.reverse = reverse;
+  plan.order.resize(static_cast<size_t>(batch));
+  std::iota(plan.order.begin(), plan.order.end(), 0);
+  plan.n_active.assign(static_cast<size_t>(steps), batch);
+  if (!mask.defined()) return plan;
+  std::vector<int64_t> lengths(static_cast<size_t>(batch));
+  Side side = padding_side(mask, lengths);
+  if (side == Side::kNone) {
+    plan.row_mask = Tensor::empty({steps, batch}, DType::kU8);
+    Tensor m = mask.contiguous();
+    for (int64_t s = 0; s < steps; ++s)
+      for (int64_t b = 0; b < batch; ++b)
+        plan.row_mask.data<uint8_t>()[s * batch + b] = m.data<uint8_t>()[b * steps + time_of(s, steps, reverse)];
+    return plan;
+  }
+  std::stable_sort(plan.order.begin(), plan.order.end(), [&](int64_t a, int64_t b) { return lengths[a] > lengths[b]; });
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t t = time_of(s, steps, reverse);
+    int64_t n = 0;
+    for (int64_t b = 0; b < batch; ++b) n += side == Side::kRight ? t < lengths[b] : t >= steps - lengths[b];
+    plan.n_active[s] = n;
+  }
+  return plan;
+}
+
+Tensor to_op_layout(const Tensor& x, const SequencePlan& plan) {
+  Shape shape = x.shape();
+  std::swap(shape[0], shape[1]);
+  Tensor out = Tensor::empty(shape, x.dtype());
+  for (int64_t s = 0; s < plan.steps; ++s) {
+    Tensor src = x.select(1, time_of(s, plan.steps, plan.reverse));  // [B, …]
+    Tensor dst = out.select(0, s);
+    for (int64_t i = 0; i < plan.batch; ++i) dst.select(0, i).copy_from(src.select(0, plan.order[i]));
+  }
+  return out;
+}
+
+Tensor from_op_layout(const Tensor& tm, const SequencePlan& plan) {
+  Shape shape = tm.shape();
+  std::swap(shape[0], shape[1]);
+  Tensor out = Tensor::empty(shape, tm.dtype());
+  for (int64_t s = 0; s < plan.steps; ++s) {
+    Tensor dst = out.select(1, time_of(s, plan.steps, plan.reverse));
+    Tensor src = tm.select(0, s);
+    for (int64_t i = 0; i < plan.batch; ++i) dst.select(0, plan.order[i]).copy_from(src.select(0, i));
+  }
+  return out;
+}
+
+Tensor rows_to_op_order(const Tensor& x, const SequencePlan& plan) {
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  for (int64_t i = 0; i < plan.batch; ++i) out.select(0, i).copy_from(x.select(0, plan.order[i]));
+  return out;
+}
+
+Tensor rows_from_op_order(const Tensor& x, const SequencePlan& plan) {
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  for (int64_t i = 0; i < plan.batch; ++i) out.select(0, plan.order[i]).copy_from(x.select(0, i));
+  return out;
+}
+
+}  // namespace lmaas::ops::detail
