@@ -66,6 +66,7 @@ TextClassifier::TextClassifier(const TextClassifierConfig& c) : config_(c) {
     nn::RecurrentOptions o;
     o.input_size = c.embedding_dim, o.hidden_size = c.hidden_size, o.num_layers = c.num_layers;
     o.bidirectional = c.arch == EncoderArch::kBiLstm, o.dropout = c.dropout, o.dropout_seed = c.seed * 7919;
+    o.return_sequences = false;  // the classifier reads the final states only
     nn::CellKind kind = c.arch == EncoderArch::kGru ? nn::CellKind::kGru
                         : c.arch == EncoderArch::kRnn ? nn::CellKind::kRnnTanh
                                                       : nn::CellKind::kLstm;

@@ -43,14 +43,15 @@ Recurrent::Recurrent(CellKind kind, const RecurrentOptions& options, Rng& rng) :
 }
 
 ops::RecurrentOutput Recurrent::run_direction(const DirectionWeights& w, const Tensor& x, const Tensor& mask,
-                                              const Tensor& h0, const Tensor& c0, bool reverse) const {
+                                              const Tensor& h0, const Tensor& c0, bool reverse, bool want_output) const {
+  const bool rev = reverse, out = want_output;
   switch (kind_) {
-    case CellKind::kLstm: return ops::lstm(x, mask, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, reverse);
-    case CellKind::kGru: return ops::gru(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, reverse);
+    case CellKind::kLstm: return ops::lstm(x, mask, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
+    case CellKind::kGru: return ops::gru(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
     case CellKind::kRnnTanh:
-      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kTanh, reverse);
+      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kTanh, rev, out);
     case CellKind::kRnnRelu:
-      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kRelu, reverse);
+      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kRelu, rev, out);
   }
   return {};
 }
@@ -72,15 +73,18 @@ RecurrentState Recurrent::forward(const Tensor& x, const Tensor& mask, const Ten
       const int64_t idx = layer * n_dirs + dir;
       Tensor h_init = h0.defined() ? ops::select(h0, 0, idx) : Tensor();
       Tensor c_init = c0.defined() ? ops::select(c0, 0, idx) : Tensor();
-      auto r = run_direction(weights_[idx], layer_input, mask, h_init, c_init, dir == 1);
+      const bool last_layer = layer + 1 == options_.num_layers;
+      auto r = run_direction(weights_[idx], layer_input, mask, h_init, c_init, dir == 1,
+                             !last_layer || options_.return_sequences);
       outputs.push_back(r.output);
       h_list.push_back(ops::reshape(r.h_n, {1, batch, h}));
       if (r.c_n.defined()) c_list.push_back(ops::reshape(r.c_n, {1, batch, h}));
     }
+    if (!outputs[0].defined()) break;  // last layer without return_sequences
     layer_input = n_dirs == 1 ? outputs[0] : ops::cat(outputs, 2);
     if (dropout_ && layer + 1 < options_.num_layers) layer_input = dropout_->forward(layer_input);
   }
-  state.output = layer_input;
+  if (options_.return_sequences) state.output = layer_input;
   state.h_n = ops::cat(h_list, 0);
   if (!c_list.empty()) state.c_n = ops::cat(c_list, 0);
   return state;

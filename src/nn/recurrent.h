@@ -25,11 +25,12 @@ struct RecurrentOptions {
   bool bias = true;
   bool unit_forget_bias = false;  // LSTM only
   double dropout = 0.0;           // between layers, training only (PyTorch semantics)
+  bool return_sequences = true;   // false: only h_n/c_n (the last layer's output sequence is not built)
   uint64_t dropout_seed = 0x0d0d;
 };
 
 struct RecurrentState {
-  Tensor output;  // [B, T, D·H], D = 2 when bidirectional
+  Tensor output;  // [B, T, D·H], D = 2 when bidirectional; undefined unless return_sequences
   Tensor h_n;     // [L·D, B, H], ordered layer-major, forward before reverse (PyTorch)
   Tensor c_n;     // [L·D, B, H] (LSTM only)
 };
@@ -48,7 +49,7 @@ class Recurrent : public Module {
     Tensor w_ih, w_hh, b_ih, b_hh;
   };
   ops::RecurrentOutput run_direction(const DirectionWeights& w, const Tensor& x, const Tensor& mask, const Tensor& h0,
-                                     const Tensor& c0, bool reverse) const;
+                                     const Tensor& c0, bool reverse, bool want_output) const;
 
   CellKind kind_;
   RecurrentOptions options_;

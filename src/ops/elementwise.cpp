@@ -1,4 +1,5 @@
 // Elementwise ops with NumPy broadcasting, and pointwise activations.
+#include <algorithm>
 #include <functional>
 
 #include "ops/op_util.h"
@@ -10,32 +11,59 @@ namespace {
 using detail::check_floating;
 using detail::check_same_dtype;
 
-// out = f(a, b) elementwise over the broadcast shape.
+// Walks the rows (last dimension) of `shape` and calls row(r, offset_a, offset_b) with each row's element
+// offsets in two strided layouts of that shape (stride 0 on broadcast dimensions).
+template <typename RowFn>
+void for_each_row2(const Shape& shape, const Shape& strides_a, int64_t off_a, const Shape& strides_b, int64_t off_b,
+                   RowFn row) {
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  const int64_t inner = nd ? shape.back() : 1;
+  const int64_t n_rows = inner ? shape_numel(shape) / inner : 0;
+  std::vector<int64_t> index(static_cast<size_t>(std::max<int64_t>(nd - 1, 0)), 0);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    row(r, off_a, off_b);
+    for (int64_t k = nd - 2; k >= 0; --k) {
+      if (++index[k] < shape[k]) {
+        off_a += strides_a[k], off_b += strides_b[k];
+        break;
+      }
+      off_a -= strides_a[k] * (shape[k] - 1), off_b -= strides_b[k] * (shape[k] - 1);
+      index[k] = 0;
+    }
+  }
+}
+
+// out = f(a, b) elementwise over the broadcast shape (out contiguous). Inner loops are specialised for
+// the common stride patterns so that they vectorise.
 template <typename T, typename F>
 void binary_apply(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
   T* o = out.data<T>();
-  const int64_t n = out.numel();
   if (a.shape() == out.shape() && b.shape() == out.shape() && a.is_contiguous() && b.is_contiguous()) {
     const T *pa = a.data<T>(), *pb = b.data<T>();
+    const int64_t n = out.numel();
     for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
     return;
   }
-  // b broadcast over leading dimensions of a contiguous a (bias-like): rows of length b.numel().
-  if (a.shape() == out.shape() && a.is_contiguous() && b.is_contiguous() && b.numel() > 0 &&
-      b.dim() <= a.dim() && std::equal(b.shape().begin(), b.shape().end(), a.shape().end() - b.dim())) {
-    const T *pa = a.data<T>(), *pb = b.data<T>();
-    const int64_t m = b.numel();
-    for (int64_t r = 0; r < n / m; ++r)
-      for (int64_t i = 0; i < m; ++i) o[r * m + i] = f(pa[r * m + i], pb[i]);
-    return;
-  }
   Tensor ae = a.expand(out.shape()), be = b.expand(out.shape());
-  std::vector<int64_t> a_off(static_cast<size_t>(n));
-  for_each_strided(ae.shape(), ae.strides(), ae.offset(), [&](int64_t i, int64_t off) { a_off[i] = off; });
   const T* a_base = static_cast<const T*>(a.storage()->data());
   const T* b_base = static_cast<const T*>(b.storage()->data());
-  for_each_strided(be.shape(), be.strides(), be.offset(),
-                   [&](int64_t i, int64_t off) { o[i] = f(a_base[a_off[i]], b_base[off]); });
+  const int64_t inner = out.dim() ? out.shape().back() : 1;
+  const int64_t sa = out.dim() ? ae.strides().back() : 0, sb = out.dim() ? be.strides().back() : 0;
+  for_each_row2(out.shape(), ae.strides(), ae.offset(), be.strides(), be.offset(), [&](int64_t r, int64_t oa, int64_t ob) {
+    const T *pa = a_base + oa, *pb = b_base + ob;
+    T* po = o + r * inner;
+    if (sa == 1 && sb == 1) {
+      for (int64_t i = 0; i < inner; ++i) po[i] = f(pa[i], pb[i]);
+    } else if (sa == 1 && sb == 0) {
+      const T bv = pb[0];
+      for (int64_t i = 0; i < inner; ++i) po[i] = f(pa[i], bv);
+    } else if (sa == 0 && sb == 1) {
+      const T av = pa[0];
+      for (int64_t i = 0; i < inner; ++i) po[i] = f(av, pb[i]);
+    } else {
+      for (int64_t i = 0; i < inner; ++i) po[i] = f(pa[i * sa], pb[i * sb]);
+    }
+  });
 }
 
 enum class BinaryKind { kAdd, kSub, kMul, kDiv };
@@ -97,10 +125,23 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   // Stride 0 on broadcast dimensions maps every element of g onto the element it came from.
   Tensor target = out.expand(g.shape());
   Tensor src = g.contiguous();
+  const int64_t inner = g.dim() ? g.shape().back() : 1;
+  const int64_t st = g.dim() ? target.strides().back() : 0;
   LMAAS_DISPATCH_FLOATING(g.dtype(), "sum_to", [&] {
     const T* s = src.data<T>();
     T* base = static_cast<T*>(out.storage()->data());
-    for_each_strided(target.shape(), target.strides(), target.offset(), [&](int64_t i, int64_t off) { base[off] += s[i]; });
+    for_each_row2(g.shape(), target.strides(), target.offset(), contiguous_strides(g.shape()), 0,
+                  [&](int64_t, int64_t ot, int64_t os) {
+                    T* pt = base + ot;
+                    const T* ps = s + os;
+                    if (st == 0) {
+                      T acc = T(0);
+                      for (int64_t i = 0; i < inner; ++i) acc += ps[i];
+                      pt[0] += acc;
+                    } else {
+                      for (int64_t i = 0; i < inner; ++i) pt[i * st] += ps[i];
+                    }
+                  });
   });
   return out;
 }

@@ -69,20 +69,21 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng);
 // x[B, T, I]; mask[B, T] U8 (1 = real token) or undefined; h0/c0 [B, H] or undefined (zeros).
 // Weights in PyTorch layout: w_ih[G·H, I], w_hh[G·H, H], b_ih/b_hh[G·H] (G = 4 LSTM, 3 GRU, 1 RNN).
 // Padded steps carry the state through unchanged and output zeros (PyTorch packed-sequence semantics).
-// `reverse` processes t = T-1 … 0.
+// `reverse` processes t = T-1 … 0. With want_output = false only the final states are produced (Keras'
+// return_sequences=False), which saves building the [B, T, H] sequence.
 struct RecurrentOutput {
-  Tensor output;  // [B, T, H]
+  Tensor output;  // [B, T, H], undefined when not wanted
   Tensor h_n;     // [B, H]
   Tensor c_n;     // [B, H] (LSTM only)
 };
 enum class RnnActivation { kTanh, kRelu };
 RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
-                     const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse);
+                     const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse, bool want_output = true);
 RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
-                    const Tensor& b_ih, const Tensor& b_hh, bool reverse);
+                    const Tensor& b_ih, const Tensor& b_hh, bool reverse, bool want_output = true);
 RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih,
                            const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, RnnActivation activation,
-                           bool reverse);
+                           bool reverse, bool want_output = true);
 
 // ---- attention ----
 // q[B, Tq, H·D], k/v[B, Tk, H·D] (heads interleaved as a projection writes them); key_padding_mask

@@ -185,7 +185,7 @@ void accumulate_state_grad(const Prepared& p, const Tensor& initial, const Tenso
 }  // namespace
 
 RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
-                     const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
+                     const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, bool reverse, bool want_output) {
   const Prepared p = prepare(check_recurrent("lstm", 4, x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
@@ -205,12 +205,12 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
       carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
     }
-    result.output = step_outputs<T>(p, hs);
+    if (want_output) result.output = step_outputs<T>(p, hs);
   });
   result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
   result.c_n = detail::rows_from_op_order(cs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, c0, w_ih, w_hh, b_ih, b_hh)) {
-    autograd::track(result.output);
+    if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::track(result.c_n);
     autograd::push([=, out = result.output, h_n = result.h_n, c_n = result.c_n] {
@@ -239,7 +239,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
 }
 
 RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih, const Tensor& w_hh,
-                    const Tensor& b_ih, const Tensor& b_hh, bool reverse) {
+                    const Tensor& b_ih, const Tensor& b_hh, bool reverse, bool want_output) {
   const Prepared p = prepare(check_recurrent("gru", 3, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g3 = 3 * d.hidden;
@@ -262,11 +262,11 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
                              ph + (s + 1) * bh, na, d.hidden);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
     }
-    result.output = step_outputs<T>(p, hs);
+    if (want_output) result.output = step_outputs<T>(p, hs);
   });
   result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
-    autograd::track(result.output);
+    if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::push([=, out = result.output, h_n = result.h_n] {
       if (!any_grad({&out, &h_n})) return;
@@ -296,7 +296,7 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
 
 RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& w_ih,
                            const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, RnnActivation activation,
-                           bool reverse) {
+                           bool reverse, bool want_output) {
   const Prepared p =
       prepare(check_recurrent("simple_rnn", 1, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
@@ -319,11 +319,11 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
         if (!m[b]) std::copy(prev + b * h, prev + (b + 1) * h, next + b * h);
       carry_idle_rows<T>(p, s, prev, next);
     }
-    result.output = step_outputs<T>(p, hs);
+    if (want_output) result.output = step_outputs<T>(p, hs);
   });
   result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
-    autograd::track(result.output);
+    if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
     autograd::push([=, out = result.output, h_n = result.h_n] {
       if (!any_grad({&out, &h_n})) return;

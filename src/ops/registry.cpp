@@ -228,6 +228,10 @@ std::vector<OpCase> recurrent_cases() {
   cases.push_back(recurrent_case("simple_rnn_tanh", 1, false, false, rnn_run(RnnActivation::kTanh)));
   cases.push_back(recurrent_case("simple_rnn_relu_reverse", 1, false, true, rnn_run(RnnActivation::kRelu)));
   cases.push_back(recurrent_case("lstm_left_padded_reverse", 4, true, true, lstm_run, MaskKind::kLeft));
+  cases.push_back(recurrent_case("lstm_final_states_only", 4, true, false, [](const Inputs& in, const Tensor& mask, bool reverse) {
+    auto r = lstm(in[0], mask, in[1], in[2], in[3], in[4], in[5], in[6], reverse, false);
+    return Inputs{r.h_n, r.c_n};
+  }));
   cases.push_back(recurrent_case("lstm_mask_holes", 4, true, false, lstm_run, MaskKind::kHoles));
   cases.push_back(recurrent_case("gru_mask_holes_reverse", 3, false, true, gru_run, MaskKind::kHoles));
   cases.push_back(recurrent_case("simple_rnn_mask_holes", 1, false, false, rnn_run(RnnActivation::kTanh), MaskKind::kHoles));

@@ -1,6 +1,7 @@
 #include "ops/sequence_plan.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 namespace lmaas::ops::detail {
@@ -66,39 +67,62 @@ SequencePlan make_sequence_plan(int64_t batch, int64_t steps, const Tensor& mask
   return plan;
 }
 
+namespace {
+
+// Bytes of one (batch row, time step) slice of a [B, T, …] (or [T, B, …]) tensor.
+size_t slice_bytes(const Tensor& t) {
+  return static_cast<size_t>(t.numel() / std::max<int64_t>(1, t.size(0) * t.size(1))) * dtype_size(t.dtype());
+}
+
+}  // namespace
+
 Tensor to_op_layout(const Tensor& x, const SequencePlan& plan) {
+  Tensor xc = x.contiguous();
   Shape shape = x.shape();
   std::swap(shape[0], shape[1]);
   Tensor out = Tensor::empty(shape, x.dtype());
+  const size_t row = slice_bytes(xc);
+  const char* src = static_cast<const char*>(xc.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
   for (int64_t s = 0; s < plan.steps; ++s) {
-    Tensor src = x.select(1, time_of(s, plan.steps, plan.reverse));  // [B, …]
-    Tensor dst = out.select(0, s);
-    for (int64_t i = 0; i < plan.batch; ++i) dst.select(0, i).copy_from(src.select(0, plan.order[i]));
+    const int64_t t = time_of(s, plan.steps, plan.reverse);
+    for (int64_t i = 0; i < plan.batch; ++i)
+      std::memcpy(dst + (s * plan.batch + i) * row, src + (plan.order[i] * plan.steps + t) * row, row);
   }
   return out;
 }
 
 Tensor from_op_layout(const Tensor& tm, const SequencePlan& plan) {
+  Tensor tc = tm.contiguous();
   Shape shape = tm.shape();
   std::swap(shape[0], shape[1]);
   Tensor out = Tensor::empty(shape, tm.dtype());
+  const size_t row = slice_bytes(tc);
+  const char* src = static_cast<const char*>(tc.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
   for (int64_t s = 0; s < plan.steps; ++s) {
-    Tensor dst = out.select(1, time_of(s, plan.steps, plan.reverse));
-    Tensor src = tm.select(0, s);
-    for (int64_t i = 0; i < plan.batch; ++i) dst.select(0, plan.order[i]).copy_from(src.select(0, i));
+    const int64_t t = time_of(s, plan.steps, plan.reverse);
+    for (int64_t i = 0; i < plan.batch; ++i)
+      std::memcpy(dst + (plan.order[i] * plan.steps + t) * row, src + (s * plan.batch + i) * row, row);
   }
   return out;
 }
 
 Tensor rows_to_op_order(const Tensor& x, const SequencePlan& plan) {
+  Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  for (int64_t i = 0; i < plan.batch; ++i) out.select(0, i).copy_from(x.select(0, plan.order[i]));
+  const size_t row = xc.nbytes() / static_cast<size_t>(std::max<int64_t>(1, plan.batch));
+  for (int64_t i = 0; i < plan.batch; ++i)
+    std::memcpy(static_cast<char*>(out.raw_data()) + i * row, static_cast<const char*>(xc.raw_data()) + plan.order[i] * row, row);
   return out;
 }
 
 Tensor rows_from_op_order(const Tensor& x, const SequencePlan& plan) {
+  Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  for (int64_t i = 0; i < plan.batch; ++i) out.select(0, plan.order[i]).copy_from(x.select(0, i));
+  const size_t row = xc.nbytes() / static_cast<size_t>(std::max<int64_t>(1, plan.batch));
+  for (int64_t i = 0; i < plan.batch; ++i)
+    std::memcpy(static_cast<char*>(out.raw_data()) + plan.order[i] * row, static_cast<const char*>(xc.raw_data()) + i * row, row);
   return out;
 }
 

@@ -27,6 +27,19 @@ void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, T alpha, const
       for (int64_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
     return;
   }
+  if (m == 1) {  // one row (batch-1 inference): a matrix-vector product, without GEMM's packing of B
+    // c[1, n] = a[1, k]·op(B): op(B) = Bᵀ[k, n] when tb (B is [n, k]), else B[k, n] read transposed.
+    const int incx = static_cast<int>(ta ? lda : 1);
+    const auto op = tb ? CblasNoTrans : CblasTrans;
+    const int rows = static_cast<int>(tb ? n : k), cols = static_cast<int>(tb ? k : n);
+    if (beta == T(0)) std::fill(c, c + n, T(0));  // BLAS may scale (not overwrite) y, so NaNs must not survive
+    if constexpr (std::is_same_v<T, float>) {
+      cblas_sgemv(CblasRowMajor, op, rows, cols, alpha, b, static_cast<int>(ldb), a, incx, beta, c, 1);
+    } else {
+      cblas_dgemv(CblasRowMajor, op, rows, cols, alpha, b, static_cast<int>(ldb), a, incx, beta, c, 1);
+    }
+    return;
+  }
   auto opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
   if constexpr (std::is_same_v<T, float>) {
     cblas_sgemm(CblasRowMajor, opa, opb, static_cast<int>(m), static_cast<int>(n), static_cast<int>(k), alpha, a,

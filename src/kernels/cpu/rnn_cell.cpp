@@ -10,7 +10,7 @@
 namespace lmaas::kernels::cpu {
 namespace {
 
-constexpr int64_t kMinElementsPerThread = 8192;
+constexpr int64_t kMinElementsPerThread = 2048;
 
 template <typename RowFn>
 void for_rows(int64_t batch, int64_t hidden, RowFn fn) {
