@@ -89,10 +89,11 @@ Tensor TextClassifier::encode(const Tensor& ids) {
     for (int64_t d = 0; d < n_dirs; ++d) finals.push_back(ops::select(state.h_n, 0, n_states - n_dirs + d));
     return n_dirs == 1 ? finals[0] : ops::cat(finals, 1);
   }
-  Tensor padding = invert_mask(token_mask);
-  Tensor h = positions_->forward(x);
-  for (auto& layer : layers_) h = layer->forward(h, padding);
-  return nn::pool(h, token_mask, nn::Pooling::kMean);
+  // Position-wise work runs on the real tokens only; padded positions never reach the pooled output.
+  nn::TokenPacking packing = nn::make_token_packing(ids.size(0), ids.size(1), invert_mask(token_mask));
+  Tensor h = nn::pack_tokens(positions_->forward(x), packing);
+  for (auto& layer : layers_) h = layer->forward_packed(h, packing);
+  return nn::pool(nn::unpack_tokens(h, packing), token_mask, nn::Pooling::kMean);
 }
 
 Tensor TextClassifier::forward(const Tensor& ids) { return classifier_->forward(encode(ids)); }

@@ -10,12 +10,27 @@
 
 namespace lmaas::nn {
 
+// Real tokens of a right- or left-padded batch, as rows of the flattened [B·T, E] layout. Position-wise
+// layers run on the packed [N, E] rows only (PyTorch's nested-tensor fast path does the same).
+struct TokenPacking {
+  int64_t batch = 0, steps = 0;
+  Tensor indices;  // I32 [N]: row b·T + t for every real token
+  Tensor key_padding_mask;  // U8 [B, T], 1 = padding
+};
+// From a key-padding mask (1 = padding); every position is a token when the mask is undefined.
+TokenPacking make_token_packing(int64_t batch, int64_t steps, const Tensor& key_padding_mask);
+// [B, T, E] → packed [N, E], and back (padding rows become zeros).
+Tensor pack_tokens(const Tensor& x, const TokenPacking& packing);
+Tensor unpack_tokens(const Tensor& packed, const TokenPacking& packing);
+
 class MultiheadAttention : public Module {
  public:
   MultiheadAttention(int64_t embed_dim, int64_t n_heads, Rng& rng, bool bias = true);
   // query[B, Tq, E], key/value[B, Tk, E] → [B, Tq, E]
   Tensor forward(const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& key_padding_mask = Tensor(),
                  bool causal = false) const;
+  // Self-attention over packed tokens x[N, E] → [N, E]; same values as forward() at the real tokens.
+  Tensor forward_packed(const Tensor& x, const TokenPacking& packing, bool causal = false) const;
   int64_t n_heads() const { return n_heads_; }
 
  private:

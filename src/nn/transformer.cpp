@@ -13,6 +13,11 @@ void check_options(const TransformerOptions& o) {
               "transformer layer: activation must be relu or gelu");
 }
 
+// linear2(dropout(act(linear1(x)))): the position-wise block of both layers.
+Tensor feed_forward(const TransformerOptions& o, Linear& linear1, Linear& linear2, Dropout& dropout, const Tensor& x) {
+  return linear2.forward(dropout.forward(apply_activation(o.activation, linear1.forward(x))));
+}
+
 }  // namespace
 
 TransformerEncoderLayer::TransformerEncoderLayer(const TransformerOptions& o, Rng& rng) : options_(o) {
@@ -25,18 +30,24 @@ TransformerEncoderLayer::TransformerEncoderLayer(const TransformerOptions& o, Rn
   dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout, o.dropout_seed));
 }
 
-Tensor TransformerEncoderLayer::feed_forward(const Tensor& x) {
-  return linear2_->forward(dropout_->forward(apply_activation(options_.activation, linear1_->forward(x))));
+template <typename SelfAttention>
+Tensor TransformerEncoderLayer::forward_with(const Tensor& x, SelfAttention self_attention) {
+  auto sa = [&](const Tensor& h) { return dropout_->forward(self_attention(h)); };
+  auto ff = [&](const Tensor& h) { return dropout_->forward(feed_forward(options_, *linear1_, *linear2_, *dropout_, h)); };
+  if (options_.norm_first) {
+    Tensor h = ops::add(x, sa(norm1_->forward(x)));
+    return ops::add(h, ff(norm2_->forward(h)));
+  }
+  Tensor h = norm1_->forward(ops::add(x, sa(x)));
+  return norm2_->forward(ops::add(h, ff(h)));
 }
 
 Tensor TransformerEncoderLayer::forward(const Tensor& x, const Tensor& key_padding_mask, bool causal) {
-  auto sa = [&](const Tensor& h) { return dropout_->forward(self_attn_->forward(h, h, h, key_padding_mask, causal)); };
-  if (options_.norm_first) {
-    Tensor h = ops::add(x, sa(norm1_->forward(x)));
-    return ops::add(h, dropout_->forward(feed_forward(norm2_->forward(h))));
-  }
-  Tensor h = norm1_->forward(ops::add(x, sa(x)));
-  return norm2_->forward(ops::add(h, dropout_->forward(feed_forward(h))));
+  return forward_with(x, [&](const Tensor& h) { return self_attn_->forward(h, h, h, key_padding_mask, causal); });
+}
+
+Tensor TransformerEncoderLayer::forward_packed(const Tensor& x, const TokenPacking& packing, bool causal) {
+  return forward_with(x, [&](const Tensor& h) { return self_attn_->forward_packed(h, packing, causal); });
 }
 
 TransformerDecoderLayer::TransformerDecoderLayer(const TransformerOptions& o, Rng& rng) : options_(o) {
@@ -51,10 +62,6 @@ TransformerDecoderLayer::TransformerDecoderLayer(const TransformerOptions& o, Rn
   dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout, o.dropout_seed));
 }
 
-Tensor TransformerDecoderLayer::feed_forward(const Tensor& x) {
-  return linear2_->forward(dropout_->forward(apply_activation(options_.activation, linear1_->forward(x))));
-}
-
 Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_key_padding_mask,
                                         const Tensor& memory_key_padding_mask, bool causal) {
   auto sa = [&](const Tensor& h) {
@@ -63,14 +70,15 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   auto ca = [&](const Tensor& h) {
     return dropout_->forward(cross_attn_->forward(h, memory, memory, memory_key_padding_mask, false));
   };
+  auto ff = [&](const Tensor& h) { return dropout_->forward(feed_forward(options_, *linear1_, *linear2_, *dropout_, h)); };
   if (options_.norm_first) {
     Tensor h = ops::add(tgt, sa(norm1_->forward(tgt)));
     h = ops::add(h, ca(norm2_->forward(h)));
-    return ops::add(h, dropout_->forward(feed_forward(norm3_->forward(h))));
+    return ops::add(h, ff(norm3_->forward(h)));
   }
   Tensor h = norm1_->forward(ops::add(tgt, sa(tgt)));
   h = norm2_->forward(ops::add(h, ca(h)));
-  return norm3_->forward(ops::add(h, dropout_->forward(feed_forward(h))));
+  return norm3_->forward(ops::add(h, ff(h)));
 }
 
 }  // namespace lmaas::nn

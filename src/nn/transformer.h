@@ -29,9 +29,13 @@ class TransformerEncoderLayer : public Module {
   TransformerEncoderLayer(const TransformerOptions& options, Rng& rng);
   // x[B, T, E]; key_padding_mask[B, T] U8 (1 = padding) or undefined.
   Tensor forward(const Tensor& x, const Tensor& key_padding_mask = Tensor(), bool causal = false);
+  // The same layer over packed tokens x[N, E] (see TokenPacking): equal to forward() at real tokens,
+  // without computing padded positions.
+  Tensor forward_packed(const Tensor& x, const TokenPacking& packing, bool causal = false);
 
  private:
-  Tensor feed_forward(const Tensor& x);
+  template <typename SelfAttention>
+  Tensor forward_with(const Tensor& x, SelfAttention self_attention);
   TransformerOptions options_;
   std::shared_ptr<MultiheadAttention> self_attn_;
   std::shared_ptr<Linear> linear1_, linear2_;
@@ -47,7 +51,6 @@ class TransformerDecoderLayer : public Module {
                  const Tensor& memory_key_padding_mask = Tensor(), bool causal = true);
 
  private:
-  Tensor feed_forward(const Tensor& x);
   TransformerOptions options_;
   std::shared_ptr<MultiheadAttention> self_attn_, cross_attn_;
   std::shared_ptr<Linear> linear1_, linear2_;

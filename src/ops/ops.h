@@ -55,6 +55,12 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index);
 Tensor contiguous(const Tensor& x);
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);
 
+// Row gather/scatter for packed token layouts: x[N, D] and indices I32 [M] in [0, N).
+// gather_rows: out[i] = x[indices[i]] → [M, D]. scatter_rows: out[n_rows, D] zero except
+// out[indices[i]] = x[i] (indices must be distinct). Each is the other's backward.
+Tensor gather_rows(const Tensor& x, const Tensor& indices);
+Tensor scatter_rows(const Tensor& x, const Tensor& indices, int64_t n_rows);
+
 // ---- neural-network primitives ----
 Tensor softmax(const Tensor& x, int64_t dim = -1);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);

@@ -127,6 +127,16 @@ std::vector<OpCase> linalg_and_shape_cases() {
   cases.push_back({"permute", x345, {true}, [](const Inputs& in) { return Inputs{contiguous(permute(in[0], {1, 2, 0}))}; }});
   cases.push_back({"slice", x345, {true}, [](const Inputs& in) { return Inputs{slice(in[0], 2, 1, 4)}; }});
   cases.push_back({"select", x345, {true}, [](const Inputs& in) { return Inputs{select(in[0], 1, -1)}; }});
+  cases.push_back({"gather_rows_repeated",
+                   [](Rng& r, const InputSpec& s) {
+                     return Inputs{random_tensor(r, {5, 3}, s), Tensor::from_vector<int32_t>({4, 0, 4, 2}, {4})};
+                   },
+                   {true, false}, [](const Inputs& in) { return Inputs{gather_rows(in[0], in[1])}; }});
+  cases.push_back({"scatter_rows",
+                   [](Rng& r, const InputSpec& s) {
+                     return Inputs{random_tensor(r, {3, 4}, s), Tensor::from_vector<int32_t>({5, 1, 2}, {3})};
+                   },
+                   {true, false}, [](const Inputs& in) { return Inputs{scatter_rows(in[0], in[1], 6)}; }});
   cases.push_back({"cat",
                    [](Rng& r, const InputSpec& s) { return Inputs{random_tensor(r, {3, 2, 5}, s), random_tensor(r, {3, 4, 5}, s)}; },
                    {true, true}, [](const Inputs& in) { return Inputs{cat({in[0], in[1]}, 1)}; }});

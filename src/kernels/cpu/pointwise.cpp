@@ -50,23 +50,34 @@ void unary_forward(Unary op, const float* x, float* y, int64_t n) {
   parallel_for(n, kGrainElements, [&](int64_t i0, int64_t i1) { unary_forward_serial(op, x + i0, y + i0, i1 - i0); });
 }
 
+namespace {
+
+// Serial bodies take restrict-qualified pointers so that the loops vectorise (a lambda capturing by
+// reference would reload its captures after every store).
+void unary_backward_serial(Unary op, const float* __restrict x, const float* __restrict y,
+                           const float* __restrict dy, float* __restrict dx, int64_t n) {
+  switch (op) {
+    case Unary::kSigmoid:
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
+      return;
+    case Unary::kTanh:
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
+      return;
+    case Unary::kRelu:
+      for (int64_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+      return;
+    case Unary::kExp:
+      for (int64_t i = 0; i < n; ++i) dx[i] = dy[i] * y[i];
+      return;
+    default: ref::unary_backward(op, x, y, dy, dx, n); return;
+  }
+}
+
+}  // namespace
+
 void unary_backward(Unary op, const float* x, const float* y, const float* dy, float* dx, int64_t n) {
   parallel_for(n, kGrainElements, [&](int64_t i0, int64_t i1) {
-    switch (op) {
-      case Unary::kSigmoid:
-        for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * y[i] * (1.0f - y[i]);
-        return;
-      case Unary::kTanh:
-        for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * (1.0f - y[i] * y[i]);
-        return;
-      case Unary::kRelu:
-        for (int64_t i = i0; i < i1; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
-        return;
-      case Unary::kExp:
-        for (int64_t i = i0; i < i1; ++i) dx[i] = dy[i] * y[i];
-        return;
-      default: ref::unary_backward(op, x + i0, y + i0, dy + i0, dx + i0, i1 - i0); return;
-    }
+    unary_backward_serial(op, x + i0, y + i0, dy + i0, dx + i0, i1 - i0);
   });
 }
 
@@ -229,38 +240,51 @@ double cross_entropy(const float* logits, const int32_t* targets, float* dlogits
   return n_kept ? total / static_cast<double>(n_kept) : 0.0;
 }
 
+namespace {
+
+struct AdamConstants {
+  float b1, b2, step_size, inv_bc2_sqrt, eps, wd, decay;
+  bool decoupled;
+};
+
+void adam_range(const AdamConstants& k, float* __restrict p, const float* __restrict g, float* __restrict m,
+                float* __restrict v, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float grad = k.decoupled ? g[i] : g[i] + k.wd * p[i];
+    float pi = k.decoupled ? p[i] * k.decay : p[i];
+    float mi = k.b1 * m[i] + (1.0f - k.b1) * grad;
+    float vi = k.b2 * v[i] + (1.0f - k.b2) * grad * grad;
+    m[i] = mi, v[i] = vi;
+    p[i] = pi - k.step_size * mi / (std::sqrt(vi) * k.inv_bc2_sqrt + k.eps);
+  }
+}
+
+void axpy_range(float alpha, const float* __restrict x, float* __restrict y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
+}
+
+}  // namespace
+
 void adam_step(const ref::AdamHyper& h, float* p, const float* g, float* m, float* v, int64_t n) {
-  const float b1 = static_cast<float>(h.beta1), b2 = static_cast<float>(h.beta2);
   const double bc1 = 1.0 - std::pow(h.beta1, static_cast<double>(h.step));
   const double bc2 = 1.0 - std::pow(h.beta2, static_cast<double>(h.step));
-  const float step_size = static_cast<float>(h.lr / bc1), inv_bc2_sqrt = static_cast<float>(1.0 / std::sqrt(bc2));
-  const float eps = static_cast<float>(h.eps), wd = static_cast<float>(h.weight_decay);
-  const float decay = static_cast<float>(1.0 - h.lr * h.weight_decay);
+  const AdamConstants k{static_cast<float>(h.beta1), static_cast<float>(h.beta2), static_cast<float>(h.lr / bc1),
+                        static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(h.eps),
+                        static_cast<float>(h.weight_decay), static_cast<float>(1.0 - h.lr * h.weight_decay),
+                        h.decoupled};
   parallel_for(n, kGrainElements * 4, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) {
-      float grad = g[i];
-      if (h.decoupled) p[i] *= decay;
-      else grad += wd * p[i];
-      m[i] = b1 * m[i] + (1.0f - b1) * grad;
-      v[i] = b2 * v[i] + (1.0f - b2) * grad * grad;
-      p[i] -= step_size * m[i] / (std::sqrt(v[i]) * inv_bc2_sqrt + eps);
-    }
+    adam_range(k, p + i0, g + i0, m + i0, v + i0, i1 - i0);
   });
 }
 
 void axpy(float alpha, const float* x, float* y, int64_t n) {
-  parallel_for(n, kGrainElements * 4, [&](int64_t i0, int64_t i1) {
-    for (int64_t i = i0; i < i1; ++i) y[i] += alpha * x[i];
-  });
+  parallel_for(n, kGrainElements * 4, [&](int64_t i0, int64_t i1) { axpy_range(alpha, x + i0, y + i0, i1 - i0); });
 }
 
 void sum_rows(const float* x, float* out, int64_t rows, int64_t cols, bool accumulate) {
   parallel_for(cols, 64, [&](int64_t c0, int64_t c1) {
     if (!accumulate) std::fill(out + c0, out + c1, 0.0f);
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* xr = x + r * cols;
-      for (int64_t c = c0; c < c1; ++c) out[c] += xr[c];
-    }
+    for (int64_t r = 0; r < rows; ++r) axpy_range(1.0f, x + r * cols + c0, out + c0, c1 - c0);
   });
 }
 
