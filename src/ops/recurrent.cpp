@@ -45,7 +45,7 @@ SeqDims check_recurrent(const char* op, int64_t gates, const Tensor& x, const Te
 struct Prepared {
   SeqDims d;
   detail::SequencePlan plan;
-  Tensor x_tm;  // [T, B, I]
+  Tensor x_tm;  // packed [total_rows, I]
 };
 
 Prepared prepare(const SeqDims& d, const Tensor& x, const Tensor& mask, bool reverse) {
@@ -62,11 +62,11 @@ Tensor state_buffer(const Prepared& p, const Tensor& given, DType dtype) {
   return states;
 }
 
-// pre[T·B, G·H] = x_tm[T·B, I]·w_ihᵀ + Σ biases
+// pre[rows, G·H] = x_tm[rows, I]·w_ihᵀ + Σ biases, over the packed rows only
 template <typename T>
 void input_projection(const SeqDims& d, const Tensor& x_tm, const Tensor& w_ih, const std::vector<Tensor>& biases,
                       T* pre) {
-  const int64_t rows = d.steps * d.batch, cols = d.gates * d.hidden;
+  const int64_t rows = x_tm.size(0), cols = d.gates * d.hidden;
   std::vector<T> bias(static_cast<size_t>(cols), T(0));
   for (const Tensor& b : biases) {
     if (!b.defined()) continue;
@@ -85,39 +85,46 @@ void carry_idle_rows(const Prepared& p, int64_t s, const T* prev, T* next) {
   std::copy(prev + na * h, prev + p.d.batch * h, next + na * h);
 }
 
-// Rows at or past n_active[s] of a [B, width] block get zero gradient.
-template <typename T>
-void zero_idle_rows(const Prepared& p, int64_t s, T* block, int64_t width) {
-  std::fill(block + p.plan.n_active[s] * width, block + p.d.batch * width, T(0));
-}
-
 // Outputs [B, T, H]: the new state where the row ran a token at that step, zero elsewhere.
 template <typename T>
 Tensor step_outputs(const Prepared& p, const Tensor& hs) {
-  const int64_t bh = p.d.batch * p.d.hidden;
-  Tensor out_tm = hs.slice(0, 1, p.d.steps + 1).clone();
-  T* o = out_tm.data<T>();
+  const int64_t h = p.d.hidden, bh = p.d.batch * h;
+  Tensor out = Tensor::zeros({p.d.batch, p.d.steps, h}, hs.dtype());
+  const T* src = hs.data<T>();
+  T* dst = out.data<T>();
   for (int64_t s = 0; s < p.d.steps; ++s) {
-    T* step = o + s * bh;
-    zero_idle_rows<T>(p, s, step, p.d.hidden);
+    const int64_t t = p.plan.reverse ? p.d.steps - 1 - s : s;
     const uint8_t* m = p.plan.step_mask(s);
-    for (int64_t b = 0; m && b < p.d.batch; ++b)
-      if (!m[b]) std::fill(step + b * p.d.hidden, step + (b + 1) * p.d.hidden, T(0));
+    for (int64_t i = 0; i < p.plan.n_active[s]; ++i) {
+      if (m && !m[i]) continue;
+      const T* row = src + (s + 1) * bh + i * h;
+      std::copy(row, row + h, dst + (p.plan.order[i] * p.d.steps + t) * h);
+    }
   }
-  return detail::from_op_layout(out_tm, p.plan);
+  return out;
 }
 
-// dh[b] += dout[s, b] for the rows that produced an output at step s.
+// dh[b] += dout[s, b] for the rows that produced an output at step s (dout_tm packed).
 template <typename T>
 void add_output_grad(const Prepared& p, int64_t s, const Tensor& dout_tm, T* dh) {
   if (!dout_tm.defined()) return;
   const int64_t h = p.d.hidden;
-  const T* g = dout_tm.data<T>() + s * p.d.batch * h;
+  const T* g = dout_tm.data<T>() + p.plan.offset[s] * h;
   const uint8_t* m = p.plan.step_mask(s);
   for (int64_t b = 0; b < p.plan.n_active[s]; ++b) {
     if (m && !m[b]) continue;
     for (int64_t j = 0; j < h; ++j) dh[b * h + j] += g[b * h + j];
   }
+}
+
+// h_prev of every packed row: [total_rows, H], step s's rows from hs[s].
+template <typename T>
+Tensor packed_previous_states(const Prepared& p, const Tensor& hs) {
+  const int64_t h = p.d.hidden, bh = p.d.batch * h;
+  Tensor out = Tensor::empty({p.plan.total_rows, h}, hs.dtype());
+  for (int64_t s = 0; s < p.d.steps; ++s)
+    std::copy(hs.data<T>() + s * bh, hs.data<T>() + s * bh + p.plan.n_active[s] * h, out.data<T>() + p.plan.offset[s] * h);
+  return out;
 }
 
 // The incoming gradients of one backward pass, in op order.
@@ -149,11 +156,12 @@ void sequence_param_grads(const Prepared& p, const Tensor& dgate_x, const Tensor
                           const Tensor& x, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
                           const Tensor& b_hh) {
   const SeqDims& d = p.d;
-  const int64_t rows = d.steps * d.batch, cols = d.gates * d.hidden;
+  const int64_t rows = p.plan.total_rows, cols = d.gates * d.hidden;
   if (w_hh.requires_grad()) {
     Tensor dw = Tensor::empty(w_hh.shape(), w_hh.dtype());
-    k::gemm<T>(true, false, cols, d.hidden, rows, T(1), dgate_h.data<T>(), cols, hs.data<T>(), d.hidden, T(0),
-               dw.data<T>(), d.hidden);  // h_prev of step s is hs[s]
+    Tensor h_prev = packed_previous_states<T>(p, hs);
+    k::gemm<T>(true, false, cols, d.hidden, rows, T(1), dgate_h.data<T>(), cols, h_prev.data<T>(), d.hidden, T(0),
+               dw.data<T>(), d.hidden);
     autograd::accumulate_grad(w_hh, dw, true);
   }
   if (w_ih.requires_grad()) {
@@ -170,7 +178,7 @@ void sequence_param_grads(const Prepared& p, const Tensor& dgate_x, const Tensor
     autograd::accumulate_grad(*bias, db, true);
   }
   if (x.requires_grad()) {
-    Tensor dx_tm = Tensor::empty({d.steps, d.batch, d.input}, x.dtype());
+    Tensor dx_tm = Tensor::empty({rows, d.input}, x.dtype());
     Tensor wc = w_ih.contiguous();
     k::gemm<T>(false, false, rows, d.input, cols, T(1), dgate_x.data<T>(), cols, wc.data<T>(), d.input, T(0),
                dx_tm.data<T>(), d.input);
@@ -189,7 +197,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
   const Prepared p = prepare(check_recurrent("lstm", 4, x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
-  Tensor acts = Tensor::empty({d.steps * d.batch, g4}, x.dtype());  // pre-activations, then activated gates
+  Tensor acts = Tensor::empty({p.plan.total_rows, g4}, x.dtype());  // pre-activations, then activated gates
   Tensor hs = state_buffer(p, h0, x.dtype()), cs = state_buffer(p, c0, x.dtype());
   Tensor whh = w_hh.contiguous();
   RecurrentOutput result;
@@ -198,7 +206,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
     T *ph = hs.data<T>(), *pc = cs.data<T>();
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s];
-      T* pre_s = acts.data<T>() + s * d.batch * g4;
+      T* pre_s = acts.data<T>() + p.plan.offset[s] * g4;
       k::gemm<T>(false, true, na, g4, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), pre_s, g4);
       k::lstm_cell_forward<T>(pre_s, pc + s * bh, ph + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
                               ph + (s + 1) * bh, na, d.hidden);
@@ -216,17 +224,16 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
     autograd::push([=, out = result.output, h_n = result.h_n, c_n = result.c_n] {
       if (!any_grad({&out, &h_n, &c_n})) return;
       Incoming in = incoming_grads(p, out, h_n, c_n, x.dtype());
-      Tensor dpre = Tensor::empty({d.steps * d.batch, g4}, x.dtype());
+      Tensor dpre = Tensor::empty({p.plan.total_rows, g4}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "lstm backward", [&] {
         T *pdh = in.dh.data<T>(), *pdc = in.dc.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
           const int64_t na = p.plan.n_active[s];
           add_output_grad<T>(p, s, in.dout_tm, pdh);
-          T* dpre_s = dpre.data<T>() + s * d.batch * g4;
+          T* dpre_s = dpre.data<T>() + p.plan.offset[s] * g4;
           // In place: dh becomes the pass-through part, dc becomes dc_prev (idle rows keep theirs).
-          k::lstm_cell_backward<T>(pdh, pdc, acts.data<T>() + s * d.batch * g4, cs.data<T>() + s * bh,
+          k::lstm_cell_backward<T>(pdh, pdc, acts.data<T>() + p.plan.offset[s] * g4, cs.data<T>() + s * bh,
                                    cs.data<T>() + (s + 1) * bh, p.plan.step_mask(s), dpre_s, pdc, pdh, na, d.hidden);
-          zero_idle_rows<T>(p, s, dpre_s, g4);
           k::gemm<T>(false, false, na, d.hidden, g4, T(1), dpre_s, g4, whh.data<T>(), d.hidden, T(1), pdh, d.hidden);
         }
         sequence_param_grads<T>(p, dpre, dpre, hs, x, w_ih, w_hh, b_ih, b_hh);
@@ -243,9 +250,9 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
   const Prepared p = prepare(check_recurrent("gru", 3, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g3 = 3 * d.hidden;
-  Tensor gx = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-  Tensor gh = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-  Tensor acts = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
+  Tensor gx = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
+  Tensor gh = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
+  Tensor acts = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
   Tensor hs = state_buffer(p, h0, x.dtype());
   Tensor whh = w_hh.contiguous();
   Tensor bhh = b_hh.defined() ? b_hh.contiguous().to(x.dtype()) : Tensor::zeros({g3}, x.dtype());
@@ -254,7 +261,7 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
     input_projection<T>(d, p.x_tm, w_ih, {b_ih}, gx.data<T>());
     T* ph = hs.data<T>();
     for (int64_t s = 0; s < d.steps; ++s) {
-      const int64_t na = p.plan.n_active[s], o3 = s * d.batch * g3;
+      const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
       T* gh_s = gh.data<T>() + o3;
       for (int64_t b = 0; b < na; ++b) std::copy(bhh.data<T>(), bhh.data<T>() + g3, gh_s + b * g3);
       k::gemm<T>(false, true, na, g3, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), gh_s, g3);
@@ -271,18 +278,16 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
     autograd::push([=, out = result.output, h_n = result.h_n] {
       if (!any_grad({&out, &h_n})) return;
       Incoming in = incoming_grads(p, out, h_n, Tensor(), x.dtype());
-      Tensor dgx = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
-      Tensor dgh = Tensor::empty({d.steps * d.batch, g3}, x.dtype());
+      Tensor dgx = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
+      Tensor dgh = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "gru backward", [&] {
         T* pdh = in.dh.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
-          const int64_t na = p.plan.n_active[s], o3 = s * d.batch * g3;
+          const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
           add_output_grad<T>(p, s, in.dout_tm, pdh);
           // In place: dh becomes its direct part z⊙dh; the rest arrives through dgh·W_hh below.
           k::gru_cell_backward<T>(pdh, acts.data<T>() + o3, gh.data<T>() + o3, hs.data<T>() + s * bh,
                                   p.plan.step_mask(s), dgx.data<T>() + o3, dgh.data<T>() + o3, pdh, na, d.hidden);
-          zero_idle_rows<T>(p, s, dgx.data<T>() + o3, g3);
-          zero_idle_rows<T>(p, s, dgh.data<T>() + o3, g3);
           k::gemm<T>(false, false, na, d.hidden, g3, T(1), dgh.data<T>() + o3, g3, whh.data<T>(), d.hidden, T(1), pdh,
                      d.hidden);
         }
@@ -302,7 +307,7 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, h = d.hidden;
   const kernels::Unary act = activation == RnnActivation::kTanh ? kernels::Unary::kTanh : kernels::Unary::kRelu;
-  Tensor pre = Tensor::empty({d.steps * d.batch, h}, x.dtype());
+  Tensor pre = Tensor::empty({p.plan.total_rows, h}, x.dtype());
   Tensor hs = state_buffer(p, h0, x.dtype());
   Tensor whh = w_hh.contiguous();
   RecurrentOutput result;
@@ -311,7 +316,7 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
     T* ph = hs.data<T>();
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s];
-      T *pre_s = pre.data<T>() + s * bh, *prev = ph + s * bh, *next = ph + (s + 1) * bh;
+      T *pre_s = pre.data<T>() + p.plan.offset[s] * h, *prev = ph + s * bh, *next = ph + (s + 1) * bh;
       k::gemm<T>(false, true, na, h, h, T(1), prev, h, whh.data<T>(), h, T(1), pre_s, h);
       k::unary_forward<T>(act, pre_s, next, na * h);
       const uint8_t* m = p.plan.step_mask(s);
@@ -328,21 +333,20 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
     autograd::push([=, out = result.output, h_n = result.h_n] {
       if (!any_grad({&out, &h_n})) return;
       Incoming in = incoming_grads(p, out, h_n, Tensor(), x.dtype());
-      Tensor dpre = Tensor::empty({d.steps * d.batch, h}, x.dtype());
+      Tensor dpre = Tensor::empty({p.plan.total_rows, h}, x.dtype());
       LMAAS_DISPATCH_FLOATING(x.dtype(), "simple_rnn backward", [&] {
         T* pdh = in.dh.data<T>();
         for (int64_t s = d.steps - 1; s >= 0; --s) {
           const int64_t na = p.plan.n_active[s];
           add_output_grad<T>(p, s, in.dout_tm, pdh);
-          T* dpre_s = dpre.data<T>() + s * bh;
-          k::unary_backward<T>(act, pre.data<T>() + s * bh, hs.data<T>() + (s + 1) * bh, pdh, dpre_s, na * h);
+          T* dpre_s = dpre.data<T>() + p.plan.offset[s] * h;
+          k::unary_backward<T>(act, pre.data<T>() + p.plan.offset[s] * h, hs.data<T>() + (s + 1) * bh, pdh, dpre_s, na * h);
           // Rows that ran: dh is fully consumed by dpre. Masked rows: no gradient to dpre; dh flows on.
           const uint8_t* m = p.plan.step_mask(s);
           for (int64_t b = 0; b < na; ++b) {
             if (m && !m[b]) std::fill(dpre_s + b * h, dpre_s + (b + 1) * h, T(0));
             else std::fill(pdh + b * h, pdh + (b + 1) * h, T(0));
           }
-          zero_idle_rows<T>(p, s, dpre_s, h);
           k::gemm<T>(false, false, na, h, h, T(1), dpre_s, h, whh.data<T>(), h, T(1), pdh, h);
         }
         sequence_param_grads<T>(p, dpre, dpre, hs, x, w_ih, w_hh, b_ih, b_hh);

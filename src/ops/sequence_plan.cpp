@@ -46,7 +46,13 @@ SequencePlan make_sequence_plan(int64_t batch, int64_t steps, const Tensor& mask
   plan.order.resize(static_cast<size_t>(batch));
   std::iota(plan.order.begin(), plan.order.end(), 0);
   plan.n_active.assign(static_cast<size_t>(steps), batch);
-  if (!mask.defined()) return plan;
+  auto finish = [&plan] {
+    plan.offset.assign(static_cast<size_t>(plan.steps + 1), 0);
+    for (int64_t s = 0; s < plan.steps; ++s) plan.offset[s + 1] = plan.offset[s] + plan.n_active[s];
+    plan.total_rows = plan.offset[plan.steps];
+    return plan;
+  };
+  if (!mask.defined()) return finish();
   std::vector<int64_t> lengths(static_cast<size_t>(batch));
   Side side = padding_side(mask, lengths);
   if (side == Side::kNone) {
@@ -55,7 +61,7 @@ SequencePlan make_sequence_plan(int64_t batch, int64_t steps, const Tensor& mask
     for (int64_t s = 0; s < steps; ++s)
       for (int64_t b = 0; b < batch; ++b)
         plan.row_mask.data<uint8_t>()[s * batch + b] = m.data<uint8_t>()[b * steps + time_of(s, steps, reverse)];
-    return plan;
+    return finish();
   }
   std::stable_sort(plan.order.begin(), plan.order.end(), [&](int64_t a, int64_t b) { return lengths[a] > lengths[b]; });
   for (int64_t s = 0; s < steps; ++s) {
@@ -64,12 +70,12 @@ SequencePlan make_sequence_plan(int64_t batch, int64_t steps, const Tensor& mask
     for (int64_t b = 0; b < batch; ++b) n += side == Side::kRight ? t < lengths[b] : t >= steps - lengths[b];
     plan.n_active[s] = n;
   }
-  return plan;
+  return finish();
 }
 
 namespace {
 
-// Bytes of one (batch row, time step) slice of a [B, T, …] (or [T, B, …]) tensor.
+// Bytes of one (batch row, time step) slice of a [B, T, F] tensor.
 size_t slice_bytes(const Tensor& t) {
   return static_cast<size_t>(t.numel() / std::max<int64_t>(1, t.size(0) * t.size(1))) * dtype_size(t.dtype());
 }
@@ -78,32 +84,29 @@ size_t slice_bytes(const Tensor& t) {
 
 Tensor to_op_layout(const Tensor& x, const SequencePlan& plan) {
   Tensor xc = x.contiguous();
-  Shape shape = x.shape();
-  std::swap(shape[0], shape[1]);
-  Tensor out = Tensor::empty(shape, x.dtype());
+  Tensor out = Tensor::empty({plan.total_rows, x.numel() / std::max<int64_t>(1, plan.batch * plan.steps)}, x.dtype());
   const size_t row = slice_bytes(xc);
   const char* src = static_cast<const char*>(xc.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   for (int64_t s = 0; s < plan.steps; ++s) {
     const int64_t t = time_of(s, plan.steps, plan.reverse);
-    for (int64_t i = 0; i < plan.batch; ++i)
-      std::memcpy(dst + (s * plan.batch + i) * row, src + (plan.order[i] * plan.steps + t) * row, row);
+    for (int64_t i = 0; i < plan.n_active[s]; ++i)
+      std::memcpy(dst + (plan.offset[s] + i) * row, src + (plan.order[i] * plan.steps + t) * row, row);
   }
   return out;
 }
 
-Tensor from_op_layout(const Tensor& tm, const SequencePlan& plan) {
-  Tensor tc = tm.contiguous();
-  Shape shape = tm.shape();
-  std::swap(shape[0], shape[1]);
-  Tensor out = Tensor::empty(shape, tm.dtype());
-  const size_t row = slice_bytes(tc);
-  const char* src = static_cast<const char*>(tc.raw_data());
+Tensor from_op_layout(const Tensor& packed, const SequencePlan& plan) {
+  Tensor pc = packed.contiguous();
+  const int64_t features = packed.size(1);
+  Tensor out = Tensor::zeros({plan.batch, plan.steps, features}, packed.dtype());
+  const size_t row = static_cast<size_t>(features) * dtype_size(packed.dtype());
+  const char* src = static_cast<const char*>(pc.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
   for (int64_t s = 0; s < plan.steps; ++s) {
     const int64_t t = time_of(s, plan.steps, plan.reverse);
-    for (int64_t i = 0; i < plan.batch; ++i)
-      std::memcpy(dst + (plan.order[i] * plan.steps + t) * row, src + (s * plan.batch + i) * row, row);
+    for (int64_t i = 0; i < plan.n_active[s]; ++i)
+      std::memcpy(dst + (plan.order[i] * plan.steps + t) * row, src + (plan.offset[s] + i) * row, row);
   }
   return out;
 }
