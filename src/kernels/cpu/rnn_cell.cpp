@@ -27,8 +27,12 @@ inline __m256i lanes(int64_t n) {
   alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - n));
 }
-inline __m256 load(const float* p, __m256i m) { return _mm256_maskload_ps(p, m); }
-inline void store(float* p, __m256 v, __m256i m) { _mm256_maskstore_ps(p, m, v); }
+// Full blocks use plain loads/stores (masked stores are slow on several x86 cores); only the tail is masked.
+inline __m256 load(const float* p, const __m256i* m) { return m ? _mm256_maskload_ps(p, *m) : _mm256_loadu_ps(p); }
+inline void store(float* p, __m256 v, const __m256i* m) {
+  if (m) _mm256_maskstore_ps(p, *m, v);
+  else _mm256_storeu_ps(p, v);
+}
 
 }  // namespace
 
@@ -43,7 +47,8 @@ void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_pre
     const float* p = pre + b * 4 * hidden;
     float* a = acts + b * 4 * hidden;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
       __m256 i = vsigmoid(load(p + j, m));
       __m256 f = vsigmoid(load(p + hidden + j, m));
       __m256 g = vtanh(load(p + 2 * hidden + j, m));
@@ -72,7 +77,8 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
     const float* a = acts + o4;
     float* d = dpre + o4;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
       __m256 i = load(a + j, m), f = load(a + hidden + j, m);
       __m256 g = load(a + 2 * hidden + j, m), o = load(a + 3 * hidden + j, m);
       __m256 dhv = load(dh + o1 + j, m);
@@ -100,7 +106,8 @@ void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, con
     const float *x3 = gx + o3, *h3 = gh + o3;
     float* a = acts + o3;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
       __m256 r = vsigmoid(_mm256_add_ps(load(x3 + j, m), load(h3 + j, m)));
       __m256 z = vsigmoid(_mm256_add_ps(load(x3 + hidden + j, m), load(h3 + hidden + j, m)));
       __m256 n = vtanh(_mm256_fmadd_ps(r, load(h3 + 2 * hidden + j, m), load(x3 + 2 * hidden + j, m)));
@@ -125,7 +132,8 @@ void gru_cell_backward(const float* dh, const float* acts, const float* gh, cons
     }
     const float* a = acts + o3;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i m = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
       __m256 r = load(a + j, m), z = load(a + hidden + j, m), n = load(a + 2 * hidden + j, m);
       __m256 dhv = load(dh + o1 + j, m);
       __m256 dn_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(one_vec(), z)), _mm256_fnmadd_ps(n, n, one_vec()));
