@@ -7,6 +7,9 @@
 
 namespace lmaas {
 
+// splitmix64: a well-mixed 64-bit value from a counter (counter-based randomness for parallel loops).
+uint64_t mix64(uint64_t counter);
+
 class Rng {
  public:
   explicit Rng(uint64_t seed = 0x5eed);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <functional>
 
+#include "base/thread_pool.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
 
@@ -33,6 +34,13 @@ void for_each_row2(const Shape& shape, const Shape& strides_a, int64_t off_a, co
   }
 }
 
+constexpr int64_t kElementsPerTask = 32768;
+
+template <typename T, typename F>
+void map2(const T* __restrict a, const T* __restrict b, T* __restrict out, int64_t n, F f) {
+  for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+}
+
 // out = f(a, b) elementwise over the broadcast shape (out contiguous). Inner loops are specialised for
 // the common stride patterns so that they vectorise.
 template <typename T, typename F>
@@ -40,8 +48,7 @@ void binary_apply(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
   T* o = out.data<T>();
   if (a.shape() == out.shape() && b.shape() == out.shape() && a.is_contiguous() && b.is_contiguous()) {
     const T *pa = a.data<T>(), *pb = b.data<T>();
-    const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+    parallel_for(out.numel(), kElementsPerTask, [&](int64_t i0, int64_t i1) { map2<T>(pa + i0, pb + i0, o + i0, i1 - i0, f); });
     return;
   }
   Tensor ae = a.expand(out.shape()), be = b.expand(out.shape());

@@ -1,9 +1,11 @@
 // softmax / log-softmax, layer norm, embedding lookup, dropout.
+#include "base/thread_pool.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
 
 namespace lmaas::ops {
 namespace {
+
 
 Tensor softmax_last(const Tensor& x, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
@@ -116,20 +118,25 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   Tensor mask = Tensor::empty(x.shape(), x.dtype());  // 1/(1-p) where kept, 0 where dropped
   const int64_t n = x.numel();
-  // A 32-bit draw u keeps the element when u >= p·2³²: two draws per 64-bit random number.
+  // Counter-based randomness: element pair i draws splitmix64(key + i), so chunks run in parallel and
+  // the mask depends only on the Rng state, not on the thread count. A 32-bit draw u keeps an element
+  // when u >= p·2³².
+  const uint64_t key = rng.next_u64();
   const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
   const double keep_scale = 1.0 / (1.0 - p);
   LMAAS_DISPATCH_FLOATING(x.dtype(), "dropout", [&] {
     const T* px = xc.data<T>();
     T *po = out.data<T>(), *pm = mask.data<T>();
     const T scale = static_cast<T>(keep_scale);
-    for (int64_t i = 0; i < n; i += 2) {
-      uint64_t r = rng.next_u64();
-      for (int64_t j = i; j < std::min(n, i + 2); ++j, r >>= 32) {
-        pm[j] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
-        po[j] = px[j] * pm[j];
+    parallel_for((n + 1) / 2, 8192, [&](int64_t p0, int64_t p1) {
+      for (int64_t pair = p0; pair < p1; ++pair) {
+        uint64_t r = mix64(key + static_cast<uint64_t>(pair));
+        for (int64_t j = 2 * pair; j < std::min(n, 2 * pair + 2); ++j, r >>= 32) {
+          pm[j] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
+          po[j] = px[j] * pm[j];
+        }
       }
-    }
+    });
   });
   if (autograd::should_record(x)) {
     autograd::track(out);
