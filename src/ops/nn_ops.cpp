@@ -118,9 +118,10 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   Tensor mask = Tensor::empty(x.shape(), x.dtype());  // 1/(1-p) where kept, 0 where dropped
   const int64_t n = x.numel();
-  // Counter-based randomness: element pair i draws splitmix64(key + i), so chunks run in parallel and
-  // the mask depends only on the Rng state, not on the thread count. A 32-bit draw u keeps an element
-  // when u >= p·2³².
+  // Counter-based randomness: block k of kDropoutBlock elements seeds xorshift64* with mix64(key + k), so
+  // blocks run in parallel and the mask depends only on the Rng state, not on the thread count.
+  // A 32-bit draw u keeps an element when u >= p·2³².
+  constexpr int64_t kDropoutBlock = 4096;
   const uint64_t key = rng.next_u64();
   const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
   const double keep_scale = 1.0 / (1.0 - p);
@@ -128,12 +129,17 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
     const T* px = xc.data<T>();
     T *po = out.data<T>(), *pm = mask.data<T>();
     const T scale = static_cast<T>(keep_scale);
-    parallel_for((n + 1) / 2, 8192, [&](int64_t p0, int64_t p1) {
-      for (int64_t pair = p0; pair < p1; ++pair) {
-        uint64_t r = mix64(key + static_cast<uint64_t>(pair));
-        for (int64_t j = 2 * pair; j < std::min(n, 2 * pair + 2); ++j, r >>= 32) {
-          pm[j] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
-          po[j] = px[j] * pm[j];
+    parallel_for((n + kDropoutBlock - 1) / kDropoutBlock, 2, [&](int64_t b0, int64_t b1) {
+      for (int64_t block = b0; block < b1; ++block) {
+        uint64_t state = mix64(key + static_cast<uint64_t>(block)) | 1;
+        const int64_t end = std::min(n, (block + 1) * kDropoutBlock);
+        for (int64_t j = block * kDropoutBlock; j < end; j += 2) {
+          state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+          uint64_t r = state * 0x2545f4914f6cdd1dULL;
+          for (int64_t e = j; e < std::min(end, j + 2); ++e, r >>= 32) {
+            pm[e] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
+            po[e] = px[e] * pm[e];
+          }
         }
       }
     });

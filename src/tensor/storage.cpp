@@ -3,6 +3,7 @@
 // fresh memory from the OS. The cache is bounded (kMaxCachedBytes) and thread-safe.
 #include "tensor/storage.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -15,6 +16,15 @@ namespace {
 
 constexpr size_t kMaxCachedBytes = size_t{512} << 20;
 constexpr size_t kMaxCachedBlockBytes = size_t{128} << 20;
+
+// Blocks come in size classes (8 per power of two, at most 12.5% slack), so that buffers whose sizes
+// vary a little from step to step (packed token counts) still reuse each other's memory.
+size_t size_class(size_t n_bytes) {
+  if (n_bytes <= 4096) return (n_bytes + 63) / 64 * 64;
+  size_t top = size_t{1} << (63 - __builtin_clzll(n_bytes));
+  size_t step = top / 8;
+  return (n_bytes + step - 1) / step * step;
+}
 
 class BlockCache {
  public:
@@ -56,8 +66,11 @@ BlockCache& block_cache() {
 #endif  // LMAAS_NO_BLOCK_CACHE
 
 std::shared_ptr<Storage> Storage::allocate(size_t n_bytes) {
-  size_t rounded = (n_bytes + kAlignment - 1) / kAlignment * kAlignment;
-  if (rounded == 0) rounded = kAlignment;
+#ifdef LMAAS_NO_BLOCK_CACHE
+  size_t rounded = std::max((n_bytes + kAlignment - 1) / kAlignment * kAlignment, kAlignment);
+#else
+  size_t rounded = std::max(size_class(n_bytes), kAlignment);
+#endif
 #ifdef LMAAS_NO_BLOCK_CACHE  // sanitizer builds: every block fresh, so use-after-free is caught
   void* p = nullptr;
 #else
