@@ -207,8 +207,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s];
       T* pre_s = acts.data<T>() + p.plan.offset[s] * g4;
-      k::gemm<T>(false, true, na, g4, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), pre_s, g4);
-      k::lstm_cell_forward<T>(pre_s, pc + s * bh, ph + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
+      k::lstm_step_forward<T>(ph + s * bh, whh.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
                               ph + (s + 1) * bh, na, d.hidden);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
       carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
@@ -262,11 +261,8 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
     T* ph = hs.data<T>();
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
-      T* gh_s = gh.data<T>() + o3;
-      for (int64_t b = 0; b < na; ++b) std::copy(bhh.data<T>(), bhh.data<T>() + g3, gh_s + b * g3);
-      k::gemm<T>(false, true, na, g3, d.hidden, T(1), ph + s * bh, d.hidden, whh.data<T>(), d.hidden, T(1), gh_s, g3);
-      k::gru_cell_forward<T>(gx.data<T>() + o3, gh_s, ph + s * bh, p.plan.step_mask(s), acts.data<T>() + o3,
-                             ph + (s + 1) * bh, na, d.hidden);
+      k::gru_step_forward<T>(ph + s * bh, whh.data<T>(), bhh.data<T>(), gx.data<T>() + o3, p.plan.step_mask(s),
+                             gh.data<T>() + o3, acts.data<T>() + o3, ph + (s + 1) * bh, na, d.hidden);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
     }
     if (want_output) result.output = step_outputs<T>(p, hs);

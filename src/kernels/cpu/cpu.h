@@ -39,6 +39,14 @@ void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_pre
 void lstm_cell_backward(const float* dh, const float* dc, const float* acts, const float* c_prev, const float* c,
                         const uint8_t* mask, float* dpre, float* dc_prev, float* dh_pass, int64_t batch,
                         int64_t hidden);
+// One whole recurrent step for `batch` rows, fused: each task owns a slice of hidden units, computes its
+// gates' recurrent GEMM slices and then runs the cell on them (one hand-off per step, and each task's
+// slice of W_hh stays in its cache). lstm: pre[B, 4H] holds x·W_ihᵀ + biases on entry and the activated
+// gates on exit. gru: gh[B, 3H] is written (b_hh + h_prev·W_hhᵀ), acts[B, 3H] the gates.
+void lstm_step_forward(const float* h_prev, const float* w_hh, const float* c_prev, const uint8_t* mask, float* pre,
+                       float* c, float* h, int64_t batch, int64_t hidden);
+void gru_step_forward(const float* h_prev, const float* w_hh, const float* b_hh, const float* gx, const uint8_t* mask,
+                      float* gh, float* acts, float* h, int64_t batch, int64_t hidden);
 void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts,
                       float* h, int64_t batch, int64_t hidden);
 void gru_cell_backward(const float* dh, const float* acts, const float* gh, const float* h_prev, const uint8_t* mask,

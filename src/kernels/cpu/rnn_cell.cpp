@@ -36,31 +36,88 @@ inline void store(float* p, __m256 v, const __m256i* m) {
 
 }  // namespace
 
+namespace {
+
+// Row b, hidden units [j0, j1) of an LSTM step (see ref::lstm_cell_forward); pre and acts may alias.
+void lstm_row_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
+                      float* c, float* h, int64_t b, int64_t j0, int64_t j1, int64_t hidden) {
+  const float* p = pre + b * 4 * hidden;
+  float* a = acts + b * 4 * hidden;
+  const int64_t o1 = b * hidden;
+  if (mask && !mask[b]) {  // padded row: state passes through
+    for (int64_t j = j0; j < j1; ++j) {
+      a[j] = a[hidden + j] = a[2 * hidden + j] = a[3 * hidden + j] = 0.0f;
+      c[o1 + j] = c_prev[o1 + j], h[o1 + j] = h_prev[o1 + j];
+    }
+    return;
+  }
+  for (int64_t j = j0; j < j1; j += 8) {
+    const __m256i tail = lanes(std::min<int64_t>(8, j1 - j));
+    const __m256i* m = j1 - j >= 8 ? nullptr : &tail;
+    __m256 i = vsigmoid(load(p + j, m));
+    __m256 f = vsigmoid(load(p + hidden + j, m));
+    __m256 g = vtanh(load(p + 2 * hidden + j, m));
+    __m256 o = vsigmoid(load(p + 3 * hidden + j, m));
+    store(a + j, i, m);
+    store(a + hidden + j, f, m);
+    store(a + 2 * hidden + j, g, m);
+    store(a + 3 * hidden + j, o, m);
+    __m256 cn = _mm256_fmadd_ps(f, load(c_prev + o1 + j, m), _mm256_mul_ps(i, g));
+    store(c + o1 + j, cn, m);
+    store(h + o1 + j, _mm256_mul_ps(o, vtanh(cn)), m);
+  }
+}
+
+// Row b, hidden units [j0, j1) of a GRU step (see ref::gru_cell_forward).
+void gru_row_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts, float* h,
+                     int64_t b, int64_t j0, int64_t j1, int64_t hidden) {
+  const int64_t o3 = b * 3 * hidden, o1 = b * hidden;
+  const float *x3 = gx + o3, *h3 = gh + o3;
+  float* a = acts + o3;
+  if (mask && !mask[b]) {
+    for (int64_t j = j0; j < j1; ++j) a[j] = a[hidden + j] = a[2 * hidden + j] = 0.0f, h[o1 + j] = h_prev[o1 + j];
+    return;
+  }
+  for (int64_t j = j0; j < j1; j += 8) {
+    const __m256i tail = lanes(std::min<int64_t>(8, j1 - j));
+    const __m256i* m = j1 - j >= 8 ? nullptr : &tail;
+    __m256 r = vsigmoid(_mm256_add_ps(load(x3 + j, m), load(h3 + j, m)));
+    __m256 z = vsigmoid(_mm256_add_ps(load(x3 + hidden + j, m), load(h3 + hidden + j, m)));
+    __m256 n = vtanh(_mm256_fmadd_ps(r, load(h3 + 2 * hidden + j, m), load(x3 + 2 * hidden + j, m)));
+    store(a + j, r, m);
+    store(a + hidden + j, z, m);
+    store(a + 2 * hidden + j, n, m);
+    __m256 hp = load(h_prev + o1 + j, m);
+    // (1-z)·n + z·h_prev = n + z·(h_prev - n)
+    store(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n), m);
+  }
+}
+
+// Splits the hidden units into blocks of 8 over the pool; fn(j0, j1) handles units [j0, j1) of every row.
+// Enough units per task that the per-task GEMM slices stay worth a hand-off.
+template <typename SliceFn>
+void for_unit_slices(int64_t rows, int64_t hidden, int64_t gates, SliceFn fn) {
+  const int64_t n_blocks = (hidden + 7) / 8;
+  const int64_t flops_per_block = 2 * std::max<int64_t>(1, rows) * 8 * gates * hidden;
+  parallel_for(n_blocks, std::max<int64_t>(1, (int64_t{1} << 18) / flops_per_block), [&](int64_t b0, int64_t b1) {
+    fn(b0 * 8, std::min(hidden, b1 * 8));
+  });
+}
+
+}  // namespace
+
 void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
                        float* c, float* h, int64_t batch, int64_t hidden) {
-  for_rows(batch, hidden, [&](int64_t b) {
-    if ((mask && !mask[b])) {
-      ref::lstm_cell_forward(pre + b * 4 * hidden, c_prev + b * hidden, h_prev + b * hidden, mask ? mask + b : nullptr,
-                             acts + b * 4 * hidden, c + b * hidden, h + b * hidden, 1, hidden);
-      return;
-    }
-    const float* p = pre + b * 4 * hidden;
-    float* a = acts + b * 4 * hidden;
-    for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
-      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
-      __m256 i = vsigmoid(load(p + j, m));
-      __m256 f = vsigmoid(load(p + hidden + j, m));
-      __m256 g = vtanh(load(p + 2 * hidden + j, m));
-      __m256 o = vsigmoid(load(p + 3 * hidden + j, m));
-      store(a + j, i, m);
-      store(a + hidden + j, f, m);
-      store(a + 2 * hidden + j, g, m);
-      store(a + 3 * hidden + j, o, m);
-      __m256 cn = _mm256_fmadd_ps(f, load(c_prev + b * hidden + j, m), _mm256_mul_ps(i, g));
-      store(c + b * hidden + j, cn, m);
-      store(h + b * hidden + j, _mm256_mul_ps(o, vtanh(cn)), m);
-    }
+  for_rows(batch, hidden, [&](int64_t b) { lstm_row_forward(pre, c_prev, h_prev, mask, acts, c, h, b, 0, hidden, hidden); });
+}
+
+void lstm_step_forward(const float* h_prev, const float* w_hh, const float* c_prev, const uint8_t* mask, float* pre,
+                       float* c, float* h, int64_t batch, int64_t hidden) {
+  for_unit_slices(batch, hidden, 4, [&](int64_t j0, int64_t j1) {
+    for (int64_t g = 0; g < 4; ++g)  // pre[:, g·H + j0 … j1) += h_prev · W_hh[g·H + j0 … j1, :]ᵀ
+      gemm_serial(false, true, batch, j1 - j0, hidden, 1.0f, h_prev, hidden, w_hh + (g * hidden + j0) * hidden, hidden,
+                  1.0f, pre + g * hidden + j0, 4 * hidden);
+    for (int64_t b = 0; b < batch; ++b) lstm_row_forward(pre, c_prev, h_prev, mask, pre, c, h, b, j0, j1, hidden);
   });
 }
 
@@ -97,27 +154,19 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
 
 void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts,
                       float* h, int64_t batch, int64_t hidden) {
-  for_rows(batch, hidden, [&](int64_t b) {
-    const int64_t o3 = b * 3 * hidden, o1 = b * hidden;
-    if ((mask && !mask[b])) {
-      ref::gru_cell_forward(gx + o3, gh + o3, h_prev + o1, mask ? mask + b : nullptr, acts + o3, h + o1, 1, hidden);
-      return;
+  for_rows(batch, hidden, [&](int64_t b) { gru_row_forward(gx, gh, h_prev, mask, acts, h, b, 0, hidden, hidden); });
+}
+
+void gru_step_forward(const float* h_prev, const float* w_hh, const float* b_hh, const float* gx, const uint8_t* mask,
+                      float* gh, float* acts, float* h, int64_t batch, int64_t hidden) {
+  for_unit_slices(batch, hidden, 3, [&](int64_t j0, int64_t j1) {
+    for (int64_t g = 0; g < 3; ++g) {  // gh[:, g·H + j0 … j1) = b_hh + h_prev · W_hh[g·H + j0 … j1, :]ᵀ
+      float* out = gh + g * hidden + j0;
+      for (int64_t b = 0; b < batch; ++b) std::copy(b_hh + g * hidden + j0, b_hh + g * hidden + j1, out + b * 3 * hidden);
+      gemm_serial(false, true, batch, j1 - j0, hidden, 1.0f, h_prev, hidden, w_hh + (g * hidden + j0) * hidden, hidden,
+                  1.0f, out, 3 * hidden);
     }
-    const float *x3 = gx + o3, *h3 = gh + o3;
-    float* a = acts + o3;
-    for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
-      const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
-      __m256 r = vsigmoid(_mm256_add_ps(load(x3 + j, m), load(h3 + j, m)));
-      __m256 z = vsigmoid(_mm256_add_ps(load(x3 + hidden + j, m), load(h3 + hidden + j, m)));
-      __m256 n = vtanh(_mm256_fmadd_ps(r, load(h3 + 2 * hidden + j, m), load(x3 + 2 * hidden + j, m)));
-      store(a + j, r, m);
-      store(a + hidden + j, z, m);
-      store(a + 2 * hidden + j, n, m);
-      __m256 hp = load(h_prev + o1 + j, m);
-      // (1-z)·n + z·h_prev = n + z·(h_prev - n)
-      store(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n), m);
-    }
+    for (int64_t b = 0; b < batch; ++b) gru_row_forward(gx, gh, h_prev, mask, acts, h, b, j0, j1, hidden);
   });
 }
 
