@@ -93,7 +93,12 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
     std::lock_guard lock(mutex_);
     job_open_ = false;  // no worker joins from here on
   }
-  while (n_active_.load(std::memory_order_acquire) != 0) std::this_thread::yield();
+  // Joined workers are finishing their last task: pause-spin (a yield is a system call), yielding only if
+  // the wait grows long (an oversubscribed machine).
+  for (int i = 0; n_active_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < (1 << 16)) __builtin_ia32_pause();
+    else std::this_thread::yield();
+  }
   job_ = nullptr;
   if (job_error_) std::rethrow_exception(job_error_);
 }

@@ -117,27 +117,27 @@ void lstm_cell_forward(const T* pre, const T* c_prev, const T* h_prev, const uin
   kernels::ref::lstm_cell_forward(pre, c_prev, h_prev, mask, acts, c, h, batch, hidden);
 }
 
-// One LSTM step: pre[B, 4H] += h_prev·W_hhᵀ, then the cell (acts written over pre).
+// One LSTM step: pre[B, 4H] += h_prev·W_hhᵀ (w_hh_t = W_hhᵀ [H, 4H]), then the cell (acts over pre).
 template <typename T>
-void lstm_step_forward(const T* h_prev, const T* w_hh, const T* c_prev, const uint8_t* mask, T* pre, T* c, T* h,
+void lstm_step_forward(const T* h_prev, const T* w_hh_t, const T* c_prev, const uint8_t* mask, T* pre, T* c, T* h,
                        int64_t batch, int64_t hidden) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast_kernels()) return kernels::cpu::lstm_step_forward(h_prev, w_hh, c_prev, mask, pre, c, h, batch, hidden);
+    if (use_fast_kernels()) return kernels::cpu::lstm_step_forward(h_prev, w_hh_t, c_prev, mask, pre, c, h, batch, hidden);
   }
-  gemm<T>(false, true, batch, 4 * hidden, hidden, T(1), h_prev, hidden, w_hh, hidden, T(1), pre, 4 * hidden);
+  gemm<T>(false, false, batch, 4 * hidden, hidden, T(1), h_prev, hidden, w_hh_t, 4 * hidden, T(1), pre, 4 * hidden);
   kernels::ref::lstm_cell_forward(pre, c_prev, h_prev, mask, pre, c, h, batch, hidden);
 }
 
-// One GRU step: gh[B, 3H] = b_hh + h_prev·W_hhᵀ, then the cell.
+// One GRU step: gh[B, 3H] = b_hh + h_prev·W_hhᵀ (w_hh_t = W_hhᵀ [H, 3H]), then the cell.
 template <typename T>
-void gru_step_forward(const T* h_prev, const T* w_hh, const T* b_hh, const T* gx, const uint8_t* mask, T* gh, T* acts,
-                      T* h, int64_t batch, int64_t hidden) {
+void gru_step_forward(const T* h_prev, const T* w_hh_t, const T* b_hh, const T* gx, const uint8_t* mask, T* gh,
+                      T* acts, T* h, int64_t batch, int64_t hidden) {
   if constexpr (std::is_same_v<T, float>) {
     if (use_fast_kernels())
-      return kernels::cpu::gru_step_forward(h_prev, w_hh, b_hh, gx, mask, gh, acts, h, batch, hidden);
+      return kernels::cpu::gru_step_forward(h_prev, w_hh_t, b_hh, gx, mask, gh, acts, h, batch, hidden);
   }
   for (int64_t b = 0; b < batch; ++b) std::copy(b_hh, b_hh + 3 * hidden, gh + b * 3 * hidden);
-  gemm<T>(false, true, batch, 3 * hidden, hidden, T(1), h_prev, hidden, w_hh, hidden, T(1), gh, 3 * hidden);
+  gemm<T>(false, false, batch, 3 * hidden, hidden, T(1), h_prev, hidden, w_hh_t, 3 * hidden, T(1), gh, 3 * hidden);
   kernels::ref::gru_cell_forward(gx, gh, h_prev, mask, acts, h, batch, hidden);
 }
 

@@ -200,6 +200,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
   Tensor acts = Tensor::empty({p.plan.total_rows, g4}, x.dtype());  // pre-activations, then activated gates
   Tensor hs = state_buffer(p, h0, x.dtype()), cs = state_buffer(p, c0, x.dtype());
   Tensor whh = w_hh.contiguous();
+  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 4H]: the step's product reads rows in place
   RecurrentOutput result;
   LMAAS_DISPATCH_FLOATING(x.dtype(), "lstm", [&] {
     input_projection<T>(d, p.x_tm, w_ih, {b_ih, b_hh}, acts.data<T>());
@@ -207,7 +208,7 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s];
       T* pre_s = acts.data<T>() + p.plan.offset[s] * g4;
-      k::lstm_step_forward<T>(ph + s * bh, whh.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
+      k::lstm_step_forward<T>(ph + s * bh, whh_t.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
                               ph + (s + 1) * bh, na, d.hidden);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
       carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
@@ -254,6 +255,7 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
   Tensor acts = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
   Tensor hs = state_buffer(p, h0, x.dtype());
   Tensor whh = w_hh.contiguous();
+  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 3H]
   Tensor bhh = b_hh.defined() ? b_hh.contiguous().to(x.dtype()) : Tensor::zeros({g3}, x.dtype());
   RecurrentOutput result;
   LMAAS_DISPATCH_FLOATING(x.dtype(), "gru", [&] {
@@ -261,7 +263,7 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
     T* ph = hs.data<T>();
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
-      k::gru_step_forward<T>(ph + s * bh, whh.data<T>(), bhh.data<T>(), gx.data<T>() + o3, p.plan.step_mask(s),
+      k::gru_step_forward<T>(ph + s * bh, whh_t.data<T>(), bhh.data<T>(), gx.data<T>() + o3, p.plan.step_mask(s),
                              gh.data<T>() + o3, acts.data<T>() + o3, ph + (s + 1) * bh, na, d.hidden);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
     }

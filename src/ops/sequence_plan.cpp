@@ -4,6 +4,8 @@
 #include <cstring>
 #include <numeric>
 
+#include "base/thread_pool.h"
+
 namespace lmaas::ops::detail {
 namespace {
 
@@ -88,11 +90,13 @@ Tensor to_op_layout(const Tensor& x, const SequencePlan& plan) {
   const size_t row = slice_bytes(xc);
   const char* src = static_cast<const char*>(xc.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t s = 0; s < plan.steps; ++s) {
-    const int64_t t = time_of(s, plan.steps, plan.reverse);
-    for (int64_t i = 0; i < plan.n_active[s]; ++i)
-      std::memcpy(dst + (plan.offset[s] + i) * row, src + (plan.order[i] * plan.steps + t) * row, row);
-  }
+  parallel_for(plan.steps, 4, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t t = time_of(s, plan.steps, plan.reverse);
+      for (int64_t i = 0; i < plan.n_active[s]; ++i)
+        std::memcpy(dst + (plan.offset[s] + i) * row, src + (plan.order[i] * plan.steps + t) * row, row);
+    }
+  });
   return out;
 }
 
@@ -103,11 +107,13 @@ Tensor from_op_layout(const Tensor& packed, const SequencePlan& plan) {
   const size_t row = static_cast<size_t>(features) * dtype_size(packed.dtype());
   const char* src = static_cast<const char*>(pc.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
-  for (int64_t s = 0; s < plan.steps; ++s) {
-    const int64_t t = time_of(s, plan.steps, plan.reverse);
-    for (int64_t i = 0; i < plan.n_active[s]; ++i)
-      std::memcpy(dst + (plan.order[i] * plan.steps + t) * row, src + (plan.offset[s] + i) * row, row);
-  }
+  parallel_for(plan.steps, 4, [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t t = time_of(s, plan.steps, plan.reverse);
+      for (int64_t i = 0; i < plan.n_active[s]; ++i)
+        std::memcpy(dst + (plan.order[i] * plan.steps + t) * row, src + (plan.offset[s] + i) * row, row);
+    }
+  });
   return out;
 }
 

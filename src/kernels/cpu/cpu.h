@@ -23,6 +23,11 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, double al
 void gemm_serial(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
                  int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
 
+// C[m, n] += A[m, k]·B[k, n] (row strides lda, ldb, ldc), single-threaded and unpacked: for the small
+// per-step products of recurrent layers.
+void gemm_small_accumulate(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t m,
+                           int64_t n, int64_t k);
+
 void unary_forward(Unary op, const float* x, float* y, int64_t n);
 void unary_backward(Unary op, const float* x, const float* y, const float* dy, float* dx, int64_t n);
 
@@ -43,9 +48,10 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
 // gates' recurrent GEMM slices and then runs the cell on them (one hand-off per step, and each task's
 // slice of W_hh stays in its cache). lstm: pre[B, 4H] holds x·W_ihᵀ + biases on entry and the activated
 // gates on exit. gru: gh[B, 3H] is written (b_hh + h_prev·W_hhᵀ), acts[B, 3H] the gates.
-void lstm_step_forward(const float* h_prev, const float* w_hh, const float* c_prev, const uint8_t* mask, float* pre,
+// w_hh_t is W_hhᵀ [H, G·H] (the op transposes W_hh once per sequence).
+void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_prev, const uint8_t* mask, float* pre,
                        float* c, float* h, int64_t batch, int64_t hidden);
-void gru_step_forward(const float* h_prev, const float* w_hh, const float* b_hh, const float* gx, const uint8_t* mask,
+void gru_step_forward(const float* h_prev, const float* w_hh_t, const float* b_hh, const float* gx, const uint8_t* mask,
                       float* gh, float* acts, float* h, int64_t batch, int64_t hidden);
 void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts,
                       float* h, int64_t batch, int64_t hidden);

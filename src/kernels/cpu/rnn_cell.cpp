@@ -111,12 +111,12 @@ void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_pre
   for_rows(batch, hidden, [&](int64_t b) { lstm_row_forward(pre, c_prev, h_prev, mask, acts, c, h, b, 0, hidden, hidden); });
 }
 
-void lstm_step_forward(const float* h_prev, const float* w_hh, const float* c_prev, const uint8_t* mask, float* pre,
+void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_prev, const uint8_t* mask, float* pre,
                        float* c, float* h, int64_t batch, int64_t hidden) {
   for_unit_slices(batch, hidden, 4, [&](int64_t j0, int64_t j1) {
-    for (int64_t g = 0; g < 4; ++g)  // pre[:, g·H + j0 … j1) += h_prev · W_hh[g·H + j0 … j1, :]ᵀ
-      gemm_serial(false, true, batch, j1 - j0, hidden, 1.0f, h_prev, hidden, w_hh + (g * hidden + j0) * hidden, hidden,
-                  1.0f, pre + g * hidden + j0, 4 * hidden);
+    for (int64_t g = 0; g < 4; ++g)  // pre[:, g·H + j0 … j1) += h_prev · W_hhᵀ[:, g·H + j0 … j1)
+      gemm_small_accumulate(h_prev, hidden, w_hh_t + g * hidden + j0, 4 * hidden, pre + g * hidden + j0, 4 * hidden,
+                            batch, j1 - j0, hidden);
     for (int64_t b = 0; b < batch; ++b) lstm_row_forward(pre, c_prev, h_prev, mask, pre, c, h, b, j0, j1, hidden);
   });
 }
@@ -157,14 +157,13 @@ void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, con
   for_rows(batch, hidden, [&](int64_t b) { gru_row_forward(gx, gh, h_prev, mask, acts, h, b, 0, hidden, hidden); });
 }
 
-void gru_step_forward(const float* h_prev, const float* w_hh, const float* b_hh, const float* gx, const uint8_t* mask,
+void gru_step_forward(const float* h_prev, const float* w_hh_t, const float* b_hh, const float* gx, const uint8_t* mask,
                       float* gh, float* acts, float* h, int64_t batch, int64_t hidden) {
   for_unit_slices(batch, hidden, 3, [&](int64_t j0, int64_t j1) {
-    for (int64_t g = 0; g < 3; ++g) {  // gh[:, g·H + j0 … j1) = b_hh + h_prev · W_hh[g·H + j0 … j1, :]ᵀ
+    for (int64_t g = 0; g < 3; ++g) {  // gh[:, g·H + j0 … j1) = b_hh + h_prev · W_hhᵀ[:, g·H + j0 … j1)
       float* out = gh + g * hidden + j0;
       for (int64_t b = 0; b < batch; ++b) std::copy(b_hh + g * hidden + j0, b_hh + g * hidden + j1, out + b * 3 * hidden);
-      gemm_serial(false, true, batch, j1 - j0, hidden, 1.0f, h_prev, hidden, w_hh + (g * hidden + j0) * hidden, hidden,
-                  1.0f, out, 3 * hidden);
+      gemm_small_accumulate(h_prev, hidden, w_hh_t + g * hidden + j0, 3 * hidden, out, 3 * hidden, batch, j1 - j0, hidden);
     }
     for (int64_t b = 0; b < batch; ++b) gru_row_forward(gx, gh, h_prev, mask, acts, h, b, j0, j1, hidden);
   });
