@@ -1,5 +1,5 @@
 // gemm_small_accumulate: C[m, n] += A[m, k]·B[k, n] for the small per-step products of recurrent layers.
-// Register-blocked (up to 4 rows × 16 columns in 8 accumulators), B's rows read in place: no packing, so
+// Register-blocked (up to 4 rows × 24 columns in 12 accumulators), B's rows read in place: no packing, so
 // a product of 64×64×128 costs its FLOPs and little else. Column tails use masked loads and stores.
 #include <algorithm>
 
@@ -47,6 +47,8 @@ void block(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, i
 template <int R>
 void row_panel(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t n, int64_t k) {
   int64_t j = 0;
+  // 24-column blocks keep 12 accumulators in flight (enough to hide FMA latency on two FMA units).
+  for (; j + 24 <= n; j += 24) block<R, 3>(a, lda, b + j, ldb, c + j, ldc, k, nullptr);
   for (; j + 16 <= n; j += 16) block<R, 2>(a, lda, b + j, ldb, c + j, ldc, k, nullptr);
   for (; j < n; j += 8) {
     const __m256i mask = lane_mask(n - j);
