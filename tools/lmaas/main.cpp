@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help/--version print and succeed; anything else is a usage error
   } catch (const lmaas::Error& e) {
     std::fprintf(stderr, "lmaas: error: %s (%s)\n", e.what(), lmaas::code_name(e.code()));
     return 1;
