@@ -117,22 +117,25 @@ Tensor from_op_layout(const Tensor& packed, const SequencePlan& plan) {
   return out;
 }
 
-Tensor rows_to_op_order(const Tensor& x, const SequencePlan& plan) {
+namespace {
+
+// Row i of the op order is row order[i] of the caller's order; `to_op` picks the direction.
+Tensor permute_rows(const Tensor& x, const SequencePlan& plan, bool to_op) {
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   const size_t row = xc.nbytes() / static_cast<size_t>(std::max<int64_t>(1, plan.batch));
-  for (int64_t i = 0; i < plan.batch; ++i)
-    std::memcpy(static_cast<char*>(out.raw_data()) + i * row, static_cast<const char*>(xc.raw_data()) + plan.order[i] * row, row);
+  const char* src = static_cast<const char*>(xc.raw_data());
+  char* dst = static_cast<char*>(out.raw_data());
+  for (int64_t i = 0; i < plan.batch; ++i) {
+    const int64_t op_row = i, caller_row = plan.order[i];
+    std::memcpy(dst + (to_op ? op_row : caller_row) * row, src + (to_op ? caller_row : op_row) * row, row);
+  }
   return out;
 }
 
-Tensor rows_from_op_order(const Tensor& x, const SequencePlan& plan) {
-  Tensor xc = x.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  const size_t row = xc.nbytes() / static_cast<size_t>(std::max<int64_t>(1, plan.batch));
-  for (int64_t i = 0; i < plan.batch; ++i)
-    std::memcpy(static_cast<char*>(out.raw_data()) + plan.order[i] * row, static_cast<const char*>(xc.raw_data()) + i * row, row);
-  return out;
-}
+}  // namespace
+
+Tensor rows_to_op_order(const Tensor& x, const SequencePlan& plan) { return permute_rows(x, plan, true); }
+Tensor rows_from_op_order(const Tensor& x, const SequencePlan& plan) { return permute_rows(x, plan, false); }
 
 }  // namespace lmaas::ops::detail
