@@ -81,26 +81,52 @@ void unary_backward(Unary op, const float* x, const float* y, const float* dy, f
   });
 }
 
+namespace {
+
+float row_max(const float* __restrict x, int64_t n) {
+  __m256 vmax = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+  float m = hmax(vmax);
+  for (; i < n; ++i) m = std::max(m, x[i]);
+  return m;
+}
+
+float row_sum(const float* __restrict x, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc = _mm256_add_ps(acc, _mm256_loadu_ps(x + i));
+  float s = hsum(acc);
+  for (; i < n; ++i) s += x[i];
+  return s;
+}
+
+// Softmax or log-softmax of one row; x and y may be the same buffer.
+void softmax_row(const float* xr, float* yr, int64_t cols, bool log) {
+  float max_v = row_max(xr, cols);
+  if (max_v == -std::numeric_limits<float>::infinity()) max_v = 0.0f;  // all masked: zeros below
+  const __m256 mv = _mm256_set1_ps(max_v);
+  if (log) {  // Σ exp(x - max) without storing it, then y = x - max - log Σ
+    __m256 acc = _mm256_setzero_ps();
+    int64_t c = 0;
+    for (; c + 8 <= cols; c += 8) acc = _mm256_add_ps(acc, vexp(_mm256_sub_ps(_mm256_loadu_ps(xr + c), mv)));
+    float sum = hsum(acc);
+    for (; c < cols; ++c) sum += std::exp(xr[c] - max_v);
+    const float shift = max_v + std::log(sum);
+    for (c = 0; c < cols; ++c) yr[c] = xr[c] - shift;
+    return;
+  }
+  map_array(xr, yr, cols, [&](__m256 v) { return vexp(_mm256_sub_ps(v, mv)); });
+  const float sum = row_sum(yr, cols);
+  const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+  for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
+}
+
+}  // namespace
+
 void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, cols)), [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      float max_v = -std::numeric_limits<float>::infinity();
-      for (int64_t c = 0; c < cols; ++c) max_v = std::max(max_v, xr[c]);
-      if (max_v == -std::numeric_limits<float>::infinity()) max_v = 0.0f;
-      const __m256 mv = _mm256_set1_ps(max_v);
-      map_array(xr, yr, cols, [&](__m256 v) { return vexp(_mm256_sub_ps(v, mv)); });
-      double sum = 0.0;
-      for (int64_t c = 0; c < cols; ++c) sum += yr[c];
-      if (log) {
-        float log_sum = static_cast<float>(std::log(sum));
-        for (int64_t c = 0; c < cols; ++c) yr[c] = xr[c] - max_v - log_sum;
-      } else {
-        float inv = sum > 0 ? static_cast<float>(1.0 / sum) : 0.0f;
-        for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
-      }
-    }
+    for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * cols, y + r * cols, cols, log);
   });
 }
 
