@@ -108,15 +108,6 @@ void layer_norm_backward(const T* dy, const T* x, const T* g, const T* mean, con
   kernels::ref::layer_norm_backward(dy, x, g, mean, rstd, dx, dg, db, rows, cols);
 }
 
-template <typename T>
-void lstm_cell_forward(const T* pre, const T* c_prev, const T* h_prev, const uint8_t* mask, T* acts, T* c, T* h,
-                       int64_t batch, int64_t hidden) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (use_fast_kernels()) return kernels::cpu::lstm_cell_forward(pre, c_prev, h_prev, mask, acts, c, h, batch, hidden);
-  }
-  kernels::ref::lstm_cell_forward(pre, c_prev, h_prev, mask, acts, c, h, batch, hidden);
-}
-
 // One LSTM step: pre[B, 4H] += h_prev·W_hhᵀ (w_hh_t = W_hhᵀ [H, 4H]), then the cell (acts over pre).
 template <typename T>
 void lstm_step_forward(const T* h_prev, const T* w_hh_t, const T* c_prev, const uint8_t* mask, T* pre, T* c, T* h,
@@ -149,15 +140,6 @@ void lstm_cell_backward(const T* dh, const T* dc, const T* acts, const T* c_prev
       return kernels::cpu::lstm_cell_backward(dh, dc, acts, c_prev, c, mask, dpre, dc_prev, dh_pass, batch, hidden);
   }
   kernels::ref::lstm_cell_backward(dh, dc, acts, c_prev, c, mask, dpre, dc_prev, dh_pass, batch, hidden);
-}
-
-template <typename T>
-void gru_cell_forward(const T* gx, const T* gh, const T* h_prev, const uint8_t* mask, T* acts, T* h, int64_t batch,
-                      int64_t hidden) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (use_fast_kernels()) return kernels::cpu::gru_cell_forward(gx, gh, h_prev, mask, acts, h, batch, hidden);
-  }
-  kernels::ref::gru_cell_forward(gx, gh, h_prev, mask, acts, h, batch, hidden);
 }
 
 template <typename T>

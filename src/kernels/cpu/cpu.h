@@ -39,8 +39,6 @@ void layer_norm_forward(const float* x, const float* gamma, const float* beta, f
 void layer_norm_backward(const float* dy, const float* x, const float* gamma, const float* mean, const float* rstd,
                          float* dx, float* dgamma, float* dbeta, int64_t rows, int64_t cols);
 
-void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
-                       float* c, float* h, int64_t batch, int64_t hidden);
 void lstm_cell_backward(const float* dh, const float* dc, const float* acts, const float* c_prev, const float* c,
                         const uint8_t* mask, float* dpre, float* dc_prev, float* dh_pass, int64_t batch,
                         int64_t hidden);
@@ -53,8 +51,6 @@ void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_
                        float* c, float* h, int64_t batch, int64_t hidden);
 void gru_step_forward(const float* h_prev, const float* w_hh_t, const float* b_hh, const float* gx, const uint8_t* mask,
                       float* gh, float* acts, float* h, int64_t batch, int64_t hidden);
-void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts,
-                      float* h, int64_t batch, int64_t hidden);
 void gru_cell_backward(const float* dh, const float* acts, const float* gh, const float* h_prev, const uint8_t* mask,
                        float* dgx, float* dgh, float* dh_prev_direct, int64_t batch, int64_t hidden);
 

@@ -22,22 +22,6 @@ void for_rows(int64_t batch, int64_t hidden, RowFn fn) {
 
 inline __m256 one_vec() { return _mm256_set1_ps(1.0f); }
 
-// Lane mask with the first n (0 < n <= 8) lanes on, for the tail of a row whose length is not a multiple of 8.
-inline __m256i lanes(int64_t n) {
-  alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - n));
-}
-// Full blocks use plain loads/stores (masked stores are slow on several x86 cores); only the tail is masked.
-inline __m256 load(const float* p, const __m256i* m) { return m ? _mm256_maskload_ps(p, *m) : _mm256_loadu_ps(p); }
-inline void store(float* p, __m256 v, const __m256i* m) {
-  if (m) _mm256_maskstore_ps(p, *m, v);
-  else _mm256_storeu_ps(p, v);
-}
-
-}  // namespace
-
-namespace {
-
 // Row b, hidden units [j0, j1) of an LSTM step (see ref::lstm_cell_forward); pre and acts may alias.
 void lstm_row_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
                       float* c, float* h, int64_t b, int64_t j0, int64_t j1, int64_t hidden) {
@@ -52,19 +36,19 @@ void lstm_row_forward(const float* pre, const float* c_prev, const float* h_prev
     return;
   }
   for (int64_t j = j0; j < j1; j += 8) {
-    const __m256i tail = lanes(std::min<int64_t>(8, j1 - j));
+    const __m256i tail = tail_mask(j1 - j);
     const __m256i* m = j1 - j >= 8 ? nullptr : &tail;
-    __m256 i = vsigmoid(load(p + j, m));
-    __m256 f = vsigmoid(load(p + hidden + j, m));
-    __m256 g = vtanh(load(p + 2 * hidden + j, m));
-    __m256 o = vsigmoid(load(p + 3 * hidden + j, m));
-    store(a + j, i, m);
-    store(a + hidden + j, f, m);
-    store(a + 2 * hidden + j, g, m);
-    store(a + 3 * hidden + j, o, m);
-    __m256 cn = _mm256_fmadd_ps(f, load(c_prev + o1 + j, m), _mm256_mul_ps(i, g));
-    store(c + o1 + j, cn, m);
-    store(h + o1 + j, _mm256_mul_ps(o, vtanh(cn)), m);
+    __m256 i = vsigmoid(load_lanes(p + j, m));
+    __m256 f = vsigmoid(load_lanes(p + hidden + j, m));
+    __m256 g = vtanh(load_lanes(p + 2 * hidden + j, m));
+    __m256 o = vsigmoid(load_lanes(p + 3 * hidden + j, m));
+    store_lanes(a + j, i, m);
+    store_lanes(a + hidden + j, f, m);
+    store_lanes(a + 2 * hidden + j, g, m);
+    store_lanes(a + 3 * hidden + j, o, m);
+    __m256 cn = _mm256_fmadd_ps(f, load_lanes(c_prev + o1 + j, m), _mm256_mul_ps(i, g));
+    store_lanes(c + o1 + j, cn, m);
+    store_lanes(h + o1 + j, _mm256_mul_ps(o, vtanh(cn)), m);
   }
 }
 
@@ -79,17 +63,17 @@ void gru_row_forward(const float* gx, const float* gh, const float* h_prev, cons
     return;
   }
   for (int64_t j = j0; j < j1; j += 8) {
-    const __m256i tail = lanes(std::min<int64_t>(8, j1 - j));
+    const __m256i tail = tail_mask(j1 - j);
     const __m256i* m = j1 - j >= 8 ? nullptr : &tail;
-    __m256 r = vsigmoid(_mm256_add_ps(load(x3 + j, m), load(h3 + j, m)));
-    __m256 z = vsigmoid(_mm256_add_ps(load(x3 + hidden + j, m), load(h3 + hidden + j, m)));
-    __m256 n = vtanh(_mm256_fmadd_ps(r, load(h3 + 2 * hidden + j, m), load(x3 + 2 * hidden + j, m)));
-    store(a + j, r, m);
-    store(a + hidden + j, z, m);
-    store(a + 2 * hidden + j, n, m);
-    __m256 hp = load(h_prev + o1 + j, m);
+    __m256 r = vsigmoid(_mm256_add_ps(load_lanes(x3 + j, m), load_lanes(h3 + j, m)));
+    __m256 z = vsigmoid(_mm256_add_ps(load_lanes(x3 + hidden + j, m), load_lanes(h3 + hidden + j, m)));
+    __m256 n = vtanh(_mm256_fmadd_ps(r, load_lanes(h3 + 2 * hidden + j, m), load_lanes(x3 + 2 * hidden + j, m)));
+    store_lanes(a + j, r, m);
+    store_lanes(a + hidden + j, z, m);
+    store_lanes(a + 2 * hidden + j, n, m);
+    __m256 hp = load_lanes(h_prev + o1 + j, m);
     // (1-z)·n + z·h_prev = n + z·(h_prev - n)
-    store(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n), m);
+    store_lanes(h + o1 + j, _mm256_fmadd_ps(z, _mm256_sub_ps(hp, n), n), m);
   }
 }
 
@@ -105,11 +89,6 @@ void for_unit_slices(int64_t rows, int64_t hidden, int64_t gates, SliceFn fn) {
 }
 
 }  // namespace
-
-void lstm_cell_forward(const float* pre, const float* c_prev, const float* h_prev, const uint8_t* mask, float* acts,
-                       float* c, float* h, int64_t batch, int64_t hidden) {
-  for_rows(batch, hidden, [&](int64_t b) { lstm_row_forward(pre, c_prev, h_prev, mask, acts, c, h, b, 0, hidden, hidden); });
-}
 
 void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_prev, const uint8_t* mask, float* pre,
                        float* c, float* h, int64_t batch, int64_t hidden) {
@@ -134,27 +113,22 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
     const float* a = acts + o4;
     float* d = dpre + o4;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = tail_mask(hidden - j);
       const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
-      __m256 i = load(a + j, m), f = load(a + hidden + j, m);
-      __m256 g = load(a + 2 * hidden + j, m), o = load(a + 3 * hidden + j, m);
-      __m256 dhv = load(dh + o1 + j, m);
-      __m256 tc = vtanh(load(c + o1 + j, m));
-      __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhv, o), _mm256_fnmadd_ps(tc, tc, one_vec()), load(dc + o1 + j, m));
-      store(d + j, _mm256_mul_ps(_mm256_mul_ps(dct, g), _mm256_mul_ps(i, _mm256_sub_ps(one_vec(), i))), m);
-      store(d + hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, load(c_prev + o1 + j, m)),
+      __m256 i = load_lanes(a + j, m), f = load_lanes(a + hidden + j, m);
+      __m256 g = load_lanes(a + 2 * hidden + j, m), o = load_lanes(a + 3 * hidden + j, m);
+      __m256 dhv = load_lanes(dh + o1 + j, m);
+      __m256 tc = vtanh(load_lanes(c + o1 + j, m));
+      __m256 dct = _mm256_fmadd_ps(_mm256_mul_ps(dhv, o), _mm256_fnmadd_ps(tc, tc, one_vec()), load_lanes(dc + o1 + j, m));
+      store_lanes(d + j, _mm256_mul_ps(_mm256_mul_ps(dct, g), _mm256_mul_ps(i, _mm256_sub_ps(one_vec(), i))), m);
+      store_lanes(d + hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, load_lanes(c_prev + o1 + j, m)),
                                                      _mm256_mul_ps(f, _mm256_sub_ps(one_vec(), f))), m);
-      store(d + 2 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_fnmadd_ps(g, g, one_vec())), m);
-      store(d + 3 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dhv, tc), _mm256_mul_ps(o, _mm256_sub_ps(one_vec(), o))), m);
-      store(dc_prev + o1 + j, _mm256_mul_ps(dct, f), m);
-      store(dh_pass + o1 + j, _mm256_setzero_ps(), m);
+      store_lanes(d + 2 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dct, i), _mm256_fnmadd_ps(g, g, one_vec())), m);
+      store_lanes(d + 3 * hidden + j, _mm256_mul_ps(_mm256_mul_ps(dhv, tc), _mm256_mul_ps(o, _mm256_sub_ps(one_vec(), o))), m);
+      store_lanes(dc_prev + o1 + j, _mm256_mul_ps(dct, f), m);
+      store_lanes(dh_pass + o1 + j, _mm256_setzero_ps(), m);
     }
   });
-}
-
-void gru_cell_forward(const float* gx, const float* gh, const float* h_prev, const uint8_t* mask, float* acts,
-                      float* h, int64_t batch, int64_t hidden) {
-  for_rows(batch, hidden, [&](int64_t b) { gru_row_forward(gx, gh, h_prev, mask, acts, h, b, 0, hidden, hidden); });
 }
 
 void gru_step_forward(const float* h_prev, const float* w_hh_t, const float* b_hh, const float* gx, const uint8_t* mask,
@@ -180,22 +154,22 @@ void gru_cell_backward(const float* dh, const float* acts, const float* gh, cons
     }
     const float* a = acts + o3;
     for (int64_t j = 0; j < hidden; j += 8) {
-      const __m256i tail = lanes(std::min<int64_t>(8, hidden - j));
+      const __m256i tail = tail_mask(hidden - j);
       const __m256i* m = hidden - j >= 8 ? nullptr : &tail;
-      __m256 r = load(a + j, m), z = load(a + hidden + j, m), n = load(a + 2 * hidden + j, m);
-      __m256 dhv = load(dh + o1 + j, m);
+      __m256 r = load_lanes(a + j, m), z = load_lanes(a + hidden + j, m), n = load_lanes(a + 2 * hidden + j, m);
+      __m256 dhv = load_lanes(dh + o1 + j, m);
       __m256 dn_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(one_vec(), z)), _mm256_fnmadd_ps(n, n, one_vec()));
-      __m256 dz_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(load(h_prev + o1 + j, m), n)),
+      __m256 dz_pre = _mm256_mul_ps(_mm256_mul_ps(dhv, _mm256_sub_ps(load_lanes(h_prev + o1 + j, m), n)),
                                     _mm256_mul_ps(z, _mm256_sub_ps(one_vec(), z)));
-      __m256 dr_pre = _mm256_mul_ps(_mm256_mul_ps(dn_pre, load(gh + o3 + 2 * hidden + j, m)),
+      __m256 dr_pre = _mm256_mul_ps(_mm256_mul_ps(dn_pre, load_lanes(gh + o3 + 2 * hidden + j, m)),
                                     _mm256_mul_ps(r, _mm256_sub_ps(one_vec(), r)));
-      store(dgx + o3 + j, dr_pre, m);
-      store(dgx + o3 + hidden + j, dz_pre, m);
-      store(dgx + o3 + 2 * hidden + j, dn_pre, m);
-      store(dgh + o3 + j, dr_pre, m);
-      store(dgh + o3 + hidden + j, dz_pre, m);
-      store(dgh + o3 + 2 * hidden + j, _mm256_mul_ps(dn_pre, r), m);
-      store(dh_prev_direct + o1 + j, _mm256_mul_ps(dhv, z), m);
+      store_lanes(dgx + o3 + j, dr_pre, m);
+      store_lanes(dgx + o3 + hidden + j, dz_pre, m);
+      store_lanes(dgx + o3 + 2 * hidden + j, dn_pre, m);
+      store_lanes(dgh + o3 + j, dr_pre, m);
+      store_lanes(dgh + o3 + hidden + j, dz_pre, m);
+      store_lanes(dgh + o3 + 2 * hidden + j, _mm256_mul_ps(dn_pre, r), m);
+      store_lanes(dh_prev_direct + o1 + j, _mm256_mul_ps(dhv, z), m);
     }
   });
 }

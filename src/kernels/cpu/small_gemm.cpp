@@ -9,11 +9,6 @@
 namespace lmaas::kernels::cpu {
 namespace {
 
-inline __m256i lane_mask(int64_t n) {
-  alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - std::min<int64_t>(8, n)));
-}
-
 // R rows × V vectors of 8 columns; `mask` (or null) applies to the last vector.
 template <int R, int V>
 void block(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t k,
@@ -21,26 +16,18 @@ void block(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, i
   __m256 acc[R][V];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < V; ++v) {
-      const float* cp = c + r * ldc + v * 8;
-      acc[r][v] = (mask && v == V - 1) ? _mm256_maskload_ps(cp, *mask) : _mm256_loadu_ps(cp);
+      acc[r][v] = load_lanes(c + r * ldc + v * 8, v == V - 1 ? mask : nullptr);
     }
   for (int64_t p = 0; p < k; ++p) {
     __m256 bv[V];
-    for (int v = 0; v < V; ++v) {
-      const float* bp = b + p * ldb + v * 8;
-      bv[v] = (mask && v == V - 1) ? _mm256_maskload_ps(bp, *mask) : _mm256_loadu_ps(bp);
-    }
+    for (int v = 0; v < V; ++v) bv[v] = load_lanes(b + p * ldb + v * 8, v == V - 1 ? mask : nullptr);
     for (int r = 0; r < R; ++r) {
       const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
       for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v) {
-      float* cp = c + r * ldc + v * 8;
-      if (mask && v == V - 1) _mm256_maskstore_ps(cp, *mask, acc[r][v]);
-      else _mm256_storeu_ps(cp, acc[r][v]);
-    }
+    for (int v = 0; v < V; ++v) store_lanes(c + r * ldc + v * 8, acc[r][v], v == V - 1 ? mask : nullptr);
 }
 
 // All column blocks of R rows.
@@ -51,7 +38,7 @@ void row_panel(const float* a, int64_t lda, const float* b, int64_t ldb, float* 
   for (; j + 24 <= n; j += 24) block<R, 3>(a, lda, b + j, ldb, c + j, ldc, k, nullptr);
   for (; j + 16 <= n; j += 16) block<R, 2>(a, lda, b + j, ldb, c + j, ldc, k, nullptr);
   for (; j < n; j += 8) {
-    const __m256i mask = lane_mask(n - j);
+    const __m256i mask = tail_mask(n - j);
     block<R, 1>(a, lda, b + j, ldb, c + j, ldc, k, n - j >= 8 ? nullptr : &mask);
   }
 }

@@ -39,6 +39,21 @@ inline void map_array(const float* x, float* y, int64_t n, VecFn fn) {
   }
 }
 
+// Lane mask with the first min(n, 8) lanes on (n > 0): the tail of a row whose length is not a multiple of 8.
+inline __m256i tail_mask(int64_t n) {
+  alignas(32) static const int32_t kRamp[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kRamp + 8 - (n < 8 ? n : 8)));
+}
+// Loads/stores 8 floats, or only the masked lanes when `mask` is given. Full blocks pass null: masked
+// stores are slow on several x86 cores, so only tails pay for them.
+inline __m256 load_lanes(const float* p, const __m256i* mask) {
+  return mask ? _mm256_maskload_ps(p, *mask) : _mm256_loadu_ps(p);
+}
+inline void store_lanes(float* p, __m256 v, const __m256i* mask) {
+  if (mask) _mm256_maskstore_ps(p, *mask, v);
+  else _mm256_storeu_ps(p, v);
+}
+
 inline float hsum(__m256 v) {
   __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
   lo = _mm_add_ps(lo, hi);
