@@ -13,9 +13,15 @@ void check_options(const TransformerOptions& o) {
               "transformer layer: activation must be relu or gelu");
 }
 
-// linear2(dropout(act(linear1(x)))): the position-wise block of both layers.
+// dropout(linear2(dropout(act(linear1(x))))): the position-wise branch of both layers.
 Tensor feed_forward(const TransformerOptions& o, Linear& linear1, Linear& linear2, Dropout& dropout, const Tensor& x) {
-  return linear2.forward(dropout.forward(apply_activation(o.activation, linear1.forward(x))));
+  return dropout.forward(linear2.forward(dropout.forward(apply_activation(o.activation, linear1.forward(x)))));
+}
+
+// One residual sub-layer: x + branch(norm(x)) when pre-norm, norm(x + branch(x)) when post-norm.
+template <typename Branch>
+Tensor residual(bool norm_first, const LayerNorm& norm, const Tensor& x, Branch branch) {
+  return norm_first ? ops::add(x, branch(norm.forward(x))) : norm.forward(ops::add(x, branch(x)));
 }
 
 }  // namespace
@@ -33,13 +39,9 @@ TransformerEncoderLayer::TransformerEncoderLayer(const TransformerOptions& o, Rn
 template <typename SelfAttention>
 Tensor TransformerEncoderLayer::forward_with(const Tensor& x, SelfAttention self_attention) {
   auto sa = [&](const Tensor& h) { return dropout_->forward(self_attention(h)); };
-  auto ff = [&](const Tensor& h) { return dropout_->forward(feed_forward(options_, *linear1_, *linear2_, *dropout_, h)); };
-  if (options_.norm_first) {
-    Tensor h = ops::add(x, sa(norm1_->forward(x)));
-    return ops::add(h, ff(norm2_->forward(h)));
-  }
-  Tensor h = norm1_->forward(ops::add(x, sa(x)));
-  return norm2_->forward(ops::add(h, ff(h)));
+  auto ff = [&](const Tensor& h) { return feed_forward(options_, *linear1_, *linear2_, *dropout_, h); };
+  Tensor h = residual(options_.norm_first, *norm1_, x, sa);
+  return residual(options_.norm_first, *norm2_, h, ff);
 }
 
 Tensor TransformerEncoderLayer::forward(const Tensor& x, const Tensor& key_padding_mask, bool causal) {
@@ -70,15 +72,10 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   auto ca = [&](const Tensor& h) {
     return dropout_->forward(cross_attn_->forward(h, memory, memory, memory_key_padding_mask, false));
   };
-  auto ff = [&](const Tensor& h) { return dropout_->forward(feed_forward(options_, *linear1_, *linear2_, *dropout_, h)); };
-  if (options_.norm_first) {
-    Tensor h = ops::add(tgt, sa(norm1_->forward(tgt)));
-    h = ops::add(h, ca(norm2_->forward(h)));
-    return ops::add(h, ff(norm3_->forward(h)));
-  }
-  Tensor h = norm1_->forward(ops::add(tgt, sa(tgt)));
-  h = norm2_->forward(ops::add(h, ca(h)));
-  return norm3_->forward(ops::add(h, ff(h)));
+  auto ff = [&](const Tensor& h) { return feed_forward(options_, *linear1_, *linear2_, *dropout_, h); };
+  Tensor h = residual(options_.norm_first, *norm1_, tgt, sa);
+  h = residual(options_.norm_first, *norm2_, h, ca);
+  return residual(options_.norm_first, *norm3_, h, ff);
 }
 
 }  // namespace lmaas::nn
