@@ -158,43 +158,42 @@ Tensor sub(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kSub, "
 Tensor mul(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kMul, "mul", a, b); }
 Tensor div(const Tensor& a, const Tensor& b) { return binary(BinaryKind::kDiv, "div", a, b); }
 
-Tensor add_scalar(const Tensor& x, double value) {
-  check_floating("add_scalar", "x", x);
+namespace {
+
+// out = x·scale + shift (shift skipped when 0, so that products keep their exact value); dx = g·scale.
+Tensor scalar_affine(const char* name, const Tensor& x, double scale, double shift) {
+  check_floating(name, "x", x);
   Tensor src = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
-  LMAAS_DISPATCH_FLOATING(x.dtype(), "add_scalar", [&] {
+  LMAAS_DISPATCH_FLOATING(x.dtype(), name, [&] {
     const T* s = src.data<T>();
     T* o = out.data<T>();
+    const T a = static_cast<T>(scale), b = static_cast<T>(shift);
     const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = s[i] + static_cast<T>(value);
+    if (shift == 0.0) {
+      for (int64_t i = 0; i < n; ++i) o[i] = s[i] * a;
+    } else if (scale == 1.0) {
+      for (int64_t i = 0; i < n; ++i) o[i] = s[i] + b;
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i] = s[i] * a + b;
+    }
   });
   if (autograd::should_record(x)) {
     autograd::track(out);
-    autograd::push([x, out] {
-      if (out.grad().defined()) autograd::accumulate_grad(x, out.grad());
+    autograd::push([x, out, scale] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      if (scale == 1.0) autograd::accumulate_grad(x, g);
+      else autograd::accumulate_grad(x, scalar_affine("scalar backward", g, scale, 0.0), true);
     });
   }
   return out;
 }
 
-Tensor mul_scalar(const Tensor& x, double value) {
-  check_floating("mul_scalar", "x", x);
-  Tensor src = x.contiguous();
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
-  LMAAS_DISPATCH_FLOATING(x.dtype(), "mul_scalar", [&] {
-    const T* s = src.data<T>();
-    T* o = out.data<T>();
-    const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = s[i] * static_cast<T>(value);
-  });
-  if (autograd::should_record(x)) {
-    autograd::track(out);
-    autograd::push([x, out, value] {
-      if (out.grad().defined()) autograd::accumulate_grad(x, mul_scalar(out.grad(), value), true);
-    });
-  }
-  return out;
-}
+}  // namespace
+
+Tensor add_scalar(const Tensor& x, double value) { return scalar_affine("add_scalar", x, 1.0, value); }
+Tensor mul_scalar(const Tensor& x, double value) { return scalar_affine("mul_scalar", x, value, 0.0); }
 
 Tensor unary(kernels::Unary op, const Tensor& x) {
   check_floating("unary", "x", x);
