@@ -39,11 +39,10 @@ Tensor pool(const Tensor& x, const Tensor& mask, Pooling pooling) {
     case Pooling::kMax: {
       if (!mask.defined()) return ops::max(x, 1);
       // Push padded positions far below any real value so that max never picks them.
-      Tensor penalty = Tensor::zeros({batch, steps, 1}, x.dtype());
+      Tensor penalty = Tensor::empty({batch, steps, 1}, DType::kF64);
       Tensor m = mask.contiguous();
-      for (int64_t i = 0; i < batch * steps; ++i)
-        if (!m.data<uint8_t>()[i]) penalty.reshape({batch * steps}).select(0, i).fill(-1e30);
-      return ops::max(ops::add(x, penalty), 1);
+      for (int64_t i = 0; i < batch * steps; ++i) penalty.data<double>()[i] = m.data<uint8_t>()[i] ? 0.0 : -1e30;
+      return ops::max(ops::add(x, penalty.to(x.dtype())), 1);
     }
   }
   return Tensor();

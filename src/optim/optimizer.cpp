@@ -1,6 +1,7 @@
 #include "optim/optimizer.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "base/check.h"
 #include "kernels/cpu/cpu.h"
@@ -83,25 +84,26 @@ void Adam::step() {
 }
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
-  double total_sq = 0.0;
-  for (const auto& p : params) {
-    Tensor g = p.grad();
-    if (!g.defined()) continue;
-    for (double v : g.to_vector<double>()) total_sq += v * v;
-  }
-  const double norm = std::sqrt(total_sq);
-  const double factor = max_norm / (norm + 1e-6);
-  if (factor < 1.0) {
+  // Gradients are contiguous F32/F64 (autograd allocates them so); read and scale them in place.
+  auto for_each_grad = [&](auto fn) {
     for (const auto& p : params) {
       Tensor g = p.grad();
       if (!g.defined()) continue;
-      Tensor gc = g.contiguous();
-      if (gc.dtype() == DType::kF32)
-        for (int64_t i = 0; i < gc.numel(); ++i) gc.data<float>()[i] *= static_cast<float>(factor);
-      else
-        for (int64_t i = 0; i < gc.numel(); ++i) gc.data<double>()[i] *= factor;
-      if (!g.is_contiguous()) g.copy_from(gc);
+      if (g.dtype() == DType::kF32) fn(g.data<float>(), g.numel());
+      else fn(g.data<double>(), g.numel());
     }
+  };
+  double total_sq = 0.0;
+  for_each_grad([&](const auto* g, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) total_sq += static_cast<double>(g[i]) * g[i];
+  });
+  const double norm = std::sqrt(total_sq);
+  const double factor = max_norm / (norm + 1e-6);
+  if (factor < 1.0) {
+    for_each_grad([&](auto* g, int64_t n) {
+      using T = std::remove_reference_t<decltype(*g)>;
+      for (int64_t i = 0; i < n; ++i) g[i] *= static_cast<T>(factor);
+    });
   }
   return norm;
 }
