@@ -12,28 +12,6 @@ namespace {
 using detail::check_floating;
 using detail::check_same_dtype;
 
-// Walks the rows (last dimension) of `shape` and calls row(r, offset_a, offset_b) with each row's element
-// offsets in two strided layouts of that shape (stride 0 on broadcast dimensions).
-template <typename RowFn>
-void for_each_row2(const Shape& shape, const Shape& strides_a, int64_t off_a, const Shape& strides_b, int64_t off_b,
-                   RowFn row) {
-  const int64_t nd = static_cast<int64_t>(shape.size());
-  const int64_t inner = nd ? shape.back() : 1;
-  const int64_t n_rows = inner ? shape_numel(shape) / inner : 0;
-  std::vector<int64_t> index(static_cast<size_t>(std::max<int64_t>(nd - 1, 0)), 0);
-  for (int64_t r = 0; r < n_rows; ++r) {
-    row(r, off_a, off_b);
-    for (int64_t k = nd - 2; k >= 0; --k) {
-      if (++index[k] < shape[k]) {
-        off_a += strides_a[k], off_b += strides_b[k];
-        break;
-      }
-      off_a -= strides_a[k] * (shape[k] - 1), off_b -= strides_b[k] * (shape[k] - 1);
-      index[k] = 0;
-    }
-  }
-}
-
 constexpr int64_t kElementsPerTask = 32768;
 
 template <typename T, typename F>
@@ -56,7 +34,7 @@ void binary_apply(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
   const T* b_base = static_cast<const T*>(b.storage()->data());
   const int64_t inner = out.dim() ? out.shape().back() : 1;
   const int64_t sa = out.dim() ? ae.strides().back() : 0, sb = out.dim() ? be.strides().back() : 0;
-  for_each_row2(out.shape(), ae.strides(), ae.offset(), be.strides(), be.offset(), [&](int64_t r, int64_t oa, int64_t ob) {
+  for_each_row_pair(out.shape(), ae.strides(), ae.offset(), be.strides(), be.offset(), [&](int64_t r, int64_t oa, int64_t ob) {
     const T *pa = a_base + oa, *pb = b_base + ob;
     T* po = o + r * inner;
     if (sa == 1 && sb == 1) {
@@ -137,7 +115,7 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   LMAAS_DISPATCH_FLOATING(g.dtype(), "sum_to", [&] {
     const T* s = src.data<T>();
     T* base = static_cast<T*>(out.storage()->data());
-    for_each_row2(g.shape(), target.strides(), target.offset(), contiguous_strides(g.shape()), 0,
+    for_each_row_pair(g.shape(), target.strides(), target.offset(), contiguous_strides(g.shape()), 0,
                   [&](int64_t, int64_t ot, int64_t os) {
                     T* pt = base + ot;
                     const T* ps = s + os;

@@ -228,19 +228,16 @@ Tensor Tensor::to(DType dtype) const {
 namespace {
 
 // Copies a strided layout into another of the same shape and element size, one innermost row at a time
-// (memcpy when both rows are dense), walking the outer dimensions with an index counter.
+// (memcpy when both rows are dense).
 void strided_copy_same_dtype(const Tensor& src, const Tensor& dst) {
   const size_t es = dtype_size(dst.dtype());
   const Shape& shape = dst.shape();
   const int64_t nd = dst.dim();
   const int64_t inner = nd ? shape[nd - 1] : 1;
   const int64_t s_inner = nd ? src.strides()[nd - 1] : 1, d_inner = nd ? dst.strides()[nd - 1] : 1;
-  const int64_t n_rows = inner ? dst.numel() / inner : 0;
   char* d_base = static_cast<char*>(dst.storage()->data());
   const char* s_base = static_cast<const char*>(src.storage()->data());
-  std::vector<int64_t> index(static_cast<size_t>(std::max<int64_t>(nd - 1, 0)), 0);
-  int64_t s_off = src.offset(), d_off = dst.offset();
-  for (int64_t r = 0; r < n_rows; ++r) {
+  auto copy_row = [&](int64_t, int64_t s_off, int64_t d_off) {
     if (s_inner == 1 && d_inner == 1) {
       std::memcpy(d_base + d_off * es, s_base + s_off * es, static_cast<size_t>(inner) * es);
     } else if (es == 4) {
@@ -251,17 +248,8 @@ void strided_copy_same_dtype(const Tensor& src, const Tensor& dst) {
       for (int64_t i = 0; i < inner; ++i)
         std::memcpy(d_base + (d_off + i * d_inner) * es, s_base + (s_off + i * s_inner) * es, es);
     }
-    for (int64_t k = nd - 2; k >= 0; --k) {  // advance the outer index
-      if (++index[k] < shape[k]) {
-        s_off += src.strides()[k];
-        d_off += dst.strides()[k];
-        break;
-      }
-      s_off -= src.strides()[k] * (shape[k] - 1);
-      d_off -= dst.strides()[k] * (shape[k] - 1);
-      index[k] = 0;
-    }
-  }
+  };
+  for_each_row_pair(shape, src.strides(), src.offset(), dst.strides(), dst.offset(), copy_row);
 }
 
 }  // namespace

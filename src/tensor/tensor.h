@@ -7,6 +7,7 @@
 // Thread safety: a Tensor may be read from many threads; writing its elements needs one owner.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -132,6 +133,28 @@ void for_each_strided(const Shape& shape, const Shape& strides, int64_t base_off
       }
       offset -= strides[d] * (shape[d] - 1);
       index[d] = 0;
+    }
+  }
+}
+
+// Walks the rows (last dimension) of `shape` and calls row(r, offset_a, offset_b) with each row's first
+// element offset in two strided layouts of that shape (stride 0 allowed, as broadcasting views have).
+template <typename RowFn>
+void for_each_row_pair(const Shape& shape, const Shape& strides_a, int64_t off_a, const Shape& strides_b,
+                       int64_t off_b, RowFn row) {
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  const int64_t inner = nd ? shape.back() : 1;
+  const int64_t n_rows = inner ? shape_numel(shape) / inner : 0;
+  std::vector<int64_t> index(static_cast<size_t>(std::max<int64_t>(nd - 1, 0)), 0);
+  for (int64_t r = 0; r < n_rows; ++r) {
+    row(r, off_a, off_b);
+    for (int64_t k = nd - 2; k >= 0; --k) {
+      if (++index[k] < shape[k]) {
+        off_a += strides_a[k], off_b += strides_b[k];
+        break;
+      }
+      off_a -= strides_a[k] * (shape[k] - 1), off_b -= strides_b[k] * (shape[k] - 1);
+      index[k] = 0;
     }
   }
 }
