@@ -10,24 +10,33 @@ namespace lmaas::kernels::cpu {
 namespace {
 
 // R rows × V vectors of 8 columns; `mask` (or null) applies to the last vector.
+// Forced inline: as a separate function GCC keeps it out of line and the kernel runs ~40% slower.
 template <int R, int V>
-void block(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t k,
+[[gnu::always_inline]] inline void block(const float* a, int64_t lda, const float* b, int64_t ldb, float* c, int64_t ldc, int64_t k,
            const __m256i* mask) {
   __m256 acc[R][V];
   for (int r = 0; r < R; ++r)
     for (int v = 0; v < V; ++v) {
-      acc[r][v] = load_lanes(c + r * ldc + v * 8, v == V - 1 ? mask : nullptr);
+      const float* cp = c + r * ldc + v * 8;
+      acc[r][v] = (mask && v == V - 1) ? _mm256_maskload_ps(cp, *mask) : _mm256_loadu_ps(cp);
     }
   for (int64_t p = 0; p < k; ++p) {
     __m256 bv[V];
-    for (int v = 0; v < V; ++v) bv[v] = load_lanes(b + p * ldb + v * 8, v == V - 1 ? mask : nullptr);
+    for (int v = 0; v < V; ++v) {
+      const float* bp = b + p * ldb + v * 8;
+      bv[v] = (mask && v == V - 1) ? _mm256_maskload_ps(bp, *mask) : _mm256_loadu_ps(bp);
+    }
     for (int r = 0; r < R; ++r) {
       const __m256 av = _mm256_broadcast_ss(a + r * lda + p);
       for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
     }
   }
   for (int r = 0; r < R; ++r)
-    for (int v = 0; v < V; ++v) store_lanes(c + r * ldc + v * 8, acc[r][v], v == V - 1 ? mask : nullptr);
+    for (int v = 0; v < V; ++v) {
+      float* cp = c + r * ldc + v * 8;
+      if (mask && v == V - 1) _mm256_maskstore_ps(cp, *mask, acc[r][v]);
+      else _mm256_storeu_ps(cp, acc[r][v]);
+    }
 }
 
 // All column blocks of R rows.
