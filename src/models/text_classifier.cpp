@@ -1,5 +1,6 @@
 #include "models/text_classifier.h"
 
+#include "autograd/tape.h"
 #include "nn/pooling.h"
 #include "ops/ops.h"
 
@@ -80,9 +81,10 @@ Tensor TextClassifier::encode(const Tensor& ids) {
   LMAAS_CHECK(ids.dim() == 2 && ids.dtype() == DType::kI32, "TextClassifier: ids must be I32 [B, T], got {} {}",
               dtype_name(ids.dtype()), shape_str(ids.shape()));
   Tensor token_mask = embedding_->padding_mask(ids);
-  Tensor x = embedding_->forward(ids);
   if (rnn_) {
-    auto state = rnn_->forward(x, token_mask);
+    const bool use_tables = !token_tables_.empty() && !autograd::grad_enabled();
+    auto state = use_tables ? rnn_->forward_tokens(ids, token_tables_, token_mask)
+                            : rnn_->forward(embedding_->forward(ids), token_mask);
     // Final states of the last layer: forward (and reverse) directions, [B, D·H].
     const int64_t n_dirs = rnn_->options().bidirectional ? 2 : 1, n_states = state.h_n.size(0);
     std::vector<Tensor> finals;
@@ -90,10 +92,22 @@ Tensor TextClassifier::encode(const Tensor& ids) {
     return n_dirs == 1 ? finals[0] : ops::cat(finals, 1);
   }
   // Position-wise work runs on the real tokens only; padded positions never reach the pooled output.
+  Tensor x = embedding_->forward(ids);
   nn::TokenPacking packing = nn::make_token_packing(ids.size(0), ids.size(1), invert_mask(token_mask));
   Tensor h = nn::pack_tokens(positions_->forward(x), packing);
   for (auto& layer : layers_) h = layer->forward_packed(h, packing);
   return nn::pool(nn::unpack_tokens(h, packing), token_mask, nn::Pooling::kMean);
+}
+
+bool TextClassifier::freeze_for_inference() {
+  token_tables_.clear();
+  if (!rnn_) return false;
+  const int64_t n_dirs = rnn_->options().bidirectional ? 2 : 1;
+  const int64_t gates = config_.arch == EncoderArch::kGru ? 3 : config_.arch == EncoderArch::kRnn ? 1 : 4;
+  const int64_t bytes = n_dirs * config_.vocab_size * gates * config_.hidden_size * int64_t{sizeof(float)};
+  if (bytes > kMaxTokenTableBytes) return false;
+  token_tables_ = rnn_->token_tables(embedding_->weight());
+  return true;
 }
 
 Tensor TextClassifier::forward(const Tensor& ids) { return classifier_->forward(encode(ids)); }

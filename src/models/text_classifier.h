@@ -48,6 +48,16 @@ class TextClassifier : public nn::Module {
   Tensor encode(const Tensor& ids);
   const TextClassifierConfig& config() const { return config_; }
 
+  // Serving: precomputes, for a recurrent encoder, every token's first-layer input projection
+  // (embedding·W_ihᵀ + b_ih, nn::Recurrent::token_tables) so that forward() under NoGradGuard looks it up
+  // instead of multiplying — the input GEMM, about half an LSTM's arithmetic, disappears. The tables
+  // snapshot the current weights: call it after the last weight change (loading, training); thaw() drops
+  // them. Forward passes with grad enabled never use them. Returns false, and precomputes nothing, for a
+  // transformer encoder or when the tables would exceed kMaxTokenTableBytes.
+  static constexpr int64_t kMaxTokenTableBytes = int64_t{256} << 20;
+  bool freeze_for_inference();
+  void thaw() { token_tables_.clear(); }
+
  private:
   TextClassifierConfig config_;
   std::shared_ptr<nn::Embedding> embedding_;
@@ -55,6 +65,7 @@ class TextClassifier : public nn::Module {
   std::shared_ptr<nn::LearnedPositionalEmbedding> positions_;
   std::vector<std::shared_ptr<nn::TransformerEncoderLayer>> layers_;
   std::shared_ptr<nn::Linear> classifier_;
+  std::vector<Tensor> token_tables_;  // per direction; empty unless frozen
 };
 
 }  // namespace lmaas::models

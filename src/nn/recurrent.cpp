@@ -1,5 +1,6 @@
 #include "nn/recurrent.h"
 
+#include "autograd/tape.h"
 #include "nn/init.h"
 
 namespace lmaas::nn {
@@ -42,25 +43,58 @@ Recurrent::Recurrent(CellKind kind, const RecurrentOptions& options, Rng& rng) :
   if (options.dropout > 0.0) dropout_ = register_module("dropout", std::make_shared<Dropout>(options.dropout, options.dropout_seed));
 }
 
-ops::RecurrentOutput Recurrent::run_direction(const DirectionWeights& w, const Tensor& x, const Tensor& mask,
-                                              const Tensor& h0, const Tensor& c0, bool reverse, bool want_output) const {
+ops::RecurrentOutput Recurrent::run_direction(const DirectionWeights& w, const Tensor& x, const ops::TokenInput* tokens,
+                                              const Tensor& mask, const Tensor& h0, const Tensor& c0, bool reverse,
+                                              bool want_output) const {
   const bool rev = reverse, out = want_output;
+  const auto act = kind_ == CellKind::kRnnRelu ? ops::RnnActivation::kRelu : ops::RnnActivation::kTanh;
   switch (kind_) {
-    case CellKind::kLstm: return ops::lstm(x, mask, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
-    case CellKind::kGru: return ops::gru(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
+    case CellKind::kLstm:
+      return tokens ? ops::lstm(*tokens, mask, h0, c0, w.w_hh, w.b_hh, rev, out)
+                    : ops::lstm(x, mask, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
+    case CellKind::kGru:
+      return tokens ? ops::gru(*tokens, mask, h0, w.w_hh, w.b_hh, rev, out)
+                    : ops::gru(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, rev, out);
     case CellKind::kRnnTanh:
-      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kTanh, rev, out);
     case CellKind::kRnnRelu:
-      return ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, ops::RnnActivation::kRelu, rev, out);
+      return tokens ? ops::simple_rnn(*tokens, mask, h0, w.w_hh, w.b_hh, act, rev, out)
+                    : ops::simple_rnn(x, mask, h0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, act, rev, out);
   }
   return {};
 }
 
 RecurrentState Recurrent::forward(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0) {
-  const int64_t n_dirs = options_.bidirectional ? 2 : 1, n_states = options_.num_layers * n_dirs;
   LMAAS_CHECK(x.dim() == 3 && x.size(2) == options_.input_size, "recurrent layer: input of shape {} is not [B, T, {}]",
               shape_str(x.shape()), options_.input_size);
-  const int64_t batch = x.size(0), h = options_.hidden_size;
+  return run_layers(x, Tensor(), nullptr, x.size(0), mask, h0, c0);
+}
+
+std::vector<Tensor> Recurrent::token_tables(const Tensor& embedding_weight) const {
+  LMAAS_CHECK(embedding_weight.dim() == 2 && embedding_weight.size(1) == options_.input_size,
+              "recurrent layer: embedding weight of shape {} is not [V, {}]", shape_str(embedding_weight.shape()),
+              options_.input_size);
+  autograd::NoGradGuard no_grad;
+  std::vector<Tensor> tables;
+  for (int64_t dir = 0; dir < (options_.bidirectional ? 2 : 1); ++dir) {
+    const DirectionWeights& w = weights_[dir];
+    Tensor table = ops::matmul(embedding_weight, ops::transpose(w.w_ih, 0, 1));
+    tables.push_back(w.b_ih.defined() ? ops::add(table, w.b_ih) : table);
+  }
+  return tables;
+}
+
+RecurrentState Recurrent::forward_tokens(const Tensor& ids, const std::vector<Tensor>& tables, const Tensor& mask,
+                                         const Tensor& h0, const Tensor& c0) {
+  LMAAS_CHECK(ids.dim() == 2, "recurrent layer: token ids of shape {} are not [B, T]", shape_str(ids.shape()));
+  LMAAS_CHECK(tables.size() == (options_.bidirectional ? 2u : 1u),
+              "recurrent layer: {} token tables given, one per direction expected", tables.size());
+  return run_layers(Tensor(), ids, &tables, ids.size(0), mask, h0, c0);
+}
+
+RecurrentState Recurrent::run_layers(const Tensor& x, const Tensor& ids, const std::vector<Tensor>* tables,
+                                     int64_t batch, const Tensor& mask, const Tensor& h0, const Tensor& c0) {
+  const int64_t n_dirs = options_.bidirectional ? 2 : 1, n_states = options_.num_layers * n_dirs;
+  const int64_t h = options_.hidden_size;
   for (const Tensor* s : {&h0, &c0})
     LMAAS_CHECK(!s->defined() || s->shape() == Shape({n_states, batch, h}),
                 "recurrent layer: initial state of shape {} is not [{}, {}, {}]", shape_str(s->shape()), n_states, batch, h);
@@ -74,8 +108,9 @@ RecurrentState Recurrent::forward(const Tensor& x, const Tensor& mask, const Ten
       Tensor h_init = h0.defined() ? ops::select(h0, 0, idx) : Tensor();
       Tensor c_init = c0.defined() ? ops::select(c0, 0, idx) : Tensor();
       const bool last_layer = layer + 1 == options_.num_layers;
-      auto r = run_direction(weights_[idx], layer_input, mask, h_init, c_init, dir == 1,
-                             !last_layer || options_.return_sequences);
+      const ops::TokenInput tokens{ids, tables && layer == 0 ? (*tables)[dir] : Tensor()};
+      auto r = run_direction(weights_[idx], layer_input, tokens.table.defined() ? &tokens : nullptr, mask, h_init,
+                             c_init, dir == 1, !last_layer || options_.return_sequences);
       outputs.push_back(r.output);
       h_list.push_back(ops::reshape(r.h_n, {1, batch, h}));
       if (r.c_n.defined()) c_list.push_back(ops::reshape(r.c_n, {1, batch, h}));

@@ -41,6 +41,14 @@ class Recurrent : public Module {
   // x[B, T, input]; mask[B, T] U8 or undefined; h0/c0 [L·D, B, H] or undefined (zeros).
   RecurrentState forward(const Tensor& x, const Tensor& mask = Tensor(), const Tensor& h0 = Tensor(),
                          const Tensor& c0 = Tensor());
+
+  // Inference when the input is an embedding lookup (see ops::TokenInput): token_tables() precomputes,
+  // per direction of layer 0, embedding_weight[V, input]·W_ihᵀ + b_ih → [V, G·H] from the current
+  // weights; forward_tokens() is forward(embedding(ids)) with layer 0 reading those rows instead of
+  // multiplying. Tables go stale when the weights change. forward_tokens records no gradient.
+  std::vector<Tensor> token_tables(const Tensor& embedding_weight) const;
+  RecurrentState forward_tokens(const Tensor& ids, const std::vector<Tensor>& tables, const Tensor& mask = Tensor(),
+                                const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor());
   const RecurrentOptions& options() const { return options_; }
   int64_t output_size() const { return options_.hidden_size * (options_.bidirectional ? 2 : 1); }
 
@@ -48,8 +56,12 @@ class Recurrent : public Module {
   struct DirectionWeights {
     Tensor w_ih, w_hh, b_ih, b_hh;
   };
-  ops::RecurrentOutput run_direction(const DirectionWeights& w, const Tensor& x, const Tensor& mask, const Tensor& h0,
-                                     const Tensor& c0, bool reverse, bool want_output) const;
+  // Layer 0 reads `tokens` when given (x is then unused), else x.
+  ops::RecurrentOutput run_direction(const DirectionWeights& w, const Tensor& x, const ops::TokenInput* tokens,
+                                     const Tensor& mask, const Tensor& h0, const Tensor& c0, bool reverse,
+                                     bool want_output) const;
+  RecurrentState run_layers(const Tensor& x, const Tensor& ids, const std::vector<Tensor>* tables, int64_t batch,
+                            const Tensor& mask, const Tensor& h0, const Tensor& c0);
 
   CellKind kind_;
   RecurrentOptions options_;

@@ -91,6 +91,22 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
                            const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh, RnnActivation activation,
                            bool reverse, bool want_output = true);
 
+// Inference from token ids: when the input is an embedding lookup, x·W_ihᵀ + b_ih of token v is the same
+// at every position, so the caller precomputes `table` [V, G·H] = Embedding·W_ihᵀ + b_ih once and the op
+// looks rows up instead of running the input GEMM (half an LSTM's arithmetic). ids [B, T] I32 in [0, V).
+// b_hh is applied as in the dense form. No gradient is recorded: nothing passed may require grad while
+// grad mode is on.
+struct TokenInput {
+  Tensor ids;    // [B, T] I32
+  Tensor table;  // [V, G·H]
+};
+RecurrentOutput lstm(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                     const Tensor& b_hh, bool reverse, bool want_output = true);
+RecurrentOutput gru(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                    bool reverse, bool want_output = true);
+RecurrentOutput simple_rnn(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& w_hh,
+                           const Tensor& b_hh, RnnActivation activation, bool reverse, bool want_output = true);
+
 // ---- attention ----
 // q[B, Tq, H·D], k/v[B, Tk, H·D] (heads interleaved as a projection writes them); key_padding_mask
 // [B, Tk] U8 (1 = ignore that key, PyTorch's convention) or undefined; causal hides keys j > i.

@@ -3,6 +3,7 @@
 // so that each step's active rows come first. The input projection of all steps is one GEMM; each step
 // adds h_prev·W_hhᵀ for its active rows with one GEMM and runs a fused cell on them. Backward mirrors it:
 // one GEMM per step for dh_prev, then the weight gradients and dx as three large GEMMs over all steps.
+#include "base/thread_pool.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
 #include "ops/sequence_plan.h"
@@ -15,20 +16,14 @@ struct SeqDims {
   int64_t batch, steps, input, hidden, gates;
 };
 
-SeqDims check_recurrent(const char* op, int64_t gates, const Tensor& x, const Tensor& mask, const Tensor& h0,
-                        const Tensor& c0, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
-                        const Tensor& b_hh) {
-  detail::check_floating(op, "x", x);
-  detail::check_dim(op, "x", x, 3);
-  detail::check_floating(op, "w_ih", w_ih);
+// Checks shared by the dense and token forms: recurrent weights, initial states and mask.
+SeqDims check_common(const char* op, int64_t gates, int64_t batch, int64_t steps, const Tensor& like,
+                     const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_hh, const Tensor& b_hh) {
   detail::check_floating(op, "w_hh", w_hh);
-  detail::check_dim(op, "w_ih", w_ih, 2);
   detail::check_dim(op, "w_hh", w_hh, 2);
-  SeqDims d{x.size(0), x.size(1), x.size(2), w_hh.size(1), gates};
-  detail::check_shape(op, "w_ih", w_ih, {gates * d.hidden, d.input});
+  detail::check_same_dtype(op, like, w_hh);
+  SeqDims d{batch, steps, 0, w_hh.size(1), gates};
   detail::check_shape(op, "w_hh", w_hh, {gates * d.hidden, d.hidden});
-  for (const Tensor* t : {&w_ih, &w_hh}) detail::check_same_dtype(op, x, *t);
-  if (b_ih.defined()) detail::check_shape(op, "b_ih", b_ih, {gates * d.hidden});
   if (b_hh.defined()) detail::check_shape(op, "b_hh", b_hh, {gates * d.hidden});
   if (h0.defined()) detail::check_shape(op, "h0", h0, {d.batch, d.hidden});
   if (c0.defined()) detail::check_shape(op, "c0", c0, {d.batch, d.hidden});
@@ -40,17 +35,52 @@ SeqDims check_recurrent(const char* op, int64_t gates, const Tensor& x, const Te
   return d;
 }
 
+SeqDims check_recurrent(const char* op, int64_t gates, const Tensor& x, const Tensor& mask, const Tensor& h0,
+                        const Tensor& c0, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                        const Tensor& b_hh) {
+  detail::check_floating(op, "x", x);
+  detail::check_dim(op, "x", x, 3);
+  detail::check_floating(op, "w_ih", w_ih);
+  detail::check_dim(op, "w_ih", w_ih, 2);
+  SeqDims d = check_common(op, gates, x.size(0), x.size(1), x, mask, h0, c0, w_hh, b_hh);
+  d.input = x.size(2);
+  detail::check_shape(op, "w_ih", w_ih, {gates * d.hidden, d.input});
+  detail::check_same_dtype(op, x, w_ih);
+  if (b_ih.defined()) detail::check_shape(op, "b_ih", b_ih, {gates * d.hidden});
+  return d;
+}
 
-// What every recurrent op prepares: checked dimensions, the plan and the input in op layout.
+SeqDims check_token_input(const char* op, int64_t gates, const TokenInput& in, const Tensor& mask, const Tensor& h0,
+                          const Tensor& c0, const Tensor& w_hh, const Tensor& b_hh) {
+  LMAAS_CHECK(in.ids.defined() && in.ids.dtype() == DType::kI32, "{}: token ids must be I32", op);
+  detail::check_dim(op, "ids", in.ids, 2);
+  detail::check_floating(op, "table", in.table);
+  detail::check_dim(op, "table", in.table, 2);
+  SeqDims d = check_common(op, gates, in.ids.size(0), in.ids.size(1), in.table, mask, h0, c0, w_hh, b_hh);
+  const int64_t vocab = in.table.size(0);
+  detail::check_shape(op, "table", in.table, {vocab, gates * d.hidden});
+  Tensor ids = in.ids.contiguous();
+  for (int64_t i = 0; i < ids.numel(); ++i) {
+    const int32_t id = ids.data<int32_t>()[i];
+    LMAAS_CHECK(id >= 0 && id < vocab, "{}: ids[{}, {}] = {} is outside the table's [0, {})", op, i / d.steps,
+                i % d.steps, id, vocab);
+  }
+  LMAAS_CHECK(!autograd::should_record(in.table, h0, c0, w_hh, b_hh),
+              "{}: the token-table form records no gradient; run it under NoGradGuard", op);
+  return d;
+}
+
+// What every recurrent op prepares: checked dimensions, the plan and, for the dense form, the input in
+// op layout (kept for the backward pass).
 struct Prepared {
   SeqDims d;
   detail::SequencePlan plan;
-  Tensor x_tm;  // packed [total_rows, I]
+  Tensor x_tm;  // packed [total_rows, I]; undefined for the token form
 };
 
 Prepared prepare(const SeqDims& d, const Tensor& x, const Tensor& mask, bool reverse) {
   Prepared p{d, detail::make_sequence_plan(d.batch, d.steps, mask, reverse), Tensor()};
-  p.x_tm = detail::to_op_layout(x, p.plan);
+  if (x.defined()) p.x_tm = detail::to_op_layout(x, p.plan);
   return p;
 }
 
@@ -62,20 +92,44 @@ Tensor state_buffer(const Prepared& p, const Tensor& given, DType dtype) {
   return states;
 }
 
-// pre[rows, G·H] = x_tm[rows, I]·w_ihᵀ + Σ biases, over the packed rows only
 template <typename T>
-void input_projection(const SeqDims& d, const Tensor& x_tm, const Tensor& w_ih, const std::vector<Tensor>& biases,
-                      T* pre) {
-  const int64_t rows = x_tm.size(0), cols = d.gates * d.hidden;
+std::vector<T> summed_bias(const std::vector<Tensor>& biases, int64_t cols) {
   std::vector<T> bias(static_cast<size_t>(cols), T(0));
   for (const Tensor& b : biases) {
     if (!b.defined()) continue;
     Tensor bc = b.contiguous();
     for (int64_t j = 0; j < cols; ++j) bias[j] += bc.data<T>()[j];
   }
+  return bias;
+}
+
+// pre[rows, G·H] = x_tm[rows, I]·w_ihᵀ + Σ biases, over the packed rows only
+template <typename T>
+void input_projection(const SeqDims& d, const Tensor& x_tm, const Tensor& w_ih, const std::vector<Tensor>& biases,
+                      T* pre) {
+  const int64_t rows = x_tm.size(0), cols = d.gates * d.hidden;
+  const std::vector<T> bias = summed_bias<T>(biases, cols);
   for (int64_t r = 0; r < rows; ++r) std::copy(bias.begin(), bias.end(), pre + r * cols);
   Tensor wc = w_ih.contiguous();
   k::gemm<T>(false, true, rows, cols, d.input, T(1), x_tm.data<T>(), d.input, wc.data<T>(), d.input, T(1), pre, cols);
+}
+
+// The token form of input_projection: pre[r] = table[id of packed row r] + Σ biases.
+template <typename T>
+void token_projection(const Prepared& p, const TokenInput& in, const std::vector<Tensor>& biases, T* pre) {
+  const int64_t cols = p.d.gates * p.d.hidden;
+  const std::vector<T> bias = summed_bias<T>(biases, cols);
+  const Tensor ids = detail::to_op_layout(in.ids.contiguous().view({p.d.batch, p.d.steps, 1}), p.plan);
+  const Tensor table = in.table.contiguous();
+  const int32_t* id = ids.data<int32_t>();
+  const T* rows = table.data<T>();
+  parallel_for(p.plan.total_rows, 16, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* src = rows + static_cast<int64_t>(id[r]) * cols;
+      T* dst = pre + r * cols;
+      for (int64_t j = 0; j < cols; ++j) dst[j] = src[j] + bias[j];
+    }
+  });
 }
 
 // Idle rows (n_active[s] … B-1) keep their state: next[rows] = prev[rows].
@@ -190,6 +244,104 @@ void accumulate_state_grad(const Prepared& p, const Tensor& initial, const Tenso
   if (initial.defined()) autograd::accumulate_grad(initial, detail::rows_from_op_order(grad_op_order, p.plan), true);
 }
 
+// The forward pass shared by both input forms; `project(T* pre)` fills the input projections (biases
+// included) of every packed row. Returns the buffers the backward pass reads.
+struct LstmForward {
+  Tensor acts, hs, cs;  // gate activations per packed row; states [T+1, B, H] in op order
+  RecurrentOutput result;
+};
+
+template <typename Project>
+LstmForward lstm_forward(const Prepared& p, DType dtype, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                         bool want_output, Project project) {
+  const SeqDims& d = p.d;
+  const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
+  LstmForward f{Tensor::empty({p.plan.total_rows, g4}, dtype), state_buffer(p, h0, dtype), state_buffer(p, c0, dtype), {}};
+  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 4H]: the step's product reads rows in place
+  LMAAS_DISPATCH_FLOATING(dtype, "lstm", [&] {
+    project(f.acts.data<T>());
+    T *ph = f.hs.data<T>(), *pc = f.cs.data<T>();
+    for (int64_t s = 0; s < d.steps; ++s) {
+      const int64_t na = p.plan.n_active[s];
+      T* pre_s = f.acts.data<T>() + p.plan.offset[s] * g4;
+      k::lstm_step_forward<T>(ph + s * bh, whh_t.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
+                              ph + (s + 1) * bh, na, d.hidden);
+      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
+      carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
+    }
+    if (want_output) f.result.output = step_outputs<T>(p, f.hs);
+  });
+  f.result.h_n = detail::rows_from_op_order(f.hs.select(0, d.steps), p.plan);
+  f.result.c_n = detail::rows_from_op_order(f.cs.select(0, d.steps), p.plan);
+  return f;
+}
+
+struct GruForward {
+  Tensor acts, gh, hs;  // per packed row: activated gates, h·W_hhᵀ + b_hh; states [T+1, B, H] in op order
+  RecurrentOutput result;
+};
+
+template <typename Project>
+GruForward gru_forward(const Prepared& p, DType dtype, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                       bool want_output, Project project) {
+  const SeqDims& d = p.d;
+  const int64_t bh = d.batch * d.hidden, g3 = 3 * d.hidden;
+  GruForward f{Tensor::empty({p.plan.total_rows, g3}, dtype), Tensor::empty({p.plan.total_rows, g3}, dtype),
+               state_buffer(p, h0, dtype), {}};
+  Tensor gx = Tensor::empty({p.plan.total_rows, g3}, dtype);
+  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 3H]
+  Tensor bhh = b_hh.defined() ? b_hh.contiguous().to(dtype) : Tensor::zeros({g3}, dtype);
+  LMAAS_DISPATCH_FLOATING(dtype, "gru", [&] {
+    project(gx.data<T>());
+    T* ph = f.hs.data<T>();
+    for (int64_t s = 0; s < d.steps; ++s) {
+      const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
+      k::gru_step_forward<T>(ph + s * bh, whh_t.data<T>(), bhh.data<T>(), gx.data<T>() + o3, p.plan.step_mask(s),
+                             f.gh.data<T>() + o3, f.acts.data<T>() + o3, ph + (s + 1) * bh, na, d.hidden);
+      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
+    }
+    if (want_output) f.result.output = step_outputs<T>(p, f.hs);
+  });
+  f.result.h_n = detail::rows_from_op_order(f.hs.select(0, d.steps), p.plan);
+  return f;
+}
+
+kernels::Unary rnn_unary(RnnActivation activation) {
+  return activation == RnnActivation::kTanh ? kernels::Unary::kTanh : kernels::Unary::kRelu;
+}
+
+struct RnnForward {
+  Tensor pre, hs;  // per packed row: pre-activations; states [T+1, B, H] in op order
+  RecurrentOutput result;
+};
+
+template <typename Project>
+RnnForward rnn_forward(const Prepared& p, DType dtype, const Tensor& h0, const Tensor& w_hh, RnnActivation activation,
+                       bool want_output, Project project) {
+  const SeqDims& d = p.d;
+  const int64_t bh = d.batch * d.hidden, h = d.hidden;
+  const kernels::Unary act = rnn_unary(activation);
+  RnnForward f{Tensor::empty({p.plan.total_rows, h}, dtype), state_buffer(p, h0, dtype), {}};
+  Tensor whh = w_hh.contiguous();
+  LMAAS_DISPATCH_FLOATING(dtype, "simple_rnn", [&] {
+    project(f.pre.data<T>());
+    T* ph = f.hs.data<T>();
+    for (int64_t s = 0; s < d.steps; ++s) {
+      const int64_t na = p.plan.n_active[s];
+      T *pre_s = f.pre.data<T>() + p.plan.offset[s] * h, *prev = ph + s * bh, *next = ph + (s + 1) * bh;
+      k::gemm<T>(false, true, na, h, h, T(1), prev, h, whh.data<T>(), h, T(1), pre_s, h);
+      k::unary_forward<T>(act, pre_s, next, na * h);
+      const uint8_t* m = p.plan.step_mask(s);
+      for (int64_t b = 0; m && b < d.batch; ++b)
+        if (!m[b]) std::copy(prev + b * h, prev + (b + 1) * h, next + b * h);
+      carry_idle_rows<T>(p, s, prev, next);
+    }
+    if (want_output) f.result.output = step_outputs<T>(p, f.hs);
+  });
+  f.result.h_n = detail::rows_from_op_order(f.hs.select(0, d.steps), p.plan);
+  return f;
+}
+
 }  // namespace
 
 RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_ih,
@@ -197,26 +349,10 @@ RecurrentOutput lstm(const Tensor& x, const Tensor& mask, const Tensor& h0, cons
   const Prepared p = prepare(check_recurrent("lstm", 4, x, mask, h0, c0, w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
-  Tensor acts = Tensor::empty({p.plan.total_rows, g4}, x.dtype());  // pre-activations, then activated gates
-  Tensor hs = state_buffer(p, h0, x.dtype()), cs = state_buffer(p, c0, x.dtype());
-  Tensor whh = w_hh.contiguous();
-  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 4H]: the step's product reads rows in place
-  RecurrentOutput result;
-  LMAAS_DISPATCH_FLOATING(x.dtype(), "lstm", [&] {
-    input_projection<T>(d, p.x_tm, w_ih, {b_ih, b_hh}, acts.data<T>());
-    T *ph = hs.data<T>(), *pc = cs.data<T>();
-    for (int64_t s = 0; s < d.steps; ++s) {
-      const int64_t na = p.plan.n_active[s];
-      T* pre_s = acts.data<T>() + p.plan.offset[s] * g4;
-      k::lstm_step_forward<T>(ph + s * bh, whh_t.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
-                              ph + (s + 1) * bh, na, d.hidden);
-      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
-      carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
-    }
-    if (want_output) result.output = step_outputs<T>(p, hs);
-  });
-  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
-  result.c_n = detail::rows_from_op_order(cs.select(0, d.steps), p.plan);
+  LstmForward f = lstm_forward(p, x.dtype(), h0, c0, w_hh, want_output,
+                               [&](auto* pre) { input_projection(d, p.x_tm, w_ih, {b_ih, b_hh}, pre); });
+  RecurrentOutput result = f.result;
+  const Tensor acts = f.acts, hs = f.hs, cs = f.cs, whh = w_hh.contiguous();
   if (autograd::should_record(x, h0, c0, w_ih, w_hh, b_ih, b_hh)) {
     if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
@@ -250,26 +386,10 @@ RecurrentOutput gru(const Tensor& x, const Tensor& mask, const Tensor& h0, const
   const Prepared p = prepare(check_recurrent("gru", 3, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g3 = 3 * d.hidden;
-  Tensor gx = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
-  Tensor gh = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
-  Tensor acts = Tensor::empty({p.plan.total_rows, g3}, x.dtype());
-  Tensor hs = state_buffer(p, h0, x.dtype());
-  Tensor whh = w_hh.contiguous();
-  Tensor whh_t = w_hh.transpose(0, 1).contiguous();  // [H, 3H]
-  Tensor bhh = b_hh.defined() ? b_hh.contiguous().to(x.dtype()) : Tensor::zeros({g3}, x.dtype());
-  RecurrentOutput result;
-  LMAAS_DISPATCH_FLOATING(x.dtype(), "gru", [&] {
-    input_projection<T>(d, p.x_tm, w_ih, {b_ih}, gx.data<T>());
-    T* ph = hs.data<T>();
-    for (int64_t s = 0; s < d.steps; ++s) {
-      const int64_t na = p.plan.n_active[s], o3 = p.plan.offset[s] * g3;
-      k::gru_step_forward<T>(ph + s * bh, whh_t.data<T>(), bhh.data<T>(), gx.data<T>() + o3, p.plan.step_mask(s),
-                             gh.data<T>() + o3, acts.data<T>() + o3, ph + (s + 1) * bh, na, d.hidden);
-      carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
-    }
-    if (want_output) result.output = step_outputs<T>(p, hs);
-  });
-  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
+  GruForward f = gru_forward(p, x.dtype(), h0, w_hh, b_hh, want_output,
+                             [&](auto* pre) { input_projection(d, p.x_tm, w_ih, {b_ih}, pre); });
+  RecurrentOutput result = f.result;
+  const Tensor acts = f.acts, gh = f.gh, hs = f.hs, whh = w_hh.contiguous();
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
     if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
@@ -304,27 +424,11 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
       prepare(check_recurrent("simple_rnn", 1, x, mask, h0, Tensor(), w_ih, w_hh, b_ih, b_hh), x, mask, reverse);
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, h = d.hidden;
-  const kernels::Unary act = activation == RnnActivation::kTanh ? kernels::Unary::kTanh : kernels::Unary::kRelu;
-  Tensor pre = Tensor::empty({p.plan.total_rows, h}, x.dtype());
-  Tensor hs = state_buffer(p, h0, x.dtype());
-  Tensor whh = w_hh.contiguous();
-  RecurrentOutput result;
-  LMAAS_DISPATCH_FLOATING(x.dtype(), "simple_rnn", [&] {
-    input_projection<T>(d, p.x_tm, w_ih, {b_ih, b_hh}, pre.data<T>());
-    T* ph = hs.data<T>();
-    for (int64_t s = 0; s < d.steps; ++s) {
-      const int64_t na = p.plan.n_active[s];
-      T *pre_s = pre.data<T>() + p.plan.offset[s] * h, *prev = ph + s * bh, *next = ph + (s + 1) * bh;
-      k::gemm<T>(false, true, na, h, h, T(1), prev, h, whh.data<T>(), h, T(1), pre_s, h);
-      k::unary_forward<T>(act, pre_s, next, na * h);
-      const uint8_t* m = p.plan.step_mask(s);
-      for (int64_t b = 0; m && b < d.batch; ++b)
-        if (!m[b]) std::copy(prev + b * h, prev + (b + 1) * h, next + b * h);
-      carry_idle_rows<T>(p, s, prev, next);
-    }
-    if (want_output) result.output = step_outputs<T>(p, hs);
-  });
-  result.h_n = detail::rows_from_op_order(hs.select(0, d.steps), p.plan);
+  const kernels::Unary act = rnn_unary(activation);
+  RnnForward f = rnn_forward(p, x.dtype(), h0, w_hh, activation, want_output,
+                             [&](auto* pre) { input_projection(d, p.x_tm, w_ih, {b_ih, b_hh}, pre); });
+  RecurrentOutput result = f.result;
+  const Tensor pre = f.pre, hs = f.hs, whh = w_hh.contiguous();
   if (autograd::should_record(x, h0, w_ih, w_hh, b_ih, b_hh)) {
     if (want_output) autograd::track(result.output);
     autograd::track(result.h_n);
@@ -353,6 +457,31 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
     });
   }
   return result;
+}
+
+RecurrentOutput lstm(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
+                     const Tensor& b_hh, bool reverse, bool want_output) {
+  const Prepared p = prepare(check_token_input("lstm", 4, in, mask, h0, c0, w_hh, b_hh), Tensor(), mask, reverse);
+  return lstm_forward(p, in.table.dtype(), h0, c0, w_hh, want_output,
+                      [&](auto* pre) { token_projection(p, in, {b_hh}, pre); })
+      .result;
+}
+
+RecurrentOutput gru(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,
+                    bool reverse, bool want_output) {
+  const Prepared p = prepare(check_token_input("gru", 3, in, mask, h0, Tensor(), w_hh, b_hh), Tensor(), mask, reverse);
+  return gru_forward(p, in.table.dtype(), h0, w_hh, b_hh, want_output,
+                     [&](auto* pre) { token_projection(p, in, {}, pre); })
+      .result;
+}
+
+RecurrentOutput simple_rnn(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& w_hh,
+                           const Tensor& b_hh, RnnActivation activation, bool reverse, bool want_output) {
+  const Prepared p =
+      prepare(check_token_input("simple_rnn", 1, in, mask, h0, Tensor(), w_hh, b_hh), Tensor(), mask, reverse);
+  return rnn_forward(p, in.table.dtype(), h0, w_hh, activation, want_output,
+                     [&](auto* pre) { token_projection(p, in, {b_hh}, pre); })
+      .result;
 }
 
 }  // namespace lmaas::ops

