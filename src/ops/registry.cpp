@@ -261,6 +261,19 @@ std::vector<OpCase> attention_cases() {
                    [](const Inputs& in) { return Inputs{scaled_dot_product_attention(in[0], in[1], in[2], 2, in[3], true)}; }});
   cases.push_back({"attention_cross_padded", make(3, 5), {true, true, true, false},
                    [](const Inputs& in) { return Inputs{scaled_dot_product_attention(in[0], in[1], in[2], 2, in[3], false)}; }});
+  // Row 0: masked keys in the middle and at the end; row 1: every key masked (zero output, no NaN).
+  cases.push_back({"attention_holes_and_fully_masked_row",
+                   [make](Rng& r, const InputSpec& s) {
+                     Inputs in = make(4, 6)(r, s);
+                     const int64_t tk = in[3].size(1);
+                     for (int64_t j = 0; j < tk; ++j) {
+                       in[3].data<uint8_t>()[j] = j % 3 == 1 || j == tk - 1;
+                       in[3].data<uint8_t>()[tk + j] = 1;
+                     }
+                     return in;
+                   },
+                   {true, true, true, false},
+                   [](const Inputs& in) { return Inputs{scaled_dot_product_attention(in[0], in[1], in[2], 2, in[3], false)}; }});
   return cases;
 }
 

@@ -1,5 +1,6 @@
 // Attention (contract in kernels/ref/attention.h): one task per (batch, head), each doing its two
 // GEMMs single-threaded over strided head slices; heads write disjoint slices, so no locking.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -10,21 +11,32 @@
 namespace lmaas::kernels::cpu {
 namespace {
 
-// Scores for one (b, h): probs[i, j] = scale·q_i·k_j, masked to -inf, then softmax per row.
+// Keys after the last unmasked one only ever get probability 0 (right padding puts every padded key
+// there), so scores, softmax and P·V run over the first live_keys() keys only.
+int64_t live_keys(const ref::AttentionDims& a, int64_t b, const uint8_t* key_pad) {
+  int64_t n = a.k_len;
+  while (key_pad && n > 0 && key_pad[b * a.k_len + n - 1]) --n;
+  return n;
+}
+
+// Probabilities for one (b, h): p[i, j] = softmax_j(scale·q_i·k_j) with masked keys at -inf, over the
+// first `live` keys; the rest of each row is zero (the backward pass reads whole rows).
 void scores_and_softmax(const ref::AttentionDims& a, int64_t b, const float* qh, const float* kh,
-                        const uint8_t* key_pad, float* p) {
+                        const uint8_t* key_pad, int64_t live, float* p) {
   const int64_t e = a.heads * a.head_dim;
-  gemm_serial(false, true, a.q_len, a.k_len, a.head_dim, static_cast<float>(a.scale), qh, e, kh, e, 0.0f, p, a.k_len);
+  if (live > 0)
+    gemm_serial(false, true, a.q_len, live, a.head_dim, static_cast<float>(a.scale), qh, e, kh, e, 0.0f, p, a.k_len);
   const float neg_inf = -std::numeric_limits<float>::infinity();
   for (int64_t i = 0; i < a.q_len; ++i) {
     float* row = p + i * a.k_len;
     if (key_pad)
-      for (int64_t j = 0; j < a.k_len; ++j)
+      for (int64_t j = 0; j < live; ++j)
         if (key_pad[b * a.k_len + j]) row[j] = neg_inf;
     if (a.causal)
-      for (int64_t j = i + 1; j < a.k_len; ++j) row[j] = neg_inf;
+      for (int64_t j = i + 1; j < live; ++j) row[j] = neg_inf;
+    softmax_row(row, row, live, false);
+    std::fill(row + live, row + a.k_len, 0.0f);
   }
-  softmax_forward(p, p, a.q_len, a.k_len, false);  // runs inline: we are inside a pool task
 }
 
 }  // namespace
@@ -39,9 +51,14 @@ void attention_forward(const ref::AttentionDims& a, const float* q, const float*
       const float* kh = k + b * a.k_len * e + h * a.head_dim;
       const float* vh = v + b * a.k_len * e + h * a.head_dim;
       float* p = probs + t * a.q_len * a.k_len;
-      scores_and_softmax(a, b, qh, kh, key_pad, p);
-      gemm_serial(false, false, a.q_len, a.head_dim, a.k_len, 1.0f, p, a.k_len, vh, e, 0.0f,
-                  out + b * a.q_len * e + h * a.head_dim, e);
+      float* oh = out + b * a.q_len * e + h * a.head_dim;
+      const int64_t live = live_keys(a, b, key_pad);
+      scores_and_softmax(a, b, qh, kh, key_pad, live, p);
+      if (live > 0) {
+        gemm_serial(false, false, a.q_len, a.head_dim, live, 1.0f, p, a.k_len, vh, e, 0.0f, oh, e);
+      } else {  // every key masked: zero probabilities, zero output
+        for (int64_t i = 0; i < a.q_len; ++i) std::fill(oh + i * e, oh + i * e + a.head_dim, 0.0f);
+      }
     }
   });
 }

@@ -101,7 +101,8 @@ float row_sum(const float* __restrict x, int64_t n) {
   return s;
 }
 
-// Softmax or log-softmax of one row; x and y may be the same buffer.
+}  // namespace
+
 void softmax_row(const float* xr, float* yr, int64_t cols, bool log) {
   float max_v = row_max(xr, cols);
   if (max_v == -std::numeric_limits<float>::infinity()) max_v = 0.0f;  // all masked: zeros below
@@ -121,8 +122,6 @@ void softmax_row(const float* xr, float* yr, int64_t cols, bool log) {
   const float inv = sum > 0 ? 1.0f / sum : 0.0f;
   for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
 }
-
-}  // namespace
 
 void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, cols)), [&](int64_t r0, int64_t r1) {
