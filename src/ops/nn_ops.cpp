@@ -118,12 +118,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   Tensor mask = Tensor::empty(x.shape(), x.dtype());  // 1/(1-p) where kept, 0 where dropped
   const int64_t n = x.numel();
-  // Counter-based randomness: block k of kDropoutBlock elements seeds xorshift64* with mix64(key + k), so
-  // blocks run in parallel and the mask depends only on the Rng state, not on the thread count.
-  // A 32-bit draw u keeps an element when u >= p·2³².
+  // Counter-based randomness: element j of block k draws hash32(j) keyed by mix64(key + k), so blocks run
+  // in parallel, the mask depends only on the Rng state (not on the thread count), and the inner loop is
+  // plain 32-bit arithmetic that vectorises. The hash is a bijection of j, so no two elements of a block
+  // share a draw. A draw u keeps its element when u >= p·2³².
   constexpr int64_t kDropoutBlock = 4096;
   const uint64_t key = rng.next_u64();
-  const uint64_t threshold = static_cast<uint64_t>(p * 4294967296.0);
+  const uint32_t threshold = static_cast<uint32_t>(std::min(p * 4294967296.0, 4294967295.0));
   const double keep_scale = 1.0 / (1.0 - p);
   LMAAS_DISPATCH_FLOATING(x.dtype(), "dropout", [&] {
     const T* px = xc.data<T>();
@@ -131,15 +132,16 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
     const T scale = static_cast<T>(keep_scale);
     parallel_for((n + kDropoutBlock - 1) / kDropoutBlock, 2, [&](int64_t b0, int64_t b1) {
       for (int64_t block = b0; block < b1; ++block) {
-        uint64_t state = mix64(key + static_cast<uint64_t>(block)) | 1;
-        const int64_t end = std::min(n, (block + 1) * kDropoutBlock);
-        for (int64_t j = block * kDropoutBlock; j < end; j += 2) {
-          state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
-          uint64_t r = state * 0x2545f4914f6cdd1dULL;
-          for (int64_t e = j; e < std::min(end, j + 2); ++e, r >>= 32) {
-            pm[e] = (r & 0xffffffffULL) >= threshold ? scale : T(0);
-            po[e] = px[e] * pm[e];
-          }
+        const uint64_t block_key = mix64(key + static_cast<uint64_t>(block));
+        const uint32_t k0 = static_cast<uint32_t>(block_key), k1 = static_cast<uint32_t>(block_key >> 32);
+        const int64_t begin = block * kDropoutBlock, count = std::min(n - begin, kDropoutBlock);
+        T *m = pm + begin, *o = po + begin;
+        const T* in = px + begin;
+        for (int64_t j = 0; j < count; ++j) {
+          uint32_t h = (static_cast<uint32_t>(j) * 0x9e3779b1u) ^ k0;  // murmur3's finaliser, keyed
+          h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
+          m[j] = (h ^ k1) >= threshold ? scale : T(0);
+          o[j] = in[j] * m[j];
         }
       }
     });

@@ -39,6 +39,12 @@ void scores_and_softmax(const ref::AttentionDims& a, int64_t b, const float* qh,
   }
 }
 
+bool column_is_zero(const float* p, int64_t rows, int64_t cols, int64_t j) {
+  for (int64_t i = 0; i < rows; ++i)
+    if (p[i * cols + j] != 0.0f) return false;
+  return true;
+}
+
 }  // namespace
 
 void attention_forward(const ref::AttentionDims& a, const float* q, const float* k, const float* v,
@@ -73,13 +79,26 @@ void attention_backward(const ref::AttentionDims& a, const float* q, const float
       int64_t b = t / a.heads, h = t % a.heads;
       const int64_t qo = b * a.q_len * e + h * a.head_dim, ko = b * a.k_len * e + h * a.head_dim;
       const float* p = probs + t * a.q_len * a.k_len;
-      // dP = dO·Vᵀ  [q_len, k_len]
-      gemm_serial(false, true, a.q_len, a.k_len, a.head_dim, 1.0f, dout + qo, e, v + ko, e, 0.0f, ds.data(), a.k_len);
-      softmax_backward(p, ds.data(), ds.data(), a.q_len, a.k_len, false);
+      // Keys past the last one with any probability get none, so their dK and dV rows are zero and the
+      // products run over the live keys only (the forward pass zeroed those columns of p).
+      int64_t live = a.k_len;
+      while (live > 0 && column_is_zero(p, a.q_len, a.k_len, live - 1)) --live;
+      for (int64_t j = live; j < a.k_len; ++j) {
+        std::fill(dk + ko + j * e, dk + ko + j * e + a.head_dim, 0.0f);
+        std::fill(dv + ko + j * e, dv + ko + j * e + a.head_dim, 0.0f);
+      }
+      if (live == 0) {
+        for (int64_t i = 0; i < a.q_len; ++i) std::fill(dq + qo + i * e, dq + qo + i * e + a.head_dim, 0.0f);
+        continue;
+      }
+      // dP = dO·Vᵀ  [q_len, live], then dS = softmax'(dP) row by row
+      gemm_serial(false, true, a.q_len, live, a.head_dim, 1.0f, dout + qo, e, v + ko, e, 0.0f, ds.data(), a.k_len);
+      for (int64_t i = 0; i < a.q_len; ++i)
+        softmax_backward_row(p + i * a.k_len, ds.data() + i * a.k_len, ds.data() + i * a.k_len, live);
       // dV = Pᵀ·dO, dQ = scale·dS·K, dK = scale·dSᵀ·Q
-      gemm_serial(true, false, a.k_len, a.head_dim, a.q_len, 1.0f, p, a.k_len, dout + qo, e, 0.0f, dv + ko, e);
-      gemm_serial(false, false, a.q_len, a.head_dim, a.k_len, scale, ds.data(), a.k_len, k + ko, e, 0.0f, dq + qo, e);
-      gemm_serial(true, false, a.k_len, a.head_dim, a.q_len, scale, ds.data(), a.k_len, q + qo, e, 0.0f, dk + ko, e);
+      gemm_serial(true, false, live, a.head_dim, a.q_len, 1.0f, p, a.k_len, dout + qo, e, 0.0f, dv + ko, e);
+      gemm_serial(false, false, a.q_len, a.head_dim, live, scale, ds.data(), a.k_len, k + ko, e, 0.0f, dq + qo, e);
+      gemm_serial(true, false, live, a.head_dim, a.q_len, scale, ds.data(), a.k_len, q + qo, e, 0.0f, dk + ko, e);
     }
   });
 }

@@ -35,6 +35,8 @@ void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool 
 // One row of softmax_forward, on the calling thread; x and y may be the same buffer. A row that is all
 // -inf gives zeros.
 void softmax_row(const float* x, float* y, int64_t cols, bool log);
+// One row of softmax_backward (not log), on the calling thread; dy and dx may be the same buffer.
+void softmax_backward_row(const float* y, const float* dy, float* dx, int64_t cols);
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool log);
 
 void layer_norm_forward(const float* x, const float* gamma, const float* beta, float* y, float* mean, float* rstd,

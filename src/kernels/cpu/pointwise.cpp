@@ -129,6 +129,13 @@ void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool 
   });
 }
 
+void softmax_backward_row(const float* yr, const float* dyr, float* dxr, int64_t cols) {
+  double dot = 0.0;
+  for (int64_t c = 0; c < cols; ++c) dot += dyr[c] * yr[c];
+  const float d = static_cast<float>(dot);
+  for (int64_t c = 0; c < cols; ++c) dxr[c] = yr[c] * (dyr[c] - d);
+}
+
 void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, cols)), [&](int64_t r0, int64_t r1) {
     std::vector<float> e(log ? static_cast<size_t>(cols) : 0);
@@ -136,16 +143,14 @@ void softmax_backward(const float* y, const float* dy, float* dx, int64_t rows, 
       const float* yr = y + r * cols;
       const float* dyr = dy + r * cols;
       float* dxr = dx + r * cols;
-      double dot = 0.0;
-      if (log) {
-        for (int64_t c = 0; c < cols; ++c) dot += dyr[c];
-        map_array(yr, e.data(), cols, vexp);
-        for (int64_t c = 0; c < cols; ++c) dxr[c] = dyr[c] - e[c] * static_cast<float>(dot);
-      } else {
-        for (int64_t c = 0; c < cols; ++c) dot += dyr[c] * yr[c];
-        float d = static_cast<float>(dot);
-        for (int64_t c = 0; c < cols; ++c) dxr[c] = yr[c] * (dyr[c] - d);
+      if (!log) {
+        softmax_backward_row(yr, dyr, dxr, cols);
+        continue;
       }
+      double dot = 0.0;
+      for (int64_t c = 0; c < cols; ++c) dot += dyr[c];
+      map_array(yr, e.data(), cols, vexp);
+      for (int64_t c = 0; c < cols; ++c) dxr[c] = dyr[c] - e[c] * static_cast<float>(dot);
     }
   });
 }

@@ -4,6 +4,8 @@
 #include <cmath>
 
 #include "autograd/tape.h"
+#include "base/rng.h"
+#include "base/thread_pool.h"
 #include "ops/ops.h"
 
 namespace lmaas::ops {
@@ -124,6 +126,33 @@ TEST(OpsHand, LstmPaddingDoesNotChangeResult) {
     expect_values(b.output.slice(1, 0, 2), a.output.to_vector<double>(), 1e-6);
     expect_values(b.output.slice(1, 2, 4), {0, 0, 0, 0}, 0);
   }
+}
+
+TEST(OpsHand, DropoutKeepsTheRightShareScaledAndIndependentOfThreads) {
+  constexpr int64_t n = 200000;
+  constexpr double p = 0.3;
+  Tensor x = Tensor::full({n}, 2.0);
+  auto run = [&](int threads) {
+    set_num_threads(threads);
+    Rng rng(42);
+    return dropout(x, p, true, rng).to_vector<float>();
+  };
+  const auto one = run(1), two = run(2);
+  EXPECT_EQ(one, two);
+  int64_t kept = 0, both_kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    ASSERT_TRUE(one[i] == 0.0f || std::abs(one[i] - 2.0 / (1.0 - p)) < 1e-5) << i << ": " << one[i];
+    kept += one[i] != 0.0f;
+    if (i > 0) both_kept += one[i] != 0.0f && one[i - 1] != 0.0f;
+  }
+  // Binomial: σ of the kept share is sqrt(p(1-p)/n) ≈ 0.001; allow 5σ. Neighbours are independent.
+  EXPECT_NEAR(static_cast<double>(kept) / n, 1.0 - p, 0.005);
+  EXPECT_NEAR(static_cast<double>(both_kept) / (n - 1), (1.0 - p) * (1.0 - p), 0.006);
+  // A second draw from the same generator gives a different mask.
+  Rng rng(42);
+  auto first = dropout(x, p, true, rng).to_vector<float>(), second = dropout(x, p, true, rng).to_vector<float>();
+  EXPECT_NE(first, second);
+  EXPECT_EQ(dropout(x, p, false, rng).data<float>(), x.data<float>());  // eval: the input itself
 }
 
 }  // namespace
