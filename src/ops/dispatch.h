@@ -6,6 +6,7 @@
 #include "base/check.h"
 #include "kernels/cpu/cpu.h"
 #include "kernels/ref/attention.h"
+#include "kernels/ref/dropout.h"
 #include "kernels/ref/embedding.h"
 #include "kernels/ref/gemm.h"
 #include "kernels/ref/layer_norm.h"
@@ -168,6 +169,14 @@ void attention_backward(const kernels::ref::AttentionDims& a, const T* q, const 
     if (use_fast_kernels()) return kernels::cpu::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
   }
   kernels::ref::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
+}
+
+template <typename T>
+void dropout_forward(uint64_t key, uint32_t threshold, T scale, const T* x, T* out, T* mask, int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels()) return kernels::cpu::dropout_forward(key, threshold, scale, x, out, mask, n);
+  }
+  kernels::ref::dropout_forward(key, threshold, scale, x, out, mask, n);
 }
 
 template <typename T>

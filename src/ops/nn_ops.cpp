@@ -117,34 +117,12 @@ Tensor dropout(const Tensor& x, double p, bool training, Rng& rng) {
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
   Tensor mask = Tensor::empty(x.shape(), x.dtype());  // 1/(1-p) where kept, 0 where dropped
-  const int64_t n = x.numel();
-  // Counter-based randomness: element j of block k draws hash32(j) keyed by mix64(key + k), so blocks run
-  // in parallel, the mask depends only on the Rng state (not on the thread count), and the inner loop is
-  // plain 32-bit arithmetic that vectorises. The hash is a bijection of j, so no two elements of a block
-  // share a draw. A draw u keeps its element when u >= p·2³².
-  constexpr int64_t kDropoutBlock = 4096;
+  // The mask is counter-based (kernels/ref/dropout.h): it depends only on the Rng state, not on threads.
   const uint64_t key = rng.next_u64();
   const uint32_t threshold = static_cast<uint32_t>(std::min(p * 4294967296.0, 4294967295.0));
-  const double keep_scale = 1.0 / (1.0 - p);
   LMAAS_DISPATCH_FLOATING(x.dtype(), "dropout", [&] {
-    const T* px = xc.data<T>();
-    T *po = out.data<T>(), *pm = mask.data<T>();
-    const T scale = static_cast<T>(keep_scale);
-    parallel_for((n + kDropoutBlock - 1) / kDropoutBlock, 2, [&](int64_t b0, int64_t b1) {
-      for (int64_t block = b0; block < b1; ++block) {
-        const uint64_t block_key = mix64(key + static_cast<uint64_t>(block));
-        const uint32_t k0 = static_cast<uint32_t>(block_key), k1 = static_cast<uint32_t>(block_key >> 32);
-        const int64_t begin = block * kDropoutBlock, count = std::min(n - begin, kDropoutBlock);
-        T *m = pm + begin, *o = po + begin;
-        const T* in = px + begin;
-        for (int64_t j = 0; j < count; ++j) {
-          uint32_t h = (static_cast<uint32_t>(j) * 0x9e3779b1u) ^ k0;  // murmur3's finaliser, keyed
-          h ^= h >> 16, h *= 0x85ebca6bu, h ^= h >> 13, h *= 0xc2b2ae35u, h ^= h >> 16;
-          m[j] = (h ^ k1) >= threshold ? scale : T(0);
-          o[j] = in[j] * m[j];
-        }
-      }
-    });
+    k::dropout_forward<T>(key, threshold, static_cast<T>(1.0 / (1.0 - p)), xc.data<T>(), out.data<T>(), mask.data<T>(),
+                          x.numel());
   });
   if (autograd::should_record(x)) {
     autograd::track(out);

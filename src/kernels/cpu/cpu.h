@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "kernels/ref/attention.h"
+#include "kernels/ref/dropout.h"
 #include "kernels/ref/optim.h"
 #include "kernels/unary.h"
 
@@ -31,6 +32,8 @@ void gemm_small_accumulate(const float* a, int64_t lda, const float* b, int64_t 
 void unary_forward(Unary op, const float* x, float* y, int64_t n);
 void unary_backward(Unary op, const float* x, const float* y, const float* dy, float* dx, int64_t n);
 
+// ref::dropout_forward's mask and output, the blocks spread over the pool (AVX2: the draws vectorise).
+void dropout_forward(uint64_t key, uint32_t threshold, float scale, const float* x, float* out, float* mask, int64_t n);
 void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool log);
 // One row of softmax_forward, on the calling thread; x and y may be the same buffer. A row that is all
 // -inf gives zeros.

@@ -123,6 +123,12 @@ void softmax_row(const float* xr, float* yr, int64_t cols, bool log) {
   for (int64_t c = 0; c < cols; ++c) yr[c] *= inv;
 }
 
+void dropout_forward(uint64_t key, uint32_t threshold, float scale, const float* x, float* out, float* mask, int64_t n) {
+  parallel_for((n + ref::kDropoutBlock - 1) / ref::kDropoutBlock, 2, [&](int64_t b0, int64_t b1) {
+    ref::dropout_blocks(key, threshold, scale, x, out, mask, n, b0, b1);
+  });
+}
+
 void softmax_forward(const float* x, float* y, int64_t rows, int64_t cols, bool log) {
   parallel_for(rows, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, cols)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) softmax_row(x + r * cols, y + r * cols, cols, log);
