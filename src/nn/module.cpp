@@ -39,10 +39,22 @@ void Module::zero_grad() {
     if (t.autograd_meta()) t.autograd_meta()->grad = Tensor();
 }
 
+namespace {
+thread_local DType current_parameter_dtype = DType::kF32;
+}  // namespace
+
+DType parameter_dtype() { return current_parameter_dtype; }
+ParameterDTypeGuard::ParameterDTypeGuard(DType dtype) : previous_(current_parameter_dtype) {
+  LMAAS_CHECK(dtype_is_floating(dtype), "parameter dtype must be floating, got {}", dtype_name(dtype));
+  current_parameter_dtype = dtype;
+}
+ParameterDTypeGuard::~ParameterDTypeGuard() { current_parameter_dtype = previous_; }
+
 Tensor& Module::register_parameter(const std::string& name, Tensor value) {
   LMAAS_CHECK(value.defined(), "register_parameter: '{}' is undefined", name);
   for (auto& [existing, t] : params_) LMAAS_CHECK(existing != name, "register_parameter: '{}' registered twice", name);
-  value = value.contiguous();
+  value = dtype_is_floating(value.dtype()) && value.dtype() != parameter_dtype() ? value.to(parameter_dtype())
+                                                                                   : value.contiguous();
   value.set_requires_grad(true);
   params_.emplace_back(name, value);
   return params_.back().second;

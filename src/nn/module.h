@@ -18,6 +18,20 @@ namespace lmaas::nn {
 
 using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
+// The dtype that floating-point parameters are stored in when a module registers them (default F32);
+// like torch.set_default_dtype, scoped to this thread. F64 modules serve the gradient checks.
+DType parameter_dtype();
+class ParameterDTypeGuard {
+ public:
+  explicit ParameterDTypeGuard(DType dtype);
+  ~ParameterDTypeGuard();
+  ParameterDTypeGuard(const ParameterDTypeGuard&) = delete;
+  ParameterDTypeGuard& operator=(const ParameterDTypeGuard&) = delete;
+
+ private:
+  DType previous_;
+};
+
 class Module {
  public:
   virtual ~Module() = default;
