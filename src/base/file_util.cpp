@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -54,6 +55,57 @@ Status write_file_atomic(const std::string& path, std::string_view bytes) {
     ::fsync(dir_fd);
     ::close(dir_fd);
   }
+  return Status::ok();
+}
+
+namespace {
+
+void fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+Status publish_directory_atomic(const std::string& dir, const std::function<Status(const std::string& tmp_dir)>& fill) {
+  namespace fs = std::filesystem;
+  fs::path target = fs::path(dir).lexically_normal();
+  if (target.filename().empty()) target = target.parent_path();
+  const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return Status(Code::kFailedPrecondition, "cannot create '" + parent.string() + "': " + ec.message());
+  std::string tmp = (parent / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
+  if (::mkdtemp(tmp.data()) == nullptr)
+    return Status(Code::kFailedPrecondition, "cannot create a temporary directory in '" + parent.string() + "': " +
+                                                 std::strerror(errno));
+  Status filled = fill(tmp);
+  if (filled.is_ok()) {
+    for (const auto& entry : fs::directory_iterator(tmp, ec)) fsync_path(entry.path().string(), O_RDONLY);
+    fsync_path(tmp, O_RDONLY | O_DIRECTORY);
+  }
+  if (!filled.is_ok()) {
+    fs::remove_all(tmp, ec);
+    return filled;
+  }
+  // rename() cannot replace a non-empty directory: move the old one aside first, then drop it.
+  const std::string old = tmp + ".old";
+  const bool had_old = fs::exists(target, ec);
+  if (had_old && ::rename(target.c_str(), old.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    fs::remove_all(tmp, ec);
+    return Status(Code::kFailedPrecondition, "cannot move the old '" + target.string() + "' aside: " + why);
+  }
+  if (::rename(tmp.c_str(), target.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    if (had_old) ::rename(old.c_str(), target.c_str());
+    fs::remove_all(tmp, ec);
+    return Status(Code::kFailedPrecondition, "cannot rename '" + tmp + "' to '" + target.string() + "': " + why);
+  }
+  fsync_path(parent.string(), O_RDONLY | O_DIRECTORY);
+  if (had_old) fs::remove_all(old, ec);
   return Status::ok();
 }
 

@@ -7,15 +7,6 @@
 namespace lmaas::models {
 namespace {
 
-// Keras-style container names for the transformer stack: encoder.layers.{i}.
-class LayerStack : public nn::Module {
- public:
-  template <typename M>
-  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> m) {
-    return register_module(name, std::move(m));
-  }
-};
-
 // 1 where the id is padding (attention's key_padding_mask convention), from a 1 = token mask.
 Tensor invert_mask(const Tensor& token_mask) {
   Tensor out = Tensor::empty(token_mask.shape(), DType::kU8);
@@ -53,14 +44,14 @@ TextClassifier::TextClassifier(const TextClassifierConfig& c) : config_(c) {
     LMAAS_CHECK(c.hidden_size == c.embedding_dim, "transformer classifier: d_model {} must equal embedding_dim {}",
                 c.hidden_size, c.embedding_dim);
     positions_ = register_module("positions", std::make_shared<nn::LearnedPositionalEmbedding>(c.max_len, c.embedding_dim, rng));
-    auto stack = std::make_shared<LayerStack>();
+    auto stack = std::make_shared<nn::ModuleList>();
     nn::TransformerOptions o;
     o.d_model = c.hidden_size, o.n_heads = c.n_heads, o.dim_feedforward = c.dim_feedforward, o.dropout = c.dropout;
     for (int64_t i = 0; i < c.num_layers; ++i) {
       o.dropout_seed = c.seed * 7919 + static_cast<uint64_t>(i);
       layers_.push_back(stack->add(std::to_string(i), std::make_shared<nn::TransformerEncoderLayer>(o, rng)));
     }
-    auto encoder = std::make_shared<LayerStack>();
+    auto encoder = std::make_shared<nn::ModuleList>();
     encoder->add("layers", stack);
     register_module("encoder", encoder);
   } else {
@@ -108,6 +99,37 @@ bool TextClassifier::freeze_for_inference() {
   if (bytes > kMaxTokenTableBytes) return false;
   token_tables_ = rnn_->token_tables(embedding_->weight());
   return true;
+}
+
+nlohmann::json TextClassifier::config_json() const {
+  const TextClassifierConfig& c = config_;
+  return {{"arch", encoder_arch_name(c.arch)}, {"vocab_size", c.vocab_size}, {"embedding_dim", c.embedding_dim},
+          {"hidden_size", c.hidden_size},       {"num_layers", c.num_layers}, {"n_heads", c.n_heads},
+          {"dim_feedforward", c.dim_feedforward}, {"max_len", c.max_len},   {"n_classes", c.n_classes},
+          {"padding_idx", c.padding_idx},       {"dropout", c.dropout},       {"seed", c.seed}};
+}
+
+Result<TextClassifierConfig> TextClassifier::config_from_json(const nlohmann::json& j) {
+  try {
+    TextClassifierConfig c;
+    auto arch = parse_encoder_arch(j.at("arch").get<std::string>());
+    if (!arch.is_ok()) return arch.status();
+    c.arch = arch.value();
+    c.vocab_size = j.at("vocab_size").get<int64_t>();
+    c.embedding_dim = j.at("embedding_dim").get<int64_t>();
+    c.hidden_size = j.at("hidden_size").get<int64_t>();
+    c.num_layers = j.at("num_layers").get<int64_t>();
+    c.n_heads = j.at("n_heads").get<int64_t>();
+    c.dim_feedforward = j.at("dim_feedforward").get<int64_t>();
+    c.max_len = j.at("max_len").get<int64_t>();
+    c.n_classes = j.at("n_classes").get<int64_t>();
+    c.padding_idx = j.at("padding_idx").get<int64_t>();
+    c.dropout = j.at("dropout").get<double>();
+    c.seed = j.at("seed").get<uint64_t>();
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    return Status(Code::kInvalidArgument, std::string("architecture: ") + e.what());
+  }
 }
 
 Tensor TextClassifier::forward(const Tensor& ids) { return classifier_->forward(encode(ids)); }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/rng.h"
+#include "models/classifier.h"
 #include "nn/embedding.h"
 #include "nn/linear.h"
 #include "nn/positional.h"
@@ -39,14 +40,17 @@ struct TextClassifierConfig {
   uint64_t seed = 1;
 };
 
-class TextClassifier : public nn::Module {
+class TextClassifier : public Classifier {
  public:
   explicit TextClassifier(const TextClassifierConfig& config);
   // ids[B, T] I32, right- or left-padded with padding_idx → logits[B, n_classes].
-  Tensor forward(const Tensor& ids);
+  Tensor forward(const Tensor& ids) override;
   // The pooled representation [B, D] that feeds the classifier (used for embeddings).
-  Tensor encode(const Tensor& ids);
+  Tensor encode(const Tensor& ids) override;
   const TextClassifierConfig& config() const { return config_; }
+  int64_t n_classes() const override { return config_.n_classes; }
+  nlohmann::json config_json() const override;
+  static Result<TextClassifierConfig> config_from_json(const nlohmann::json& j);
 
   // Serving: precomputes, for a recurrent encoder, every token's first-layer input projection
   // (embedding·W_ihᵀ + b_ih, nn::Recurrent::token_tables) so that forward() under NoGradGuard looks it up
@@ -55,7 +59,7 @@ class TextClassifier : public nn::Module {
   // them. Forward passes with grad enabled never use them. Returns false, and precomputes nothing, for a
   // transformer encoder or when the tables would exceed kMaxTokenTableBytes.
   static constexpr int64_t kMaxTokenTableBytes = int64_t{256} << 20;
-  bool freeze_for_inference();
+  bool freeze_for_inference() override;
   void thaw() { token_tables_.clear(); }
 
  private:

@@ -71,4 +71,13 @@ class Module {
   bool training_ = true;
 };
 
+// A container whose children are named by the caller (PyTorch's ModuleList/ModuleDict): layers.{i}.
+class ModuleList : public Module {
+ public:
+  template <typename M>
+  std::shared_ptr<M> add(const std::string& name, std::shared_ptr<M> m) {
+    return register_module(name, std::move(m));
+  }
+};
+
 }  // namespace lmaas::nn

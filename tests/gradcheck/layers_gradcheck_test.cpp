@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "autograd/gradcheck.h"
+#include "models/bow_classifier.h"
+#include "models/cnn_classifier.h"
 #include "models/text_classifier.h"
 #include "nn/attention.h"
 #include "nn/embedding.h"
@@ -169,6 +171,18 @@ TEST_F(LayerGradcheck, TextClassifiersEndToEnd) {
     expect_gradients_match(model, {}, [&] { return std::vector<Tensor>{model.forward(ids)}; },
                            "text classifier " + models::encoder_arch_name(arch));
   }
+}
+
+TEST_F(LayerGradcheck, BowAndCnnClassifiers) {
+  Tensor ids = Tensor::from_vector<int32_t>({1, 2, 3, 0, 4, 5, 0, 0, 2, 0, 0, 0}, {kBatch, kSteps});
+  models::BowConfig b;
+  b.vocab_size = 6, b.embedding_dim = 3, b.n_classes = 3;
+  models::BowClassifier bow(b);
+  expect_gradients_match(bow, {}, [&] { return std::vector<Tensor>{bow.forward(ids)}; }, "bow");
+  models::CnnConfig c;
+  c.vocab_size = 6, c.embedding_dim = 2, c.widths = {1, 2, 5}, c.filters = 2, c.n_classes = 3, c.dropout = 0.0;
+  models::CnnClassifier cnn(c);
+  expect_gradients_match(cnn, {}, [&] { return std::vector<Tensor>{cnn.forward(ids)}; }, "cnn");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "autograd/tape.h"
 #include "formats/module_state.h"
+#include "models/classifier.h"
 #include "models/text_classifier.h"
 #include "nn/init.h"
 #include "nn/pooling.h"
@@ -186,6 +187,36 @@ TEST(TextClassifierFreeze, TablesGiveTheSameLogitsAndTrainingBypassesThem) {
   t.arch = models::EncoderArch::kTransformer, t.vocab_size = 30, t.embedding_dim = t.hidden_size = 8, t.n_heads = 2;
   models::TextClassifier transformer(t);
   EXPECT_FALSE(transformer.freeze_for_inference());
+}
+
+TEST(Classifiers, ExtraPaddingNeverChangesTheLogitsAndConfigRebuildsTheModel) {
+  const std::vector<nlohmann::json> archs = {
+      {{"arch", "bow"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"n_classes", 3}, {"dropout", 0.0}, {"seed", 3}},
+      {{"arch", "cnn"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"widths", {2, 3}}, {"filters", 5},
+       {"n_classes", 3}, {"dropout", 0.5}, {"seed", 3}},
+      {{"arch", "bilstm"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"hidden_size", 5}, {"num_layers", 1},
+       {"n_heads", 1}, {"dim_feedforward", 8}, {"max_len", 16}, {"n_classes", 3}, {"padding_idx", 0},
+       {"dropout", 0.0}, {"seed", 3}}};
+  for (const auto& a : archs) {
+    auto made = models::make_classifier(a);
+    ASSERT_TRUE(made.is_ok()) << made.status().message();
+    models::Classifier& model = *made.value();
+    model.eval();
+    EXPECT_EQ(model.config_json(), a);
+    autograd::NoGradGuard no_grad;
+    Tensor short_ids = Tensor::from_vector<int32_t>({5, 6, 7, 0, 9, 0, 0, 0}, {2, 4});
+    Tensor long_ids = Tensor::zeros({2, 9}, DType::kI32);
+    long_ids.slice(1, 0, 4).copy_from(short_ids);
+    auto a_out = model.forward(short_ids).to_vector<float>(), b_out = model.forward(long_ids).to_vector<float>();
+    for (size_t i = 0; i < a_out.size(); ++i) EXPECT_NEAR(a_out[i], b_out[i], 1e-5) << a["arch"] << " " << i;
+    Tensor empty = Tensor::zeros({1, 3}, DType::kI32);  // a text with no known token still classifies
+    for (float v : model.forward(empty).to_vector<float>()) EXPECT_TRUE(std::isfinite(v)) << a["arch"];
+  }
+  nlohmann::json bad = archs[0];
+  bad.erase("embedding_dim");
+  auto err = models::make_classifier(bad);
+  ASSERT_FALSE(err.is_ok());
+  EXPECT_NE(err.status().message().find("embedding_dim"), std::string::npos) << err.status().message();
 }
 
 TEST(NnState, SaveLoadRoundTripGivesIdenticalOutputs) {

@@ -1,0 +1,144 @@
+#include "text/text_encoder.h"
+
+#include <filesystem>
+
+#include "base/file_util.h"
+#include "text/normalizer.h"
+#include "text/utf8.h"
+
+namespace lmaas::text {
+namespace {
+
+constexpr const char* kWordFile = "tokenizer.json";
+constexpr const char* kSpmFile = "tokenizer.model";
+
+bool is_spm(const std::string& type) { return type == "spm-bpe" || type == "spm-unigram"; }
+
+// FNV-1a over the n-gram's token ids: the bucket of an n-gram is stable across runs and platforms.
+uint64_t hash_ngram(const int32_t* ids, int64_t n) {
+  uint64_t h = 1469598103934665603ull;
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t v = static_cast<uint32_t>(ids[i]);
+    for (int b = 0; b < 4; ++b, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j) {
+  try {
+    TextEncoderSpec s;
+    s.type = j.at("type").get<std::string>();
+    s.nfkc = j.at("nfkc").get<bool>();
+    s.max_len = j.at("max_len").get<int64_t>();
+    s.vocab_size = j.at("vocab_size").get<int64_t>();
+    s.lower = j.value("lower", true);
+    s.oov_token = j.value("oov_token", std::string());
+    s.ngrams = j.value("ngrams", int64_t{1});
+    s.buckets = j.value("buckets", int64_t{0});
+    if (s.type != "word" && s.type != "char" && !is_spm(s.type))
+      return Status(Code::kInvalidArgument, "tokenizer type '" + s.type + "' is not word, char, spm-bpe or spm-unigram");
+    if (s.max_len < 1) return Status(Code::kInvalidArgument, "tokenizer max_len must be positive");
+    if (s.ngrams < 1 || (s.ngrams > 1 && s.buckets < 1))
+      return Status(Code::kInvalidArgument, "tokenizer: ngrams > 1 needs buckets > 0");
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    return Status(Code::kInvalidArgument, std::string("tokenizer spec: ") + e.what());
+  }
+}
+
+nlohmann::json spec_to_json(const TextEncoderSpec& s) {
+  return {{"type", s.type},     {"nfkc", s.nfkc},           {"max_len", s.max_len}, {"vocab_size", s.vocab_size},
+          {"lower", s.lower},   {"oov_token", s.oov_token}, {"ngrams", s.ngrams},   {"buckets", s.buckets}};
+}
+
+std::string TextEncoder::prepare(std::string_view text) const {
+  std::string clean = find_invalid_utf8(text) ? replace_invalid_utf8(text) : std::string(text);
+  return spec_.nfkc ? nfkc(clean) : clean;
+}
+
+Result<TextEncoder> TextEncoder::fit(
+    const TextEncoderSpec& spec,
+    const std::function<Status(const std::function<void(std::string_view)>&)>& for_each_text) {
+  auto checked = spec_from_json(spec_to_json(spec));
+  if (!checked.is_ok()) return checked.status();
+  TextEncoder e;
+  e.spec_ = spec;
+  if (is_spm(spec.type)) {
+    std::vector<std::string> texts;
+    Status s = for_each_text([&](std::string_view t) {
+      if (static_cast<int64_t>(texts.size()) < spec.spm_max_texts) texts.push_back(e.prepare(t));
+    });
+    if (!s.is_ok()) return s;
+    SentencePieceTrainOptions o;
+    o.model_type = spec.type == "spm-bpe" ? "bpe" : "unigram";
+    o.vocab_size = spec.vocab_size > 0 ? spec.vocab_size : 8000;
+    auto spm = SentencePieceTokenizer::train(texts, o);
+    if (!spm.is_ok()) return spm.status();
+    e.spm_ = std::make_shared<SentencePieceTokenizer>(std::move(spm.value()));
+    e.spec_.vocab_size = e.spm_->vocab_size();
+    return e;
+  }
+  WordTokenizerOptions o;
+  o.num_words = spec.vocab_size, o.lower = spec.lower, o.char_level = spec.type == "char";
+  if (!spec.oov_token.empty()) o.oov_token = spec.oov_token;
+  e.word_ = std::make_shared<WordTokenizer>(o);
+  Status s = for_each_text([&](std::string_view t) { e.word_->fit_on_text(e.prepare(t)); });
+  if (!s.is_ok()) return s;
+  e.word_->finish_fit();
+  return e;
+}
+
+Result<TextEncoder> TextEncoder::load(const std::string& dir, const nlohmann::json& spec_json) {
+  auto spec = spec_from_json(spec_json);
+  if (!spec.is_ok()) return spec.status();
+  TextEncoder e;
+  e.spec_ = spec.value();
+  if (is_spm(e.spec_.type)) {
+    auto spm = SentencePieceTokenizer::load((std::filesystem::path(dir) / kSpmFile).string());
+    if (!spm.is_ok()) return spm.status();
+    e.spm_ = std::make_shared<SentencePieceTokenizer>(std::move(spm.value()));
+    return e;
+  }
+  const std::string path = (std::filesystem::path(dir) / kWordFile).string();
+  auto bytes = read_file(path);
+  if (!bytes.is_ok()) return bytes.status();
+  nlohmann::json j = nlohmann::json::parse(bytes.value(), nullptr, false);
+  if (j.is_discarded()) return Status(Code::kInvalidArgument, path + ": not valid JSON");
+  auto word = WordTokenizer::from_json(j);
+  if (!word.is_ok()) return Status(word.status().code(), path + ": " + word.status().message());
+  e.word_ = std::make_shared<WordTokenizer>(std::move(word.value()));
+  return e;
+}
+
+Status TextEncoder::save(const std::string& dir) const {
+  if (spm_) return write_file_atomic((std::filesystem::path(dir) / kSpmFile).string(), spm_->serialized());
+  return write_file_atomic((std::filesystem::path(dir) / kWordFile).string(), word_->to_json().dump());
+}
+
+int64_t TextEncoder::token_vocab_size() const { return spm_ ? spm_->vocab_size() : word_->vocab_size(); }
+
+int64_t TextEncoder::vocab_size() const { return token_vocab_size() + (spec_.ngrams > 1 ? spec_.buckets : 0); }
+
+std::vector<int32_t> TextEncoder::encode(std::string_view text) const {
+  const std::string prepared = prepare(text);
+  std::vector<int32_t> ids = spm_ ? spm_->encode(prepared) : word_->text_to_sequence(prepared);
+  if (static_cast<int64_t>(ids.size()) > spec_.max_len) ids.resize(static_cast<size_t>(spec_.max_len));
+  if (spec_.ngrams > 1) {
+    const int64_t n_tokens = static_cast<int64_t>(ids.size()), base = token_vocab_size();
+    for (int64_t n = 2; n <= spec_.ngrams; ++n)
+      for (int64_t i = 0; i + n <= n_tokens; ++i)
+        ids.push_back(static_cast<int32_t>(base + static_cast<int64_t>(hash_ngram(ids.data() + i, n) %
+                                                                      static_cast<uint64_t>(spec_.buckets))));
+  }
+  return ids;
+}
+
+nlohmann::json TextEncoder::spec_json() const {
+  nlohmann::json j = spec_to_json(spec_);
+  j["file"] = spm_ ? kSpmFile : kWordFile;
+  return j;
+}
+
+}  // namespace lmaas::text
