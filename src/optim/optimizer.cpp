@@ -83,6 +83,75 @@ void Adam::step() {
   }
 }
 
+Optimizer::State Optimizer::state() const {
+  return {{"n_steps", Tensor::from_vector<int64_t>({n_steps_}, {1})}};
+}
+
+Status Optimizer::load_state(const State& state) {
+  Tensor n = find_state(state, "n_steps");
+  if (!n.defined() || n.numel() != 1) return Status(Code::kInvalidArgument, "optimizer state: no n_steps");
+  n_steps_ = static_cast<int64_t>(n.item());
+  return Status::ok();
+}
+
+Tensor Optimizer::find_state(const State& state, const std::string& name) {
+  for (const auto& [key, t] : state)
+    if (key == name) return t;
+  return Tensor();
+}
+
+Status Optimizer::restore_buffer(const State& state, const std::string& name, size_t i, Tensor& slot) const {
+  Tensor saved = find_state(state, name);
+  if (!saved.defined()) {
+    slot = Tensor();  // this parameter had no update yet
+    return Status::ok();
+  }
+  if (saved.shape() != params_[i].shape())
+    return Status(Code::kInvalidArgument, "optimizer state '" + name + "' has shape " + shape_str(saved.shape()) +
+                                              ", parameter " + std::to_string(i) + " has " +
+                                              shape_str(params_[i].shape()));
+  slot = saved.to(params_[i].dtype()).clone();
+  return Status::ok();
+}
+
+Optimizer::State SGD::state() const {
+  State s = Optimizer::state();
+  for (size_t i = 0; i < momentum_.size(); ++i)
+    if (momentum_[i].defined()) s.emplace_back("momentum." + std::to_string(i), momentum_[i]);
+  return s;
+}
+
+Status SGD::load_state(const State& state) {
+  Status s = Optimizer::load_state(state);
+  for (size_t i = 0; s.is_ok() && i < momentum_.size(); ++i)
+    s = restore_buffer(state, "momentum." + std::to_string(i), i, momentum_[i]);
+  return s;
+}
+
+Optimizer::State Adam::state() const {
+  State s = Optimizer::state();
+  s.emplace_back("steps", Tensor::from_vector(param_steps_, {static_cast<int64_t>(param_steps_.size())}));
+  for (size_t i = 0; i < m_.size(); ++i) {
+    if (!m_[i].defined()) continue;
+    s.emplace_back("m." + std::to_string(i), m_[i]);
+    s.emplace_back("v." + std::to_string(i), v_[i]);
+  }
+  return s;
+}
+
+Status Adam::load_state(const State& state) {
+  Status s = Optimizer::load_state(state);
+  Tensor steps = find_state(state, "steps");
+  if (s.is_ok() && (!steps.defined() || steps.numel() != static_cast<int64_t>(param_steps_.size())))
+    s = Status(Code::kInvalidArgument, "optimizer state: 'steps' does not list one count per parameter");
+  if (s.is_ok()) param_steps_ = steps.to_vector<int64_t>();
+  for (size_t i = 0; s.is_ok() && i < m_.size(); ++i) {
+    s = restore_buffer(state, "m." + std::to_string(i), i, m_[i]);
+    if (s.is_ok()) s = restore_buffer(state, "v." + std::to_string(i), i, v_[i]);
+  }
+  return s;
+}
+
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   // Gradients are contiguous F32/F64 (autograd allocates them so); read and scale them in place.
   auto for_each_grad = [&](auto fn) {

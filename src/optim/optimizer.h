@@ -5,8 +5,11 @@
 // One thread at a time.
 #pragma once
 
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "kernels/ref/optim.h"
 #include "tensor/tensor.h"
 
@@ -23,7 +26,17 @@ class Optimizer {
   int64_t n_steps() const { return n_steps_; }
   const std::vector<Tensor>& params() const { return params_; }
 
+  // The state a checkpoint needs to resume exactly: "n_steps" plus each subclass's buffers, keyed by
+  // parameter position ("m.3", "v.3", "momentum.3", "steps"). load_state() checks names and shapes.
+  using State = std::vector<std::pair<std::string, Tensor>>;
+  virtual State state() const;
+  virtual Status load_state(const State& state);
+
  protected:
+  // Finds `name` in `state`; undefined Tensor when absent.
+  static Tensor find_state(const State& state, const std::string& name);
+  // Copies a saved buffer into `slot` (allocating it), checking it against parameter i's shape.
+  Status restore_buffer(const State& state, const std::string& name, size_t i, Tensor& slot) const;
   std::vector<Tensor> params_;
   double lr_;
   int64_t n_steps_ = 0;
@@ -41,6 +54,8 @@ class SGD : public Optimizer {
  public:
   SGD(std::vector<Tensor> params, const SgdOptions& options);
   void step() override;
+  State state() const override;
+  Status load_state(const State& state) override;
 
  private:
   SgdOptions options_;
@@ -60,6 +75,8 @@ class Adam : public Optimizer {
   // decoupled = false: Adam (L2 added to the gradient); true: AdamW.
   Adam(std::vector<Tensor> params, const AdamOptions& options, bool decoupled = false);
   void step() override;
+  State state() const override;
+  Status load_state(const State& state) override;
 
  private:
   AdamOptions options_;

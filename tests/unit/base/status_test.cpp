@@ -45,3 +45,29 @@ TEST(Status, CheckThrowsFormattedError) {
 
 }  // namespace
 }  // namespace lmaas
+
+// SHA-256: the FIPS 180-2 examples, and a message that crosses block boundaries in uneven pieces.
+#include "base/sha256.h"
+
+namespace lmaas {
+namespace {
+
+std::string sha_hex(std::string_view s) {
+  Sha256 h;
+  h.update(s);
+  return h.hex_digest();
+}
+
+TEST(Sha256, PublishedVectors) {
+  EXPECT_EQ(sha_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  Sha256 pieces;
+  const std::string million(1000000, 'a');
+  for (size_t i = 0; i < million.size(); i += 777) pieces.update(std::string_view(million).substr(i, 777));
+  EXPECT_EQ(pieces.hex_digest(), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
+}  // namespace lmaas
