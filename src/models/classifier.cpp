@@ -6,6 +6,34 @@
 
 namespace lmaas::models {
 
+Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_size, int64_t n_classes, int64_t max_len,
+                                             uint64_t seed) {
+  if (!a.is_object() || !a.contains("arch") || !a["arch"].is_string())
+    return Status(Code::kInvalidArgument, "architecture: no \"arch\" (bow, cnn, rnn, lstm, gru, bilstm, transformer)");
+  const std::string arch = a["arch"];
+  nlohmann::json defaults;
+  if (arch == "bow") {
+    defaults = {{"embedding_dim", 100}, {"dropout", 0.0}};
+  } else if (arch == "cnn") {
+    defaults = {{"embedding_dim", 128}, {"widths", {3, 4, 5}}, {"filters", 100}, {"dropout", 0.5}};
+  } else if (arch == "transformer") {
+    const int64_t d = a.value("embedding_dim", a.value("hidden_size", int64_t{128}));
+    defaults = {{"embedding_dim", d}, {"hidden_size", d},         {"num_layers", 2},   {"n_heads", 4},
+                {"dim_feedforward", 4 * d}, {"dropout", 0.1}, {"padding_idx", 0}, {"max_len", max_len}};
+  } else if (parse_encoder_arch(arch).is_ok()) {
+    defaults = {{"embedding_dim", 128}, {"hidden_size", 128}, {"num_layers", 1}, {"n_heads", 1},
+                {"dim_feedforward", 1}, {"dropout", 0.0},     {"padding_idx", 0}, {"max_len", max_len}};
+  } else {
+    return Status(Code::kInvalidArgument,
+                  "architecture: unknown arch '" + arch + "' (bow, cnn, rnn, lstm, gru, bilstm, transformer)");
+  }
+  defaults["seed"] = seed;
+  for (auto it = defaults.begin(); it != defaults.end(); ++it)
+    if (!a.contains(it.key())) a[it.key()] = it.value();
+  a["vocab_size"] = vocab_size, a["n_classes"] = n_classes;  // always the data's
+  return a;
+}
+
 Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& a) {
   try {
     const std::string arch = a.at("arch").get<std::string>();

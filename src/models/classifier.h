@@ -27,6 +27,13 @@ class Classifier : public nn::Module {
   virtual bool freeze_for_inference() { return false; }
 };
 
+// `architecture` with every hyperparameter the user left out set to its default for that "arch"
+// (e.g. lstm: embedding_dim 128, hidden_size 128, num_layers 1; cnn: widths [3, 4, 5], filters 100,
+// dropout 0.5), max_len and seed from the arguments when absent, and vocab_size and n_classes always
+// from the arguments (the data decides them).
+Result<nlohmann::json> complete_architecture(nlohmann::json architecture, int64_t vocab_size, int64_t n_classes,
+                                             int64_t max_len, uint64_t seed);
+
 // Builds an untrained model (seeded initialisation) from an "architecture" object; errors name the field.
 Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& architecture);
 

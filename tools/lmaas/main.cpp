@@ -12,6 +12,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   lmaas::cli::add_bench_command(app, exit_code);
   lmaas::cli::add_demo_command(app, exit_code);
+  lmaas::cli::add_train_command(app, exit_code);
+  lmaas::cli::add_eval_command(app, exit_code);
+  lmaas::cli::add_predict_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

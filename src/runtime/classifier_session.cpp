@@ -1,0 +1,64 @@
+#include "runtime/classifier_session.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "autograd/tape.h"
+#include "formats/model_bundle.h"
+#include "ops/ops.h"
+#include "train/batching.h"
+
+namespace lmaas::runtime {
+
+Result<std::unique_ptr<ClassifierSession>> ClassifierSession::load(const std::string& dir) {
+  auto config = read_bundle_config(dir);
+  if (!config.is_ok()) return config.status();
+  std::unique_ptr<ClassifierSession> s(new ClassifierSession());
+  s->config_ = config.value();
+  s->labels_ = s->config_["labels"].get<std::vector<std::string>>();
+  auto encoder = text::TextEncoder::load(dir, s->config_["tokenizer"]);
+  if (!encoder.is_ok()) return encoder.status();
+  s->encoder_ = std::make_unique<text::TextEncoder>(std::move(encoder.value()));
+  auto model = models::make_classifier(s->config_["architecture"]);
+  if (!model.is_ok()) return Status(model.status().code(), dir + "/config.json: " + model.status().message());
+  s->model_ = std::move(model.value());
+  if (s->model_->n_classes() != static_cast<int64_t>(s->labels_.size()))
+    return Status(Code::kInvalidArgument, dir + "/config.json: the architecture has " +
+                                              std::to_string(s->model_->n_classes()) + " classes, labels list " +
+                                              std::to_string(s->labels_.size()));
+  if (s->encoder_->vocab_size() != s->config_["architecture"].value("vocab_size", int64_t{-1}))
+    return Status(Code::kInvalidArgument, dir + ": the tokenizer's vocabulary (" +
+                                              std::to_string(s->encoder_->vocab_size()) +
+                                              ") does not match the architecture's vocab_size");
+  Status w = load_bundle_weights(dir, *s->model_);
+  if (!w.is_ok()) return w;
+  s->model_->eval();
+  s->model_->freeze_for_inference();
+  return s;
+}
+
+std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std::string>& texts,
+                                                           int64_t batch_size) const {
+  std::vector<std::vector<int32_t>> ids;
+  ids.reserve(texts.size());
+  for (const auto& t : texts) ids.push_back(encoder_->encode(t));
+  std::vector<size_t> order(texts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
+  const int64_t c = model_->n_classes();
+  std::vector<std::vector<float>> out(texts.size());
+  autograd::NoGradGuard no_grad;
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
+    std::vector<const std::vector<int32_t>*> rows;
+    for (size_t i = start; i < end; ++i) rows.push_back(&ids[order[i]]);
+    Tensor probs = ops::softmax(model_->forward(train::pad_batch(rows)), -1).contiguous();
+    for (size_t i = start; i < end; ++i) {
+      const float* row = probs.data<float>() + static_cast<int64_t>(i - start) * c;
+      out[order[i]].assign(row, row + c);
+    }
+  }
+  return out;
+}
+
+}  // namespace lmaas::runtime

@@ -1,0 +1,386 @@
+#include "train/trainer.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "autograd/tape.h"
+#include "base/file_util.h"
+#include "base/rng.h"
+#include "base/sha256.h"
+#include "base/thread_pool.h"
+#include "eval/classification_metrics.h"
+#include "formats/model_bundle.h"
+#include "formats/safetensors.h"
+#include "models/classifier.h"
+#include "ops/ops.h"
+#include "optim/optimizer.h"
+#include "optim/schedule.h"
+#include "train/batching.h"
+
+namespace lmaas::train {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Calls fn on every example of the file; reports skipped lines once at the end.
+Status for_each_example(const DataSpec& spec, Progress& progress,
+                        const std::function<Status(const Example&, int64_t index)>& fn) {
+  auto reader = DatasetReader::open(spec);
+  if (!reader.is_ok()) return reader.status();
+  Example e;
+  int64_t index = 0;
+  while (true) {
+    auto got = reader.value()->next(e);
+    if (!got.is_ok()) return got.status();
+    if (!got.value()) break;
+    Status s = fn(e, index++);
+    if (!s.is_ok()) return s;
+  }
+  if (reader.value()->n_skipped() > 0) {
+    std::string text = spec.path + ": skipped " + std::to_string(reader.value()->n_skipped()) + " malformed line(s)";
+    for (const auto& r : reader.value()->skip_reports()) text += "\n  " + r;
+    progress.message(text);
+  }
+  return Status::ok();
+}
+
+// The seeded hash split used when no validation file is given.
+bool in_dev_split(uint64_t seed, int64_t index, double fraction) {
+  return static_cast<double>(mix64(seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(index)) % 1000000) <
+         fraction * 1e6;
+}
+
+struct EncodedData {
+  std::vector<EncodedExample> train, dev;
+};
+
+Result<EncodedData> encode_data(const TrainOptions& o, const text::TextEncoder& encoder,
+                                const std::vector<std::string>& labels, Progress& progress) {
+  std::map<std::string, int32_t> label_id;
+  for (size_t i = 0; i < labels.size(); ++i) label_id[labels[i]] = static_cast<int32_t>(i);
+  EncodedData data;
+  const bool split = o.valid.path.empty();
+  auto encode_into = [&](const DataSpec& spec, bool is_valid_file) {
+    return for_each_example(spec, progress, [&](const Example& e, int64_t index) {
+      auto it = label_id.find(e.label);
+      if (it == label_id.end())
+        return Status(Code::kInvalidArgument, spec.path + ":" + std::to_string(e.line) + ": label '" + e.label +
+                                                  "' does not occur in the training data");
+      const bool dev = is_valid_file || (split && in_dev_split(o.seed, index, o.valid_fraction));
+      (dev ? data.dev : data.train).push_back({encoder.encode(e.text), it->second});
+      return Status::ok();
+    });
+  };
+  Status s = encode_into(o.train, false);
+  if (s.is_ok() && !split) s = encode_into(o.valid, true);
+  if (!s.is_ok()) return s;
+  if (data.train.empty()) return Status(Code::kInvalidArgument, o.train.path + ": no training examples");
+  if (data.dev.empty())
+    return Status(Code::kInvalidArgument, split ? "the validation split is empty: raise --valid-fraction or give --valid"
+                                                : o.valid.path + ": no validation examples");
+  return data;
+}
+
+struct Evaluation {
+  eval::ClassificationReport report;
+  double loss = 0;
+};
+
+Evaluation evaluate(models::Classifier& model, const std::vector<EncodedExample>& data, int64_t batch_size) {
+  autograd::NoGradGuard no_grad;
+  model.eval();
+  eval::ClassificationMetrics metrics(model.n_classes());
+  double loss_sum = 0;
+  for (const auto& batch : make_batches(data, batch_size, 0, 0, false)) {
+    BatchTensors t = to_tensors(data, batch);
+    Tensor logits = model.forward(t.ids);
+    loss_sum += ops::cross_entropy(logits, t.labels).item() * static_cast<double>(batch.size());
+    Tensor probs = ops::softmax(logits, -1).contiguous();
+    const int64_t c = model.n_classes();
+    const float* p = probs.data<float>();
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const float* row = p + static_cast<int64_t>(i) * c;
+      const int64_t pred = std::max_element(row, row + c) - row;
+      metrics.add(data[batch[i]].label, pred, c == 2 ? std::optional<double>(row[1]) : std::nullopt);
+    }
+  }
+  return {metrics.report(), loss_sum / static_cast<double>(std::max<size_t>(1, data.size()))};
+}
+
+// Higher is better for every metric but the loss.
+double metric_value(const std::string& metric, const Evaluation& e) {
+  if (metric == "loss") return -e.loss;
+  if (metric == "macro_f1") return e.report.macro_f1;
+  return e.report.accuracy;
+}
+
+std::unique_ptr<optim::Optimizer> make_optimizer(const TrainOptions& o, const std::vector<Tensor>& params) {
+  if (o.optimizer == "sgd") {
+    optim::SgdOptions s;
+    s.lr = o.lr, s.momentum = o.momentum, s.weight_decay = o.weight_decay;
+    return std::make_unique<optim::SGD>(params, s);
+  }
+  optim::AdamOptions a;
+  a.lr = o.lr, a.weight_decay = o.weight_decay;
+  return std::make_unique<optim::Adam>(params, a, o.optimizer == "adamw");
+}
+
+Status check_options(const TrainOptions& o) {
+  auto bad = [](const std::string& why) { return Status(Code::kInvalidArgument, why); };
+  if (o.out_dir.empty()) return bad("--out is required");
+  if (o.epochs < 1) return bad("--epochs must be at least 1");
+  if (o.batch_size < 1) return bad("--batch-size must be at least 1");
+  if (!(o.lr > 0)) return bad("--lr must be positive");
+  if (o.optimizer != "adam" && o.optimizer != "adamw" && o.optimizer != "sgd")
+    return bad("--optimizer must be adam, adamw or sgd");
+  if (o.metric != "accuracy" && o.metric != "macro_f1" && o.metric != "loss")
+    return bad("--metric must be accuracy, macro_f1 or loss");
+  if (o.valid.path.empty() && !(o.valid_fraction > 0 && o.valid_fraction < 1))
+    return bad("--valid-fraction must be in (0, 1) when no --valid file is given");
+  if (o.warmup_fraction < 0 || o.warmup_fraction >= 1) return bad("--warmup must be in [0, 1)");
+  if (o.patience < 0) return bad("--patience must be >= 0");
+  return optim::parse_schedule_kind(o.schedule).status();
+}
+
+// What a run is made of: labels, tokenizer, architecture, and the bundle's static description.
+struct RunSetup {
+  std::vector<std::string> labels;
+  std::unique_ptr<text::TextEncoder> encoder;
+  nlohmann::json architecture;
+};
+
+Result<RunSetup> fresh_setup(const TrainOptions& o, Progress& progress) {
+  RunSetup r;
+  std::set<std::string> labels;
+  std::map<std::string, int64_t> counts;
+  int64_t n = 0;
+  const bool split = o.valid.path.empty();
+  auto fitted = text::TextEncoder::fit(o.tokenizer, [&](const std::function<void(std::string_view)>& visit) {
+    return for_each_example(o.train, progress, [&](const Example& e, int64_t index) {
+      labels.insert(e.label);
+      ++counts[e.label];
+      ++n;
+      if (!split || !in_dev_split(o.seed, index, o.valid_fraction)) visit(e.text);
+      return Status::ok();
+    });
+  });
+  if (!fitted.is_ok()) return fitted.status();
+  if (n == 0) return Status(Code::kInvalidArgument, o.train.path + ": no examples (is the format right? see --format)");
+  if (labels.size() < 2)
+    return Status(Code::kInvalidArgument, o.train.path + ": every example has the label '" + *labels.begin() +
+                                              "'; a classifier needs at least two classes");
+  r.labels.assign(labels.begin(), labels.end());
+  r.encoder = std::make_unique<text::TextEncoder>(std::move(fitted.value()));
+  auto arch = models::complete_architecture(o.architecture, r.encoder->vocab_size(),
+                                            static_cast<int64_t>(r.labels.size()), o.tokenizer.max_len, o.seed);
+  if (!arch.is_ok()) return arch.status();
+  r.architecture = arch.value();
+  return r;
+}
+
+nlohmann::json bundle_config(const RunSetup& setup, const models::Classifier& model) {
+  return {{"task", "classification"},
+          {"architecture", model.config_json()},
+          {"tokenizer", setup.encoder->spec_json()},
+          {"labels", setup.labels}};
+}
+
+struct Position {
+  int64_t epoch = 1, step = 0, global_step = 0, best_epoch = 0, since_best = 0;
+  double best_value = -1e300;
+  nlohmann::json best_metrics;
+};
+
+nlohmann::json position_json(const Position& p) {
+  return {{"epoch", p.epoch},           {"step", p.step},           {"global_step", p.global_step},
+          {"best_epoch", p.best_epoch}, {"since_best", p.since_best}, {"best_value", p.best_value},
+          {"best_metrics", p.best_metrics}};
+}
+
+Status save_checkpoint(const std::string& out_dir, const RunSetup& setup, const models::Classifier& model,
+                       const optim::Optimizer& opt, const Position& pos) {
+  return write_model_bundle(checkpoint_dir(out_dir), bundle_config(setup, model), model, [&](const std::string& tmp) {
+    Status s = setup.encoder->save(tmp);
+    TensorMap state;
+    for (const auto& [name, t] : opt.state()) state.tensors.emplace_back(name, t);
+    if (s.is_ok()) s = write_safetensors((std::filesystem::path(tmp) / "optimizer.safetensors").string(), state);
+    if (s.is_ok()) s = write_file_atomic((std::filesystem::path(tmp) / "trainer.json").string(),
+                                         position_json(pos).dump(2) + "\n");
+    return s;
+  });
+}
+
+Result<RunSetup> resumed_setup(const std::string& ckpt) {
+  auto config = read_bundle_config(ckpt);
+  if (!config.is_ok()) return config.status();
+  RunSetup r;
+  r.labels = config.value()["labels"].get<std::vector<std::string>>();
+  auto encoder = text::TextEncoder::load(ckpt, config.value()["tokenizer"]);
+  if (!encoder.is_ok()) return encoder.status();
+  r.encoder = std::make_unique<text::TextEncoder>(std::move(encoder.value()));
+  r.architecture = config.value()["architecture"];
+  return r;
+}
+
+Status load_position(const std::string& ckpt, optim::Optimizer& opt, Position& pos) {
+  auto state = read_safetensors((std::filesystem::path(ckpt) / "optimizer.safetensors").string());
+  if (!state.is_ok()) return state.status();
+  Status s = opt.load_state(state.value().tensors);
+  if (!s.is_ok()) return s;
+  auto bytes = read_file((std::filesystem::path(ckpt) / "trainer.json").string());
+  if (!bytes.is_ok()) return bytes.status();
+  nlohmann::json j = nlohmann::json::parse(bytes.value(), nullptr, false);
+  if (j.is_discarded()) return Status(Code::kInvalidArgument, ckpt + "/trainer.json: not valid JSON");
+  try {
+    pos.epoch = j.at("epoch"), pos.step = j.at("step"), pos.global_step = j.at("global_step");
+    pos.best_epoch = j.at("best_epoch"), pos.since_best = j.at("since_best"), pos.best_value = j.at("best_value");
+    pos.best_metrics = j.at("best_metrics");
+  } catch (const nlohmann::json::exception& e) {
+    return Status(Code::kInvalidArgument, ckpt + "/trainer.json: " + e.what());
+  }
+  return Status::ok();
+}
+
+nlohmann::json data_json(const DataSpec& spec, size_t examples) {
+  auto sha = sha256_file(spec.path);
+  return {{"path", spec.path}, {"sha256", sha.is_ok() ? sha.value() : ""}, {"examples", examples}};
+}
+
+}  // namespace
+
+void request_stop() { g_stop.store(true); }
+
+std::string checkpoint_dir(const std::string& out_dir) {
+  std::string d = out_dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  return d + ".ckpt";
+}
+
+Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) {
+  Status s = check_options(o);
+  if (!s.is_ok()) return s;
+  g_stop.store(false);
+  const auto started = Clock::now();
+  const std::string ckpt = checkpoint_dir(o.out_dir);
+  if (o.resume && !std::filesystem::exists(ckpt))
+    return Status(Code::kNotFound, "--resume: no checkpoint at " + ckpt);
+  auto setup = o.resume ? resumed_setup(ckpt) : fresh_setup(o, progress);
+  if (!setup.is_ok()) return setup.status();
+  RunSetup& run = setup.value();
+  auto data = encode_data(o, *run.encoder, run.labels, progress);
+  if (!data.is_ok()) return data.status();
+  const EncodedData& d = data.value();
+  auto made = models::make_classifier(run.architecture);
+  if (!made.is_ok()) return made.status();
+  models::Classifier& model = *made.value();
+  auto opt = make_optimizer(o, model.parameters());
+  Position pos;
+  if (o.resume) {
+    s = load_bundle_weights(ckpt, model);
+    if (s.is_ok()) s = load_position(ckpt, *opt, pos);
+    if (!s.is_ok()) return s;
+    progress.message("resuming from " + ckpt + " at epoch " + std::to_string(pos.epoch) + ", step " +
+                     std::to_string(pos.step));
+  }
+  progress.message(fmt::format("{} training / {} validation examples, {} classes, vocabulary {}, {} parameters",
+                               d.train.size(), d.dev.size(), run.labels.size(), run.encoder->vocab_size(),
+                               model.n_parameters()));
+  const int64_t steps_per_epoch = (static_cast<int64_t>(d.train.size()) + o.batch_size - 1) / o.batch_size;
+  optim::Schedule schedule;
+  schedule.kind = optim::parse_schedule_kind(o.schedule).value();
+  schedule.total_steps = steps_per_epoch * o.epochs;
+  schedule.warmup_steps = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(schedule.total_steps));
+  TrainResult result;
+  int64_t samples_done = 0;
+  const auto loop_started = Clock::now();
+  for (; pos.epoch <= o.epochs; ++pos.epoch, pos.step = 0) {
+    const auto batches = make_batches(d.train, o.batch_size, o.seed, pos.epoch, true);
+    model.train(true);
+    double loss_sum = 0;
+    int64_t loss_n = 0;
+    for (; pos.step < static_cast<int64_t>(batches.size()); ++pos.step) {
+      if (g_stop.load()) {
+        s = save_checkpoint(o.out_dir, run, model, *opt, pos);
+        if (!s.is_ok()) return s;
+        progress.message("stopped: checkpoint saved to " + ckpt + " (continue with --resume)");
+        result.interrupted = true;
+        result.best_epoch = pos.best_epoch, result.dev_metrics = pos.best_metrics;
+        result.seconds = seconds_since(started);
+        return result;
+      }
+      const auto& batch = batches[static_cast<size_t>(pos.step)];
+      BatchTensors t = to_tensors(d.train, batch);
+      opt->zero_grad();
+      Tensor loss = ops::cross_entropy(model.forward(t.ids), t.labels);
+      autograd::backward(loss);
+      if (o.clip_norm > 0) optim::clip_grad_norm(opt->params(), o.clip_norm);
+      opt->set_lr(o.lr * schedule.factor(pos.global_step));
+      opt->step();
+      ++pos.global_step;
+      loss_sum += loss.item();
+      ++loss_n;
+      samples_done += static_cast<int64_t>(batch.size());
+      const double elapsed = seconds_since(loop_started), rate = static_cast<double>(samples_done) / elapsed;
+      const double left = static_cast<double>((o.epochs - pos.epoch) * steps_per_epoch +
+                                              static_cast<int64_t>(batches.size()) - pos.step - 1);
+      progress.step({pos.epoch, o.epochs, pos.step + 1, static_cast<int64_t>(batches.size()),
+                     loss_sum / static_cast<double>(loss_n), opt->lr(), rate,
+                     left * elapsed / static_cast<double>(std::max<int64_t>(1, pos.global_step))});
+    }
+    const Evaluation ev = evaluate(model, d.dev, std::max<int64_t>(o.batch_size, 64));
+    const double value = metric_value(o.metric, ev);
+    const bool improved = value > pos.best_value;
+    nlohmann::json dev = eval::report_to_json(ev.report, run.labels);
+    dev["loss"] = ev.loss;
+    if (improved) {
+      pos.best_value = value, pos.best_epoch = pos.epoch, pos.since_best = 0, pos.best_metrics = dev;
+      nlohmann::json config = bundle_config(run, model);
+      config["metrics"] = {{"dev", dev}, {"epoch", pos.epoch}};
+      config["data"] = {{"train", data_json(o.train, d.train.size())},
+                        {"valid", o.valid.path.empty() ? nlohmann::json({{"split_of_train", o.valid_fraction},
+                                                                         {"examples", d.dev.size()}})
+                                                       : data_json(o.valid, d.dev.size())}};
+      config["training"] = {{"epochs", o.epochs},       {"best_epoch", pos.epoch}, {"batch_size", o.batch_size},
+                            {"optimizer", o.optimizer}, {"lr", o.lr},             {"weight_decay", o.weight_decay},
+                            {"schedule", o.schedule},   {"warmup_fraction", o.warmup_fraction},
+                            {"clip_norm", o.clip_norm}, {"metric", o.metric},     {"seed", o.seed},
+                            {"threads", num_threads()}};
+      s = write_model_bundle(o.out_dir, config, model, [&](const std::string& tmp) { return run.encoder->save(tmp); });
+      if (!s.is_ok()) return s;
+    } else {
+      ++pos.since_best;
+    }
+    progress.set_validation(o.metric, o.metric == "loss" ? ev.loss : value);
+    progress.epoch({{"epoch", pos.epoch},
+                    {"dev_accuracy", ev.report.accuracy},
+                    {"dev_macro_f1", ev.report.macro_f1},
+                    {"dev_loss", ev.loss},
+                    {"improved", improved},
+                    {"text", fmt::format("dev accuracy {:.4f}, macro-F1 {:.4f}, loss {:.4f}{}", ev.report.accuracy,
+                                         ev.report.macro_f1, ev.loss, improved ? " (best so far, saved)" : "")}});
+    result.epochs_run = pos.epoch;
+    const bool stop_early = o.patience > 0 && pos.since_best >= o.patience;
+    Position next = pos;
+    ++next.epoch, next.step = 0;
+    s = save_checkpoint(o.out_dir, run, model, *opt, next);
+    if (!s.is_ok()) return s;
+    if (stop_early) {
+      progress.message(fmt::format("early stop: no improvement of dev {} for {} epochs", o.metric, o.patience));
+      break;
+    }
+  }
+  result.best_epoch = pos.best_epoch;
+  result.dev_metrics = pos.best_metrics;
+  result.seconds = seconds_since(started);
+  return result;
+}
+
+}  // namespace lmaas::train
