@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End to end through the real binary: lmaas train → eval → predict on a generated, learnable data set;
+# byte-identical models from the same seed; --resume equals an uninterrupted run; Ctrl-C checkpoints;
+# bad data fails with the file, line and reason.
+#   tests/e2e/train_eval_predict.sh path/to/lmaas
+set -euo pipefail
+LMAAS="${1:?usage: $0 path/to/lmaas}"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# Sentences whose label is decided by which of two word sets they draw from, plus shared noise words.
+gen() {  # gen N SEED FILE
+  awk -v n="$1" -v seed="$2" 'BEGIN {
+    srand(seed); split("good great fine superb lovely", pos, " "); split("bad awful poor dull boring", neg, " ");
+    split("the film a plot was it and this really quite", noise, " ");
+    print "label\ttext";
+    for (i = 0; i < n; i++) {
+      y = int(rand() * 2); len = 4 + int(rand() * 8); s = "";
+      for (j = 0; j < len; j++) {
+        if (rand() < 0.35) w = (y ? pos[1 + int(rand() * 5)] : neg[1 + int(rand() * 5)]);
+        else w = noise[1 + int(rand() * 10)];
+        s = s (j ? " " : "") w;
+      }
+      if (s !~ /good|great|fine|superb|lovely|bad|awful|poor|dull|boring/) s = s " " (y ? "good" : "bad");
+      print y "\t" s;
+    }
+  }' > "$3"
+}
+gen 800 1 "$WORK/train.tsv"
+gen 200 2 "$WORK/dev.tsv"
+
+train() { "$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 \
+            --epochs 4 --patience 0 --lr 0.01 --threads 2 --seed 7 --log-format json "$@"; }
+
+# 1. train, eval, predict
+summary=$(train --out "$WORK/m1" 2>"$WORK/log1")
+acc=$(echo "$summary" | sed -n 's/.*"dev":{"accuracy":\([0-9.]*\).*/\1/p')
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.95) }' || fail "dev accuracy $acc < 0.95: $summary"
+grep -q '"event":"epoch"' "$WORK/log1" || fail "no JSON epoch lines in the log"
+for f in config.json model.safetensors tokenizer.json; do [[ -s "$WORK/m1/$f" ]] || fail "m1/$f missing"; done
+grep -q '"sha256"' "$WORK/m1/config.json" || fail "config.json lacks the data hash"
+eval_json=$("$LMAAS" eval --model "$WORK/m1" --data "$WORK/dev.tsv" --json)
+for key in accuracy macro_f1 per_class confusion roc_auc; do
+  echo "$eval_json" | grep -q "\"$key\"" || fail "eval --json lacks $key"
+done
+[[ "$eval_json" == *"\"accuracy\":$acc"* ]] || fail "eval accuracy differs from the training summary ($acc): $eval_json"
+out=$(printf 'superb lovely film\nawful boring plot\n' | "$LMAAS" predict --model "$WORK/m1")
+[[ $(echo "$out" | wc -l) == 2 ]] || fail "predict: expected 2 lines, got: $out"
+[[ $(echo "$out" | sed -n 1p) == *'"label":"1"'* ]] || fail "predict line 1: $out"
+[[ $(echo "$out" | sed -n 2p) == *'"label":"0"'* ]] || fail "predict line 2: $out"
+top=$(echo "great" | "$LMAAS" predict --model "$WORK/m1" --top-k 1)
+[[ "$top" == *'"top_k":[{"label":"1"'* ]] || fail "predict --top-k: $top"
+
+# 2. same seed and threads → byte-identical weights
+train --out "$WORK/m2" >/dev/null 2>&1
+cmp -s "$WORK/m1/model.safetensors" "$WORK/m2/model.safetensors" || fail "same seed gave different weights"
+
+# 3. two epochs, then --resume to four == four straight (checkpoints hold the last epoch's weights)
+"$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs 2 \
+  --patience 0 --lr 0.01 --threads 2 --seed 7 --log-format json --out "$WORK/m3" >/dev/null 2>&1
+train --out "$WORK/m3" --resume >/dev/null 2>"$WORK/log3"
+grep -q "resuming from" "$WORK/log3" || fail "--resume did not resume"
+cmp -s "$WORK/m1.ckpt/model.safetensors" "$WORK/m3.ckpt/model.safetensors" || fail "resumed run differs from a straight run"
+
+# 4. Ctrl-C: checkpoint, status 130, then --resume finishes
+gen 20000 3 "$WORK/big.tsv"
+set +e
+"$LMAAS" train --train "$WORK/big.tsv" --valid "$WORK/dev.tsv" --arch lstm --epochs 50 --threads 2 \
+  --log-format json --out "$WORK/m4" >"$WORK/out4" 2>"$WORK/log4" &
+pid=$!
+for _ in $(seq 1 100); do grep -q '"event":"step"' "$WORK/log4" 2>/dev/null && break; sleep 0.2; done
+kill -INT "$pid"
+wait "$pid"
+status=$?
+set -e
+[[ $status == 130 ]] || fail "Ctrl-C: exit status $status, expected 130 ($(tail -3 "$WORK/log4"))"
+grep -q '"interrupted":true' "$WORK/out4" || fail "Ctrl-C: summary does not say interrupted"
+[[ -s "$WORK/m4.ckpt/trainer.json" ]] || fail "Ctrl-C: no checkpoint"
+
+# 5. bad data fails with file, line and reason
+printf 'label\ttext\n1\ta\n1\tb\n' > "$WORK/one.tsv"
+msg=$("$LMAAS" train --train "$WORK/one.tsv" --out "$WORK/x" 2>&1) && fail "one-class data was accepted"
+[[ "$msg" == *"needs at least two classes"* ]] || fail "one-class message: $msg"
+printf 'label\ttext\n1\tok\n0\tbad \xff byte\n' > "$WORK/utf.tsv"
+msg=$("$LMAAS" train --train "$WORK/utf.tsv" --out "$WORK/x" 2>&1) && fail "invalid UTF-8 was accepted"
+[[ "$msg" == *"utf.tsv:3: invalid UTF-8 at byte 7"* ]] || fail "invalid UTF-8 message: $msg"
+msg=$("$LMAAS" eval --model "$WORK/nope" --data "$WORK/dev.tsv" 2>&1) && fail "missing model accepted"
+[[ "$msg" == *"does not exist"* ]] || fail "missing model message: $msg"
+echo '{"format_version": 99}' > "$WORK/m2/config.json"
+msg=$("$LMAAS" eval --model "$WORK/m2" --data "$WORK/dev.tsv" 2>&1) && fail "newer format accepted"
+[[ "$msg" == *"format_version 99 is newer"* ]] || fail "newer format message: $msg"
+echo "e2e train/eval/predict: ok (dev accuracy $acc)"
