@@ -44,6 +44,12 @@ void push(std::function<void()> backward);
 // Adds g into t's gradient when t requires grad (allocates the gradient on first use). With
 // `g_is_fresh` the caller hands over a tensor nobody else holds, and the first gradient is not copied.
 void accumulate_grad(const Tensor& t, const Tensor& g, bool g_is_fresh = false);
+// Adds a row-sparse gradient: rows (I64 [n], may repeat: repeats are summed) of a [R, …] tensor get
+// `values` [n, …]. A tensor keeps a sparse gradient while only sparse ones arrive; a dense one arriving
+// (or already there) makes it dense.
+void accumulate_sparse_grad(const Tensor& t, const Tensor& rows, const Tensor& values);
+// Drops both forms of the gradient.
+void clear_grad(const Tensor& t);
 
 // Runs the tape backwards from `outputs`, seeding each with its gradient (ones for a scalar when
 // grads is empty), then clears the tape.

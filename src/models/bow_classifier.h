@@ -15,6 +15,7 @@ struct BowConfig {
   int64_t embedding_dim = 100;
   int64_t n_classes = 2;
   double dropout = 0.0;  // on the averaged embedding
+  bool sparse_grad = true;  // row-sparse embedding gradients: a step costs the rows it touches
   uint64_t seed = 1;
 };
 

@@ -13,7 +13,7 @@ Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_siz
   const std::string arch = a["arch"];
   nlohmann::json defaults;
   if (arch == "bow") {
-    defaults = {{"embedding_dim", 100}, {"dropout", 0.0}};
+    defaults = {{"embedding_dim", 100}, {"dropout", 0.0}, {"sparse_grad", true}};
   } else if (arch == "cnn") {
     defaults = {{"embedding_dim", 128}, {"widths", {3, 4, 5}}, {"filters", 100}, {"dropout", 0.5}};
   } else if (arch == "transformer") {
@@ -42,7 +42,7 @@ Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& a) {
       BowConfig c;
       c.vocab_size = a.at("vocab_size").get<int64_t>(), c.embedding_dim = a.at("embedding_dim").get<int64_t>();
       c.n_classes = a.at("n_classes").get<int64_t>(), c.dropout = a.at("dropout").get<double>();
-      c.seed = a.at("seed").get<uint64_t>();
+      c.sparse_grad = a.value("sparse_grad", true), c.seed = a.at("seed").get<uint64_t>();
       model = std::make_unique<BowClassifier>(c);
     } else if (arch == "cnn") {
       CnnConfig c;

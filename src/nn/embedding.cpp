@@ -5,7 +5,8 @@
 
 namespace lmaas::nn {
 
-Embedding::Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_idx) : padding_idx_(padding_idx) {
+Embedding::Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_idx, bool sparse_grad)
+    : padding_idx_(padding_idx), sparse_grad_(sparse_grad) {
   LMAAS_CHECK(padding_idx < vocab_size, "Embedding: padding_idx {} outside a vocabulary of {}", padding_idx, vocab_size);
   Tensor w = Tensor::empty({vocab_size, dim});
   init::uniform(w, rng, -0.05, 0.05);
@@ -13,7 +14,7 @@ Embedding::Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_
   weight_ = register_parameter("weight", w);
 }
 
-Tensor Embedding::forward(const Tensor& ids) const { return ops::embedding(ids, weight_, padding_idx_); }
+Tensor Embedding::forward(const Tensor& ids) const { return ops::embedding(ids, weight_, padding_idx_, sparse_grad_); }
 
 Tensor Embedding::padding_mask(const Tensor& ids) const {
   Tensor ic = ids.contiguous();

@@ -10,7 +10,8 @@ namespace lmaas::nn {
 
 class Embedding : public Module {
  public:
-  Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_idx = -1);
+  // sparse_grad: the weight gets row-sparse gradients (ops::embedding), for large vocabularies.
+  Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_idx = -1, bool sparse_grad = false);
   Tensor forward(const Tensor& ids) const;
   // U8 mask of ids' shape: 1 where the id is a real token, 0 where it equals padding_idx.
   Tensor padding_mask(const Tensor& ids) const;
@@ -20,6 +21,7 @@ class Embedding : public Module {
  private:
   Tensor weight_;
   int64_t padding_idx_;
+  bool sparse_grad_ = false;
 };
 
 }  // namespace lmaas::nn

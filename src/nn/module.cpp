@@ -36,7 +36,7 @@ void Module::train(bool on) {
 
 void Module::zero_grad() {
   for (auto& [name, t] : named_parameters())
-    if (t.autograd_meta()) t.autograd_meta()->grad = Tensor();
+    if (auto* m = t.autograd_meta()) m->grad = m->sparse_rows = m->sparse_values = Tensor();
 }
 
 namespace {

@@ -3,6 +3,8 @@
 #include "ops/op_util.h"
 #include "ops/ops.h"
 
+#include <unordered_map>
+
 namespace lmaas::ops {
 namespace {
 
@@ -77,7 +79,30 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
   return out;
 }
 
-Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx) {
+namespace {
+
+// The row-sparse gradient of an embedding lookup: each distinct id (but padding) once, its rows summed.
+template <typename T>
+void embedding_sparse_backward(const int32_t* ids, const T* dout, int64_t n, int64_t dim, int64_t padding_idx,
+                               const Tensor& weight) {
+  std::unordered_map<int32_t, int64_t> slot;
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] != padding_idx && slot.try_emplace(ids[i], static_cast<int64_t>(rows.size())).second)
+      rows.push_back(ids[i]);
+  Tensor values = Tensor::zeros({static_cast<int64_t>(rows.size()), dim}, weight.dtype());
+  T* v = values.data<T>();
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] == padding_idx) continue;
+    T* dst = v + slot[ids[i]] * dim;
+    for (int64_t j = 0; j < dim; ++j) dst[j] += dout[i * dim + j];
+  }
+  autograd::accumulate_sparse_grad(weight, Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())}), values);
+}
+
+}  // namespace
+
+Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx, bool sparse_grad) {
   detail::check_defined("embedding", "ids", ids);
   LMAAS_CHECK(ids.dtype() == DType::kI32, "embedding: ids must be I32, got {}", dtype_name(ids.dtype()));
   detail::check_floating("embedding", "weight", weight);
@@ -96,10 +121,16 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx) {
                           [&] { k::embedding_forward<T>(pid, wc.data<T>(), out.data<T>(), n, dim); });
   if (autograd::should_record(weight)) {
     autograd::track(out);
-    autograd::push([idc, weight, out, n, dim, padding_idx] {
+    autograd::push([idc, weight, out, n, dim, padding_idx, sparse_grad] {
       Tensor g = out.grad();
       if (!g.defined()) return;
       Tensor gc = g.contiguous();
+      if (sparse_grad) {
+        LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding backward", [&] {
+          embedding_sparse_backward<T>(idc.data<int32_t>(), gc.data<T>(), n, dim, padding_idx, weight);
+        });
+        return;
+      }
       Tensor dw = Tensor::zeros(weight.shape(), weight.dtype());
       LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding backward", [&] {
         k::embedding_backward<T>(idc.data<int32_t>(), gc.data<T>(), dw.data<T>(), n, dim, padding_idx);

@@ -66,8 +66,10 @@ Tensor softmax(const Tensor& x, int64_t dim = -1);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 // Normalises over the last axis; gamma/beta [last] or undefined.
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps = 1e-5);
-// ids: I32 of any shape, values in [0, vocab); padding_idx (or -1) rows get no gradient.
-Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx = -1);
+// ids: I32 of any shape, values in [0, vocab); padding_idx (or -1) rows get no gradient. With
+// sparse_grad the weight's gradient is row-sparse (only the rows looked up; autograd::accumulate_sparse_grad),
+// as PyTorch's Embedding(sparse=True): a large vocabulary costs nothing per step.
+Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx = -1, bool sparse_grad = false);
 // Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p); identity when !training.
 Tensor dropout(const Tensor& x, double p, bool training, Rng& rng);
 

@@ -1,6 +1,7 @@
 #include "optim/optimizer.h"
 
 #include <cmath>
+#include <cstring>
 #include <type_traits>
 
 #include "base/check.h"
@@ -23,7 +24,55 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
 }
 
 void Optimizer::zero_grad() {
-  for (auto& p : params_) p.autograd_meta()->grad = Tensor();
+  for (auto& p : params_) {
+    AutogradMeta* m = p.autograd_meta();
+    m->grad = m->sparse_rows = m->sparse_values = Tensor();
+  }
+}
+
+namespace {
+
+// rows of a contiguous [R, …] tensor: gathered into a new [n, …] block, or written back from one.
+size_t row_bytes(const Tensor& t) { return t.nbytes() / static_cast<size_t>(std::max<int64_t>(1, t.size(0))); }
+
+Tensor gather_rows(const Tensor& t, const Tensor& rows) {
+  Shape shape = t.shape();
+  shape[0] = rows.numel();
+  Tensor out = Tensor::empty(shape, t.dtype());
+  const size_t rb = row_bytes(t);
+  for (int64_t i = 0; i < rows.numel(); ++i)
+    std::memcpy(static_cast<char*>(out.raw_data()) + static_cast<size_t>(i) * rb,
+                static_cast<const char*>(t.raw_data()) + static_cast<size_t>(rows.data<int64_t>()[i]) * rb, rb);
+  return out;
+}
+
+void scatter_rows(const Tensor& block, const Tensor& rows, const Tensor& t) {
+  const size_t rb = row_bytes(t);
+  for (int64_t i = 0; i < rows.numel(); ++i)
+    std::memcpy(static_cast<char*>(t.raw_data()) + static_cast<size_t>(rows.data<int64_t>()[i]) * rb,
+                static_cast<const char*>(block.raw_data()) + static_cast<size_t>(i) * rb, rb);
+}
+
+}  // namespace
+
+template <typename Update>
+void Optimizer::apply_update(const Tensor& param, const std::vector<Tensor*>& buffers, Update update) {
+  AutogradMeta* meta = param.autograd_meta();
+  if (meta->grad.defined()) {
+    update(param, meta->grad.contiguous(), buffers);
+    return;
+  }
+  if (!meta->sparse_rows.defined()) return;  // no gradient this step
+  const Tensor& rows = meta->sparse_rows;
+  Tensor p_block = gather_rows(param, rows);
+  std::vector<Tensor> blocks;
+  std::vector<Tensor*> block_ptrs;
+  for (Tensor* b : buffers) blocks.push_back(b->defined() ? gather_rows(*b, rows) : Tensor());
+  for (Tensor& b : blocks) block_ptrs.push_back(&b);
+  update(p_block, meta->sparse_values, block_ptrs);
+  scatter_rows(p_block, rows, param);
+  for (size_t k = 0; k < buffers.size(); ++k)
+    if (blocks[k].defined()) scatter_rows(blocks[k], rows, *buffers[k]);
 }
 
 SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
@@ -35,18 +84,19 @@ SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
 void SGD::step() {
   ++n_steps_;
   for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
+    const AutogradMeta* meta = params_[i].autograd_meta();
+    if (!meta->grad.defined() && !meta->sparse_rows.defined()) continue;  // unused this step (PyTorch)
     bool first = !momentum_[i].defined();
     if (first && options_.momentum != 0.0) momentum_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
     kernels::ref::SgdHyper h{lr_, options_.momentum, options_.dampening, options_.weight_decay, options_.nesterov, first};
-    Tensor gc = g.contiguous();
-    if (params_[i].dtype() == DType::kF32)
-      kernels::ref::sgd_step(h, params_[i].data<float>(), gc.data<float>(),
-                             momentum_[i].defined() ? momentum_[i].data<float>() : nullptr, params_[i].numel());
-    else
-      kernels::ref::sgd_step(h, params_[i].data<double>(), gc.data<double>(),
-                             momentum_[i].defined() ? momentum_[i].data<double>() : nullptr, params_[i].numel());
+    apply_update(params_[i], {&momentum_[i]}, [&](const Tensor& p, const Tensor& g, const std::vector<Tensor*>& buf) {
+      Tensor* m = buf[0];
+      if (p.dtype() == DType::kF32)
+        kernels::ref::sgd_step(h, p.data<float>(), g.data<float>(), m->defined() ? m->data<float>() : nullptr, p.numel());
+      else
+        kernels::ref::sgd_step(h, p.data<double>(), g.data<double>(), m->defined() ? m->data<double>() : nullptr,
+                               p.numel());
+    });
   }
 }
 
@@ -64,22 +114,24 @@ Adam::Adam(std::vector<Tensor> params, const AdamOptions& options, bool decouple
 void Adam::step() {
   ++n_steps_;
   for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor g = params_[i].grad();
-    if (!g.defined()) continue;
+    AutogradMeta* meta = params_[i].autograd_meta();
+    if (!meta->grad.defined() && !meta->sparse_rows.defined()) continue;
     if (!m_[i].defined()) {
       m_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
       v_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
     }
     kernels::ref::AdamHyper h{lr_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay, decoupled_,
                               ++param_steps_[i]};
-    Tensor gc = g.contiguous();
-    const int64_t n = params_[i].numel();
-    if (fast_float(params_[i]))
-      kernels::cpu::adam_step(h, params_[i].data<float>(), gc.data<float>(), m_[i].data<float>(), v_[i].data<float>(), n);
-    else if (params_[i].dtype() == DType::kF32)
-      kernels::ref::adam_step(h, params_[i].data<float>(), gc.data<float>(), m_[i].data<float>(), v_[i].data<float>(), n);
-    else
-      kernels::ref::adam_step(h, params_[i].data<double>(), gc.data<double>(), m_[i].data<double>(), v_[i].data<double>(), n);
+    apply_update(params_[i], {&m_[i], &v_[i]}, [&](const Tensor& p, const Tensor& g, const std::vector<Tensor*>& mv) {
+      const int64_t n = p.numel();
+      Tensor &m = *mv[0], &v = *mv[1];
+      if (fast_float(p))
+        kernels::cpu::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
+      else if (p.dtype() == DType::kF32)
+        kernels::ref::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
+      else
+        kernels::ref::adam_step(h, p.data<double>(), g.data<double>(), m.data<double>(), v.data<double>(), n);
+    });
   }
 }
 
@@ -157,6 +209,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
   auto for_each_grad = [&](auto fn) {
     for (const auto& p : params) {
       Tensor g = p.grad();
+      if (!g.defined() && p.autograd_meta()) g = p.autograd_meta()->sparse_values;  // row-sparse: its values
       if (!g.defined()) continue;
       if (g.dtype() == DType::kF32) fn(g.data<float>(), g.numel());
       else fn(g.data<double>(), g.numel());

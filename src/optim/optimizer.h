@@ -35,6 +35,11 @@ class Optimizer {
  protected:
   // Finds `name` in `state`; undefined Tensor when absent.
   static Tensor find_state(const State& state, const std::string& name);
+  // Runs update(param, grad, buffers) with the parameter's dense gradient; with a row-sparse gradient, on
+  // blocks gathered from the touched rows of the parameter and of each (defined) buffer, written back
+  // afterwards — the "lazy" rule of PyTorch's SparseAdam: untouched rows keep their values and state.
+  template <typename Update>
+  static void apply_update(const Tensor& param, const std::vector<Tensor*>& buffers, Update update);
   // Copies a saved buffer into `slot` (allocating it), checking it against parameter i's shape.
   Status restore_buffer(const State& state, const std::string& name, size_t i, Tensor& slot) const;
   std::vector<Tensor> params_;

@@ -105,6 +105,9 @@ class Tensor {
 struct AutogradMeta {
   bool requires_grad = false;
   Tensor grad;
+  // A row-sparse gradient instead of `grad` (embeddings built with sparse gradients): rows `sparse_rows`
+  // (I64 [n], distinct) of the gradient are `sparse_values` [n, …]; every other row is zero.
+  Tensor sparse_rows, sparse_values;
 };
 
 template <typename T>

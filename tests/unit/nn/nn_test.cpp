@@ -191,7 +191,8 @@ TEST(TextClassifierFreeze, TablesGiveTheSameLogitsAndTrainingBypassesThem) {
 
 TEST(Classifiers, ExtraPaddingNeverChangesTheLogitsAndConfigRebuildsTheModel) {
   const std::vector<nlohmann::json> archs = {
-      {{"arch", "bow"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"n_classes", 3}, {"dropout", 0.0}, {"seed", 3}},
+      {{"arch", "bow"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"n_classes", 3}, {"dropout", 0.0},
+       {"sparse_grad", true}, {"seed", 3}},
       {{"arch", "cnn"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"widths", {2, 3}}, {"filters", 5},
        {"n_classes", 3}, {"dropout", 0.5}, {"seed", 3}},
       {{"arch", "bilstm"}, {"vocab_size", 20}, {"embedding_dim", 4}, {"hidden_size", 5}, {"num_layers", 1},
