@@ -29,10 +29,11 @@ bench: build
 	scripts/install-deps --references
 	bench/run_vs_pytorch.sh
 
-# Until the server lands: builds and shows what lmaas can do so far.
+# Until the server lands: builds, shows the commands, and runs the seed example (the seed document's
+# Keras program on lmaas' public C++ API, examples/seed_example.cpp).
 serve: build
 	build/release/lmaas --help
-	build/release/lmaas demo
+	build/release/seed_example
 
 clean:
 	rm -rf build
