@@ -2,6 +2,7 @@
 #include "base/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -29,6 +30,7 @@ Status write_file_atomic(const std::string& path, std::string_view bytes) {
   std::string tmp = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
   int fd = mkstemp(tmp.data());
   if (fd < 0) return Status(Code::kFailedPrecondition, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
+  ::fchmod(fd, 0644);  // mkstemp makes 0600; models and data are for other readers too
   size_t written = 0;
   while (written < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -81,6 +83,7 @@ Status publish_directory_atomic(const std::string& dir, const std::function<Stat
   if (::mkdtemp(tmp.data()) == nullptr)
     return Status(Code::kFailedPrecondition, "cannot create a temporary directory in '" + parent.string() + "': " +
                                                  std::strerror(errno));
+  ::chmod(tmp.c_str(), 0755);  // mkdtemp makes 0700
   Status filled = fill(tmp);
   if (filled.is_ok()) {
     for (const auto& entry : fs::directory_iterator(tmp, ec)) fsync_path(entry.path().string(), O_RDONLY);
