@@ -52,9 +52,23 @@ out=$(printf 'superb lovely film\nawful boring plot\n' | "$LMAAS" predict --mode
 top=$(echo "great" | "$LMAAS" predict --model "$WORK/m1" --top-k 1)
 [[ "$top" == *'"top_k":[{"label":"1"'* ]] || fail "predict --top-k: $top"
 
-# 2. same seed and threads → byte-identical weights
-train --out "$WORK/m2" >/dev/null 2>&1
-cmp -s "$WORK/m1/model.safetensors" "$WORK/m2/model.safetensors" || fail "same seed gave different weights"
+# 2. same seed and threads → byte-identical weights, also when the options come from a YAML file
+cat > "$WORK/recipe.yaml" <<YAML
+train: $WORK/train.tsv
+valid: $WORK/dev.tsv
+arch: bow
+embedding_dim: 16
+epochs: 4
+patience: 0
+lr: 0.01
+threads: 2
+seed: 7
+log_format: json
+YAML
+"$LMAAS" train --config "$WORK/recipe.yaml" --out "$WORK/m2" >/dev/null 2>&1
+cmp -s "$WORK/m1/model.safetensors" "$WORK/m2/model.safetensors" || fail "same seed (YAML config) gave different weights"
+msg=$("$LMAAS" train --config "$WORK/recipe.yaml" --epochs many --out "$WORK/x" 2>&1) && fail "a bad flag value was accepted"
+[[ "$msg" == *"option 'epochs': 'many' is not an integer"* ]] || fail "bad flag message: $msg"
 
 # 3. two epochs, then --resume to four == four straight (checkpoints hold the last epoch's weights)
 "$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs 2 \
