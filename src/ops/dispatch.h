@@ -110,12 +110,18 @@ void layer_norm_backward(const T* dy, const T* x, const T* g, const T* mean, con
 }
 
 // One LSTM step: pre[B, 4H] += h_prev·W_hhᵀ (w_hh_t = W_hhᵀ [H, 4H]), then the cell (acts over pre).
+// With `table`: pre's rows are first set to table[ids[b]] + bias (see kernels::cpu::lstm_step_forward).
 template <typename T>
 void lstm_step_forward(const T* h_prev, const T* w_hh_t, const T* c_prev, const uint8_t* mask, T* pre, T* c, T* h,
-                       int64_t batch, int64_t hidden) {
+                       int64_t batch, int64_t hidden, const T* table = nullptr, const int32_t* ids = nullptr,
+                       const T* bias = nullptr) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast_kernels()) return kernels::cpu::lstm_step_forward(h_prev, w_hh_t, c_prev, mask, pre, c, h, batch, hidden);
+    if (use_fast_kernels())
+      return kernels::cpu::lstm_step_forward(h_prev, w_hh_t, c_prev, mask, pre, c, h, batch, hidden, table, ids, bias);
   }
+  for (int64_t b = 0; table && b < batch; ++b)
+    for (int64_t j = 0; j < 4 * hidden; ++j)
+      pre[b * 4 * hidden + j] = table[static_cast<int64_t>(ids[b]) * 4 * hidden + j] + (bias ? bias[j] : T(0));
   gemm<T>(false, false, batch, 4 * hidden, hidden, T(1), h_prev, hidden, w_hh_t, 4 * hidden, T(1), pre, 4 * hidden);
   kernels::ref::lstm_cell_forward(pre, c_prev, h_prev, mask, pre, c, h, batch, hidden);
 }

@@ -114,12 +114,17 @@ void input_projection(const SeqDims& d, const Tensor& x_tm, const Tensor& w_ih, 
   k::gemm<T>(false, true, rows, cols, d.input, T(1), x_tm.data<T>(), d.input, wc.data<T>(), d.input, T(1), pre, cols);
 }
 
+// The token ids in op layout: [total_rows] I32.
+Tensor packed_ids(const Prepared& p, const TokenInput& in) {
+  return detail::to_op_layout(in.ids.contiguous().view({p.d.batch, p.d.steps, 1}), p.plan);
+}
+
 // The token form of input_projection: pre[r] = table[id of packed row r] + Σ biases.
 template <typename T>
 void token_projection(const Prepared& p, const TokenInput& in, const std::vector<Tensor>& biases, T* pre) {
   const int64_t cols = p.d.gates * p.d.hidden;
   const std::vector<T> bias = summed_bias<T>(biases, cols);
-  const Tensor ids = detail::to_op_layout(in.ids.contiguous().view({p.d.batch, p.d.steps, 1}), p.plan);
+  const Tensor ids = packed_ids(p, in);
   const Tensor table = in.table.contiguous();
   const int32_t* id = ids.data<int32_t>();
   const T* rows = table.data<T>();
@@ -251,9 +256,15 @@ struct LstmForward {
   RecurrentOutput result;
 };
 
+// The token form's step inputs for the LSTM: the table, the ids in op layout and the summed b_hh; the
+// step kernel copies each step's rows itself (no [rows, 4H] round trip through memory).
+struct TokenSteps {
+  Tensor table, ids, bias;  // bias undefined when there is none
+};
+
 template <typename Project>
 LstmForward lstm_forward(const Prepared& p, DType dtype, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
-                         bool want_output, Project project) {
+                         bool want_output, Project project, const TokenSteps* tokens = nullptr) {
   const SeqDims& d = p.d;
   const int64_t bh = d.batch * d.hidden, g4 = 4 * d.hidden;
   LstmForward f{Tensor::empty({p.plan.total_rows, g4}, dtype), state_buffer(p, h0, dtype), state_buffer(p, c0, dtype), {}};
@@ -264,8 +275,11 @@ LstmForward lstm_forward(const Prepared& p, DType dtype, const Tensor& h0, const
     for (int64_t s = 0; s < d.steps; ++s) {
       const int64_t na = p.plan.n_active[s];
       T* pre_s = f.acts.data<T>() + p.plan.offset[s] * g4;
+      const T* table = tokens ? tokens->table.data<T>() : nullptr;
+      const int32_t* ids = tokens ? tokens->ids.data<int32_t>() + p.plan.offset[s] : nullptr;
+      const T* bias = tokens && tokens->bias.defined() ? tokens->bias.data<T>() : nullptr;
       k::lstm_step_forward<T>(ph + s * bh, whh_t.data<T>(), pc + s * bh, p.plan.step_mask(s), pre_s, pc + (s + 1) * bh,
-                              ph + (s + 1) * bh, na, d.hidden);
+                              ph + (s + 1) * bh, na, d.hidden, table, ids, bias);
       carry_idle_rows<T>(p, s, ph + s * bh, ph + (s + 1) * bh);
       carry_idle_rows<T>(p, s, pc + s * bh, pc + (s + 1) * bh);
     }
@@ -462,9 +476,9 @@ RecurrentOutput simple_rnn(const Tensor& x, const Tensor& mask, const Tensor& h0
 RecurrentOutput lstm(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& c0, const Tensor& w_hh,
                      const Tensor& b_hh, bool reverse, bool want_output) {
   const Prepared p = prepare(check_token_input("lstm", 4, in, mask, h0, c0, w_hh, b_hh), Tensor(), mask, reverse);
-  return lstm_forward(p, in.table.dtype(), h0, c0, w_hh, want_output,
-                      [&](auto* pre) { token_projection(p, in, {b_hh}, pre); })
-      .result;
+  const DType dtype = in.table.dtype();
+  const TokenSteps steps{in.table.contiguous(), packed_ids(p, in), b_hh.defined() ? b_hh.to(dtype).contiguous() : Tensor()};
+  return lstm_forward(p, dtype, h0, c0, w_hh, want_output, [](auto*) {}, &steps).result;
 }
 
 RecurrentOutput gru(const TokenInput& in, const Tensor& mask, const Tensor& h0, const Tensor& w_hh, const Tensor& b_hh,

@@ -55,8 +55,12 @@ void lstm_cell_backward(const float* dh, const float* dc, const float* acts, con
 // slice of W_hh stays in its cache). lstm: pre[B, 4H] holds x·W_ihᵀ + biases on entry and the activated
 // gates on exit. gru: gh[B, 3H] is written (b_hh + h_prev·W_hhᵀ), acts[B, 3H] the gates.
 // w_hh_t is W_hhᵀ [H, G·H] (the op transposes W_hh once per sequence).
+// With `table` (the token form of the ops), pre is filled here instead: row b of the step is
+// table[ids[b]] + bias (bias may be null), each thread copying the columns it then works on, so the
+// projections never make a round trip through memory.
 void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_prev, const uint8_t* mask, float* pre,
-                       float* c, float* h, int64_t batch, int64_t hidden);
+                       float* c, float* h, int64_t batch, int64_t hidden, const float* table = nullptr,
+                       const int32_t* ids = nullptr, const float* bias = nullptr);
 void gru_step_forward(const float* h_prev, const float* w_hh_t, const float* b_hh, const float* gx, const uint8_t* mask,
                       float* gh, float* acts, float* h, int64_t batch, int64_t hidden);
 void gru_cell_backward(const float* dh, const float* acts, const float* gh, const float* h_prev, const uint8_t* mask,

@@ -91,8 +91,16 @@ void for_unit_slices(int64_t rows, int64_t hidden, int64_t gates, SliceFn fn) {
 }  // namespace
 
 void lstm_step_forward(const float* h_prev, const float* w_hh_t, const float* c_prev, const uint8_t* mask, float* pre,
-                       float* c, float* h, int64_t batch, int64_t hidden) {
+                       float* c, float* h, int64_t batch, int64_t hidden, const float* table, const int32_t* ids,
+                       const float* bias) {
+  const int64_t g4 = 4 * hidden;
   for_unit_slices(batch, hidden, 4, [&](int64_t j0, int64_t j1) {
+    for (int64_t b = 0; table && b < batch; ++b)  // this slice's columns of the step's input projections
+      for (int64_t g = 0; g < 4; ++g) {
+        const float* src = table + static_cast<int64_t>(ids[b]) * g4 + g * hidden;
+        float* dst = pre + b * g4 + g * hidden;
+        for (int64_t j = j0; j < j1; ++j) dst[j] = src[j] + (bias ? bias[g * hidden + j] : 0.0f);
+      }
     for (int64_t g = 0; g < 4; ++g)  // pre[:, g·H + j0 … j1) += h_prev · W_hhᵀ[:, g·H + j0 … j1)
       gemm_small_accumulate(h_prev, hidden, w_hh_t + g * hidden + j0, 4 * hidden, pre + g * hidden + j0, 4 * hidden,
                             batch, j1 - j0, hidden);
