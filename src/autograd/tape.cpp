@@ -1,6 +1,6 @@
 #include "autograd/tape.h"
 
-#include <cstring>
+#include <algorithm>
 #include <unordered_map>
 
 #include "kernels/cpu/cpu.h"
@@ -54,25 +54,34 @@ void push(std::function<void()> backward) { t_tape.push_back(std::move(backward)
 
 namespace {
 
-// Sums repeated rows: distinct rows in first-appearance order and their summed values.
+// A row-sparse gradient with each row once: `parts` (rows I64 [n_k], values [n_k, …]) summed, rows in
+// first-appearance order.
+using SparsePart = std::pair<Tensor, Tensor>;
+
 template <typename T>
-void coalesce_rows(const Tensor& rows, const Tensor& values, Tensor& out_rows, Tensor& out_values) {
-  const int64_t n = rows.numel(), width = n > 0 ? values.numel() / n : 0;
-  const int64_t* r = rows.data<int64_t>();
-  const T* v = values.data<T>();
+void coalesce_rows(const std::vector<SparsePart>& parts, Tensor& out_rows, Tensor& out_values) {
+  const Tensor& first_values = parts.front().second;
+  const int64_t width = first_values.numel() / std::max<int64_t>(1, first_values.size(0));
   std::unordered_map<int64_t, int64_t> slot;
   std::vector<int64_t> distinct;
-  for (int64_t i = 0; i < n; ++i)
-    if (slot.try_emplace(r[i], static_cast<int64_t>(distinct.size())).second) distinct.push_back(r[i]);
-  Shape shape = values.shape();
+  for (const SparsePart& part : parts) {
+    const int64_t* rows = part.first.data<int64_t>();
+    for (int64_t i = 0; i < part.first.numel(); ++i)
+      if (slot.try_emplace(rows[i], static_cast<int64_t>(distinct.size())).second) distinct.push_back(rows[i]);
+  }
+  Shape shape = first_values.shape();
   shape[0] = static_cast<int64_t>(distinct.size());
-  out_values = Tensor::zeros(shape, values.dtype());
-  T* o = out_values.data<T>();
-  for (int64_t i = 0; i < n; ++i) {
-    T* dst = o + slot[r[i]] * width;
-    for (int64_t j = 0; j < width; ++j) dst[j] += v[i * width + j];
+  Tensor summed = Tensor::zeros(shape, first_values.dtype());
+  for (const SparsePart& part : parts) {
+    const int64_t* rows = part.first.data<int64_t>();
+    const T* values = part.second.template data<T>();
+    for (int64_t i = 0; i < part.first.numel(); ++i) {
+      T* dst = summed.template data<T>() + slot[rows[i]] * width;
+      for (int64_t j = 0; j < width; ++j) dst[j] += values[i * width + j];
+    }
   }
   out_rows = Tensor::from_vector(distinct, {static_cast<int64_t>(distinct.size())});
+  out_values = summed;
 }
 
 // dense[rows[i]] += values[i]
@@ -115,20 +124,11 @@ void accumulate_sparse_grad(const Tensor& t, const Tensor& rows_in, const Tensor
     scatter_add(meta->grad, rows, values);
     return;
   }
-  Tensor all_rows = rows, all_values = values;
-  if (meta->sparse_rows.defined()) {  // merge with what is there
-    std::vector<int64_t> r = meta->sparse_rows.to_vector<int64_t>(), extra = rows.to_vector<int64_t>();
-    r.insert(r.end(), extra.begin(), extra.end());
-    all_rows = Tensor::from_vector(r, {static_cast<int64_t>(r.size())});
-    Shape shape = values.shape();
-    shape[0] = static_cast<int64_t>(r.size());
-    all_values = Tensor::empty(shape, t.dtype());
-    const size_t old_bytes = meta->sparse_values.nbytes();
-    std::memcpy(all_values.raw_data(), meta->sparse_values.raw_data(), old_bytes);
-    std::memcpy(static_cast<char*>(all_values.raw_data()) + old_bytes, values.raw_data(), values.nbytes());
-  }
-  if (t.dtype() == DType::kF32) coalesce_rows<float>(all_rows, all_values, meta->sparse_rows, meta->sparse_values);
-  else coalesce_rows<double>(all_rows, all_values, meta->sparse_rows, meta->sparse_values);
+  std::vector<SparsePart> parts;
+  if (meta->sparse_rows.defined()) parts.emplace_back(meta->sparse_rows, meta->sparse_values);  // merge
+  parts.emplace_back(rows, values);
+  if (t.dtype() == DType::kF32) coalesce_rows<float>(parts, meta->sparse_rows, meta->sparse_values);
+  else coalesce_rows<double>(parts, meta->sparse_rows, meta->sparse_values);
 }
 
 void clear_grad(const Tensor& t) {

@@ -3,7 +3,10 @@
 // Not thread-safe: one Rng per owner (a module initialiser, a data shuffler, a dropout layer).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace lmaas {
 
@@ -30,5 +33,11 @@ class Rng {
   bool has_spare_normal_ = false;
   double spare_normal_ = 0.0;
 };
+
+// Fisher–Yates with our Rng: the same permutation on every platform and standard library.
+template <typename T>
+void shuffle(std::vector<T>& v, Rng& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+}
 
 }  // namespace lmaas

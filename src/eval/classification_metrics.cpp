@@ -48,6 +48,11 @@ void ClassificationMetrics::add(int64_t truth, int64_t predicted, std::optional<
   else all_scored_ = false;
 }
 
+void ClassificationMetrics::add_probabilities(int64_t truth, const float* probs) {
+  const int64_t predicted = std::max_element(probs, probs + n_classes_) - probs;
+  add(truth, predicted, n_classes_ == 2 ? std::optional<double>(probs[1]) : std::nullopt);
+}
+
 ClassificationReport ClassificationMetrics::report() const {
   ClassificationReport r;
   r.confusion = confusion_;

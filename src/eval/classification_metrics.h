@@ -39,6 +39,9 @@ class ClassificationMetrics {
   explicit ClassificationMetrics(int64_t n_classes);
   // One example: true and predicted class; for binary tasks, optionally the score of class 1.
   void add(int64_t truth, int64_t predicted, std::optional<double> positive_score = std::nullopt);
+  // One example from the model's class probabilities probs[n_classes]: the prediction is the most
+  // probable class (the first on ties); for two classes probs[1] is the ROC score.
+  void add_probabilities(int64_t truth, const float* probs);
   ClassificationReport report() const;
   int64_t n_classes() const { return n_classes_; }
 

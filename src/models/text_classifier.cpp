@@ -77,7 +77,7 @@ Tensor TextClassifier::encode(const Tensor& ids) {
     auto state = use_tables ? rnn_->forward_tokens(ids, token_tables_, token_mask)
                             : rnn_->forward(embedding_->forward(ids), token_mask);
     // Final states of the last layer: forward (and reverse) directions, [B, D·H].
-    const int64_t n_dirs = rnn_->options().bidirectional ? 2 : 1, n_states = state.h_n.size(0);
+    const int64_t n_dirs = rnn_->n_directions(), n_states = state.h_n.size(0);
     std::vector<Tensor> finals;
     for (int64_t d = 0; d < n_dirs; ++d) finals.push_back(ops::select(state.h_n, 0, n_states - n_dirs + d));
     return n_dirs == 1 ? finals[0] : ops::cat(finals, 1);
@@ -93,9 +93,8 @@ Tensor TextClassifier::encode(const Tensor& ids) {
 bool TextClassifier::freeze_for_inference() {
   token_tables_.clear();
   if (!rnn_) return false;
-  const int64_t n_dirs = rnn_->options().bidirectional ? 2 : 1;
-  const int64_t gates = config_.arch == EncoderArch::kGru ? 3 : config_.arch == EncoderArch::kRnn ? 1 : 4;
-  const int64_t bytes = n_dirs * config_.vocab_size * gates * config_.hidden_size * int64_t{sizeof(float)};
+  const int64_t bytes =
+      rnn_->n_directions() * config_.vocab_size * rnn_->n_gates() * config_.hidden_size * int64_t{sizeof(float)};
   if (bytes > kMaxTokenTableBytes) return false;
   token_tables_ = rnn_->token_tables(embedding_->weight());
   return true;

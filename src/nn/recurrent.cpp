@@ -63,6 +63,8 @@ ops::RecurrentOutput Recurrent::run_direction(const DirectionWeights& w, const T
   return {};
 }
 
+int64_t Recurrent::n_gates() const { return gates_of(kind_); }
+
 RecurrentState Recurrent::forward(const Tensor& x, const Tensor& mask, const Tensor& h0, const Tensor& c0) {
   LMAAS_CHECK(x.dim() == 3 && x.size(2) == options_.input_size, "recurrent layer: input of shape {} is not [B, T, {}]",
               shape_str(x.shape()), options_.input_size);
@@ -75,7 +77,7 @@ std::vector<Tensor> Recurrent::token_tables(const Tensor& embedding_weight) cons
               options_.input_size);
   autograd::NoGradGuard no_grad;
   std::vector<Tensor> tables;
-  for (int64_t dir = 0; dir < (options_.bidirectional ? 2 : 1); ++dir) {
+  for (int64_t dir = 0; dir < n_directions(); ++dir) {
     const DirectionWeights& w = weights_[dir];
     Tensor table = ops::matmul(embedding_weight, ops::transpose(w.w_ih, 0, 1));
     tables.push_back(w.b_ih.defined() ? ops::add(table, w.b_ih) : table);
@@ -86,14 +88,14 @@ std::vector<Tensor> Recurrent::token_tables(const Tensor& embedding_weight) cons
 RecurrentState Recurrent::forward_tokens(const Tensor& ids, const std::vector<Tensor>& tables, const Tensor& mask,
                                          const Tensor& h0, const Tensor& c0) {
   LMAAS_CHECK(ids.dim() == 2, "recurrent layer: token ids of shape {} are not [B, T]", shape_str(ids.shape()));
-  LMAAS_CHECK(tables.size() == (options_.bidirectional ? 2u : 1u),
+  LMAAS_CHECK(static_cast<int64_t>(tables.size()) == n_directions(),
               "recurrent layer: {} token tables given, one per direction expected", tables.size());
   return run_layers(Tensor(), ids, &tables, ids.size(0), mask, h0, c0);
 }
 
 RecurrentState Recurrent::run_layers(const Tensor& x, const Tensor& ids, const std::vector<Tensor>* tables,
                                      int64_t batch, const Tensor& mask, const Tensor& h0, const Tensor& c0) {
-  const int64_t n_dirs = options_.bidirectional ? 2 : 1, n_states = options_.num_layers * n_dirs;
+  const int64_t n_dirs = n_directions(), n_states = options_.num_layers * n_dirs;
   const int64_t h = options_.hidden_size;
   for (const Tensor* s : {&h0, &c0})
     LMAAS_CHECK(!s->defined() || s->shape() == Shape({n_states, batch, h}),

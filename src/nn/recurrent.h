@@ -51,6 +51,8 @@ class Recurrent : public Module {
                                 const Tensor& h0 = Tensor(), const Tensor& c0 = Tensor());
   const RecurrentOptions& options() const { return options_; }
   int64_t output_size() const { return options_.hidden_size * (options_.bidirectional ? 2 : 1); }
+  int64_t n_gates() const;  // 4 LSTM, 3 GRU, 1 simple RNN
+  int64_t n_directions() const { return options_.bidirectional ? 2 : 1; }
 
  private:
   struct DirectionWeights {

@@ -42,7 +42,8 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k_in, const T
       Tensor dq = Tensor::empty(q.shape(), q.dtype()), dk = Tensor::empty(k_in.shape(), q.dtype()),
              dv = Tensor::empty(v.shape(), q.dtype());
       LMAAS_DISPATCH_FLOATING(q.dtype(), "attention backward", [&] {
-        k::attention_backward<T>(dims, qc.data<T>(), kc.data<T>(), vc.data<T>(), probs.data<T>(), gc.data<T>(),
+        k::attention_backward<T>(dims, qc.data<T>(), kc.data<T>(), vc.data<T>(),
+                                 pad.defined() ? pad.data<uint8_t>() : nullptr, probs.data<T>(), gc.data<T>(),
                                  dq.data<T>(), dk.data<T>(), dv.data<T>());
       });
       autograd::accumulate_grad(q, dq, true);

@@ -169,12 +169,12 @@ void attention_forward(const kernels::ref::AttentionDims& a, const T* q, const T
 }
 
 template <typename T>
-void attention_backward(const kernels::ref::AttentionDims& a, const T* q, const T* kk, const T* v, const T* probs,
-                        const T* dout, T* dq, T* dk, T* dv) {
+void attention_backward(const kernels::ref::AttentionDims& a, const T* q, const T* kk, const T* v,
+                        const uint8_t* key_pad, const T* probs, const T* dout, T* dq, T* dk, T* dv) {
   if constexpr (std::is_same_v<T, float>) {
-    if (use_fast_kernels()) return kernels::cpu::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
+    if (use_fast_kernels()) return kernels::cpu::attention_backward(a, q, kk, v, key_pad, probs, dout, dq, dk, dv);
   }
-  kernels::ref::attention_backward(a, q, kk, v, probs, dout, dq, dk, dv);
+  kernels::ref::attention_backward(a, q, kk, v, key_pad, probs, dout, dq, dk, dv);
 }
 
 template <typename T>

@@ -26,6 +26,15 @@ uint64_t hash_ngram(const int32_t* ids, int64_t n) {
 
 }  // namespace
 
+Status check_spec(const TextEncoderSpec& s) {
+  if (s.type != "word" && s.type != "char" && !is_spm(s.type))
+    return Status(Code::kInvalidArgument, "tokenizer type '" + s.type + "' is not word, char, spm-bpe or spm-unigram");
+  if (s.max_len < 1) return Status(Code::kInvalidArgument, "tokenizer max_len must be positive");
+  if (s.ngrams < 1 || (s.ngrams > 1 && s.buckets < 1))
+    return Status(Code::kInvalidArgument, "tokenizer: ngrams > 1 needs buckets > 0");
+  return Status::ok();
+}
+
 Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j) {
   try {
     TextEncoderSpec s;
@@ -37,11 +46,8 @@ Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j) {
     s.oov_token = j.value("oov_token", std::string());
     s.ngrams = j.value("ngrams", int64_t{1});
     s.buckets = j.value("buckets", int64_t{0});
-    if (s.type != "word" && s.type != "char" && !is_spm(s.type))
-      return Status(Code::kInvalidArgument, "tokenizer type '" + s.type + "' is not word, char, spm-bpe or spm-unigram");
-    if (s.max_len < 1) return Status(Code::kInvalidArgument, "tokenizer max_len must be positive");
-    if (s.ngrams < 1 || (s.ngrams > 1 && s.buckets < 1))
-      return Status(Code::kInvalidArgument, "tokenizer: ngrams > 1 needs buckets > 0");
+    Status valid = check_spec(s);
+    if (!valid.is_ok()) return valid;
     return s;
   } catch (const nlohmann::json::exception& e) {
     return Status(Code::kInvalidArgument, std::string("tokenizer spec: ") + e.what());
@@ -61,8 +67,8 @@ std::string TextEncoder::prepare(std::string_view text) const {
 Result<TextEncoder> TextEncoder::fit(
     const TextEncoderSpec& spec,
     const std::function<Status(const std::function<void(std::string_view)>&)>& for_each_text) {
-  auto checked = spec_from_json(spec_to_json(spec));
-  if (!checked.is_ok()) return checked.status();
+  Status valid = check_spec(spec);
+  if (!valid.is_ok()) return valid;
   TextEncoder e;
   e.spec_ = spec;
   if (is_spm(spec.type)) {

@@ -34,6 +34,8 @@ struct TextEncoderSpec {
   int64_t buckets = 0;        // hash buckets for the n-grams
   int64_t spm_max_texts = 2'000'000;  // spm: texts used to train the model
 };
+// The spec's values are usable (known type, max_len >= 1, buckets for n-grams).
+Status check_spec(const TextEncoderSpec& spec);
 Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j);
 nlohmann::json spec_to_json(const TextEncoderSpec& spec);
 

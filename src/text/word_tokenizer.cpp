@@ -39,6 +39,7 @@ WordTokenizer::WordTokenizer(WordTokenizerOptions options) : options_(std::move(
   LMAAS_CHECK(options_.num_words >= 0, "word tokenizer: num_words {} must be >= 0", options_.num_words);
   LMAAS_CHECK(!find_invalid_utf8(options_.filters) && !find_invalid_utf8(options_.split),
               "word tokenizer: filters and split must be valid UTF-8");
+  filter_points_ = code_points(options_.filters);
 }
 
 std::vector<std::string> WordTokenizer::text_to_word_sequence(std::string_view text) const {
@@ -51,18 +52,12 @@ std::vector<std::string> WordTokenizer::text_to_word_sequence(std::string_view t
     }
     return chars;
   }
-  static thread_local std::string cached_filters;
-  static thread_local std::vector<char32_t> filter_points;
-  if (cached_filters != options_.filters) {
-    cached_filters = options_.filters;
-    filter_points = code_points(options_.filters);
-  }
   std::string translated;
   translated.reserve(lowered.size() + 8);
   size_t pos = 0;
   while (pos < lowered.size()) {
     const char32_t cp = next_code_point(lowered, pos);
-    if (std::find(filter_points.begin(), filter_points.end(), cp) != filter_points.end()) {
+    if (std::find(filter_points_.begin(), filter_points_.end(), cp) != filter_points_.end()) {
       translated += options_.split;
     } else if (options_.cjk_split && is_cjk(cp)) {  // a token of its own: split on both sides
       translated += options_.split;

@@ -60,6 +60,7 @@ class WordTokenizer {
 
  private:
   WordTokenizerOptions options_;
+  std::vector<char32_t> filter_points_;  // options_.filters decoded once
   std::vector<std::pair<std::string, int64_t>> word_counts_;
   std::unordered_map<std::string, size_t> count_slot_;  // word → position in word_counts_
   std::vector<std::string> sorted_words_;

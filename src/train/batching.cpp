@@ -6,14 +6,6 @@
 #include "base/rng.h"
 
 namespace lmaas::train {
-namespace {
-
-template <typename T>
-void shuffle(std::vector<T>& v, Rng& rng) {  // Fisher–Yates with our Rng: the same on every platform
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
-}
-
-}  // namespace
 
 std::vector<std::vector<size_t>> make_batches(const std::vector<EncodedExample>& data, int64_t batch_size,
                                               uint64_t seed, int64_t epoch, bool shuffle_data) {

@@ -298,14 +298,7 @@ Status DatasetReader::rewind() {
   n_skipped_ = 0;
   skip_reports_.clear();
   if (!in_) return Status(Code::kInternal, spec_.path + ": cannot rewind");
-  const bool delimited = format_ == DataFormat::kTsv || format_ == DataFormat::kCsv;
-  if (delimited && spec_.header) {
-    std::vector<std::string> header;
-    int64_t line = 0;
-    auto got = next_record(header, line, true);
-    if (!got.is_ok()) return got.status();
-  }
-  return Status();
+  return read_header();  // past the header again (the columns resolve as before)
 }
 
 }  // namespace lmaas::train

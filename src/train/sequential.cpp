@@ -225,8 +225,7 @@ History Sequential::fit(const std::vector<std::vector<int32_t>>& x, const std::v
   std::iota(order.begin(), order.end(), 0);
   impl_->train(true);
   for (int64_t epoch = 1; epoch <= o.epochs; ++epoch) {
-    if (o.shuffle)
-      for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    if (o.shuffle) shuffle(order, rng);
     double loss_sum = 0;
     int64_t correct = 0;
     for (size_t start = 0; start < order.size(); start += static_cast<size_t>(o.batch_size)) {

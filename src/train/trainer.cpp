@@ -105,12 +105,8 @@ Evaluation evaluate(models::Classifier& model, const std::vector<EncodedExample>
     loss_sum += ops::cross_entropy(logits, t.labels).item() * static_cast<double>(batch.size());
     Tensor probs = ops::softmax(logits, -1).contiguous();
     const int64_t c = model.n_classes();
-    const float* p = probs.data<float>();
-    for (size_t i = 0; i < batch.size(); ++i) {
-      const float* row = p + static_cast<int64_t>(i) * c;
-      const int64_t pred = std::max_element(row, row + c) - row;
-      metrics.add(data[batch[i]].label, pred, c == 2 ? std::optional<double>(row[1]) : std::nullopt);
-    }
+    for (size_t i = 0; i < batch.size(); ++i)
+      metrics.add_probabilities(data[batch[i]].label, probs.data<float>() + static_cast<int64_t>(i) * c);
   }
   return {metrics.report(), loss_sum / static_cast<double>(std::max<size_t>(1, data.size()))};
 }

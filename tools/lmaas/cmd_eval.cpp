@@ -42,11 +42,7 @@ int run_eval(const EvalArgs& args) {
   int64_t n = 0;
   auto flush = [&] {
     const auto probs = session.value()->predict(texts, args.batch_size);
-    for (size_t i = 0; i < texts.size(); ++i) {
-      const auto& p = probs[i];
-      const int64_t pred = std::max_element(p.begin(), p.end()) - p.begin();
-      metrics.add(truth[i], pred, labels.size() == 2 ? std::optional<double>(p[1]) : std::nullopt);
-    }
+    for (size_t i = 0; i < texts.size(); ++i) metrics.add_probabilities(truth[i], probs[i].data());
     n += static_cast<int64_t>(texts.size());
     texts.clear(), truth.clear();
   };

@@ -39,12 +39,6 @@ void scores_and_softmax(const ref::AttentionDims& a, int64_t b, const float* qh,
   }
 }
 
-bool column_is_zero(const float* p, int64_t rows, int64_t cols, int64_t j) {
-  for (int64_t i = 0; i < rows; ++i)
-    if (p[i * cols + j] != 0.0f) return false;
-  return true;
-}
-
 }  // namespace
 
 void attention_forward(const ref::AttentionDims& a, const float* q, const float* k, const float* v,
@@ -70,6 +64,7 @@ void attention_forward(const ref::AttentionDims& a, const float* q, const float*
 }
 
 void attention_backward(const ref::AttentionDims& a, const float* q, const float* k, const float* v,
+                        const uint8_t* key_pad,
                         const float* probs, const float* dout, float* dq, float* dk, float* dv) {
   const int64_t e = a.heads * a.head_dim;
   const float scale = static_cast<float>(a.scale);
@@ -79,10 +74,9 @@ void attention_backward(const ref::AttentionDims& a, const float* q, const float
       int64_t b = t / a.heads, h = t % a.heads;
       const int64_t qo = b * a.q_len * e + h * a.head_dim, ko = b * a.k_len * e + h * a.head_dim;
       const float* p = probs + t * a.q_len * a.k_len;
-      // Keys past the last one with any probability get none, so their dK and dV rows are zero and the
-      // products run over the live keys only (the forward pass zeroed those columns of p).
-      int64_t live = a.k_len;
-      while (live > 0 && column_is_zero(p, a.q_len, a.k_len, live - 1)) --live;
+      // Keys past the last live one got probability 0 in the forward pass: their dK and dV rows are zero
+      // and the products run over the live keys only.
+      const int64_t live = live_keys(a, b, key_pad);
       for (int64_t j = live; j < a.k_len; ++j) {
         std::fill(dk + ko + j * e, dk + ko + j * e + a.head_dim, 0.0f);
         std::fill(dv + ko + j * e, dv + ko + j * e + a.head_dim, 0.0f);

@@ -69,7 +69,7 @@ void gru_cell_backward(const float* dh, const float* acts, const float* gh, cons
 void attention_forward(const ref::AttentionDims& a, const float* q, const float* k, const float* v,
                        const uint8_t* key_pad, float* probs, float* out);
 void attention_backward(const ref::AttentionDims& a, const float* q, const float* k, const float* v,
-                        const float* probs, const float* dout, float* dq, float* dk, float* dv);
+                        const uint8_t* key_pad, const float* probs, const float* dout, float* dq, float* dk, float* dv);
 
 void embedding_forward(const int32_t* ids, const float* weight, float* out, int64_t n, int64_t dim);
 void embedding_backward(const int32_t* ids, const float* dout, float* dweight, int64_t n, int64_t dim,

@@ -50,9 +50,10 @@ void attention_forward(const AttentionDims& a, const T* q, const T* k, const T* 
   }
 }
 
+// key_pad is the forward pass's mask; the reference works over every key (masked ones have p = 0).
 template <typename T>
-void attention_backward(const AttentionDims& a, const T* q, const T* k, const T* v, const T* probs, const T* dout,
-                        T* dq, T* dk, T* dv) {
+void attention_backward(const AttentionDims& a, const T* q, const T* k, const T* v,
+                        [[maybe_unused]] const uint8_t* key_pad, const T* probs, const T* dout, T* dq, T* dk, T* dv) {
   const int64_t e = a.heads * a.head_dim;
   for (int64_t i = 0; i < a.batch * a.q_len * e; ++i) dq[i] = T(0);
   for (int64_t i = 0; i < a.batch * a.k_len * e; ++i) dk[i] = dv[i] = T(0);
