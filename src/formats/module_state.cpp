@@ -8,7 +8,7 @@ Status save_module_state(const nn::Module& module, const std::string& path,
                          const std::map<std::string, std::string>& metadata) {
   TensorMap map;
   map.metadata = metadata;
-  map.tensors = module.named_parameters();
+  map.tensors = module.named_state();
   return write_safetensors(path, map);
 }
 

@@ -2,6 +2,7 @@
 
 #include "models/bow_classifier.h"
 #include "models/cnn_classifier.h"
+#include "models/nbsvm_classifier.h"
 #include "models/text_classifier.h"
 
 namespace lmaas::models {
@@ -9,11 +10,13 @@ namespace lmaas::models {
 Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_size, int64_t n_classes, int64_t max_len,
                                              uint64_t seed) {
   if (!a.is_object() || !a.contains("arch") || !a["arch"].is_string())
-    return Status(Code::kInvalidArgument, "architecture: no \"arch\" (bow, cnn, rnn, lstm, gru, bilstm, transformer)");
+    return Status(Code::kInvalidArgument, "architecture: no \"arch\" (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer)");
   const std::string arch = a["arch"];
   nlohmann::json defaults;
   if (arch == "bow") {
     defaults = {{"embedding_dim", 100}, {"dropout", 0.0}, {"sparse_grad", true}};
+  } else if (arch == "nbsvm") {
+    defaults = {{"alpha", 1.0}};
   } else if (arch == "cnn") {
     defaults = {{"embedding_dim", 128}, {"widths", {3, 4, 5}}, {"filters", 100}, {"dropout", 0.5}};
   } else if (arch == "transformer") {
@@ -25,7 +28,7 @@ Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_siz
                 {"dim_feedforward", 1}, {"dropout", 0.0},     {"padding_idx", 0}, {"max_len", max_len}};
   } else {
     return Status(Code::kInvalidArgument,
-                  "architecture: unknown arch '" + arch + "' (bow, cnn, rnn, lstm, gru, bilstm, transformer)");
+                  "architecture: unknown arch '" + arch + "' (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer)");
   }
   defaults["seed"] = seed;
   for (auto it = defaults.begin(); it != defaults.end(); ++it)
@@ -44,6 +47,12 @@ Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& a) {
       c.n_classes = a.at("n_classes").get<int64_t>(), c.dropout = a.at("dropout").get<double>();
       c.sparse_grad = a.value("sparse_grad", true), c.seed = a.at("seed").get<uint64_t>();
       model = std::make_unique<BowClassifier>(c);
+    } else if (arch == "nbsvm") {
+      NbsvmConfig c;
+      c.vocab_size = a.at("vocab_size").get<int64_t>(), c.n_classes = a.at("n_classes").get<int64_t>();
+      c.alpha = a.at("alpha").get<double>(), c.sparse_grad = a.value("sparse_grad", true);
+      if (!(c.alpha > 0)) return Status(Code::kInvalidArgument, "architecture: nbsvm alpha must be positive");
+      model = std::make_unique<NbsvmClassifier>(c);
     } else if (arch == "cnn") {
       CnnConfig c;
       c.vocab_size = a.at("vocab_size").get<int64_t>(), c.embedding_dim = a.at("embedding_dim").get<int64_t>();

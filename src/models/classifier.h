@@ -3,11 +3,14 @@
 //   rnn, lstm, gru, bilstm, transformer  TextClassifier (text_classifier.h)
 //   bow                                  BowClassifier (fastText-style averaged embeddings)
 //   cnn                                  CnnClassifier (Kim-style convolutions, max over time)
+//   nbsvm                                NbsvmClassifier (naive-Bayes-scaled logistic regression)
 // Inputs are token ids [B, T] I32, right-padded with 0.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,6 +18,10 @@
 #include "nn/module.h"
 
 namespace lmaas::models {
+
+// Calls its argument once per training example with the example's ids and label.
+using ExampleSource =
+    std::function<void(const std::function<void(const std::vector<int32_t>& ids, int32_t label)>&)>;
 
 class Classifier : public nn::Module {
  public:
@@ -25,6 +32,8 @@ class Classifier : public nn::Module {
   virtual nlohmann::json config_json() const = 0;
   // Serving: precompute what fixed weights allow (see TextClassifier); false when nothing applies.
   virtual bool freeze_for_inference() { return false; }
+  // Before the first step of a fresh run: statistics of the training set the model keeps (in buffers).
+  virtual void fit_statistics(const ExampleSource& /*for_each_example*/) {}
 };
 
 // `architecture` with every hyperparameter the user left out set to its default for that "arch"

@@ -6,14 +6,20 @@
 
 namespace lmaas::nn {
 
-void Module::collect(const std::string& prefix, NamedTensors& out) const {
-  for (const auto& [name, t] : params_) out.emplace_back(prefix + name, t);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out);
+void Module::collect(const std::string& prefix, NamedTensors Module::*which, NamedTensors& out) const {
+  for (const auto& [name, t] : this->*which) out.emplace_back(prefix + name, t);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", which, out);
 }
 
 NamedTensors Module::named_parameters() const {
   NamedTensors out;
-  collect("", out);
+  collect("", &Module::params_, out);
+  return out;
+}
+
+NamedTensors Module::named_state() const {
+  NamedTensors out = named_parameters();
+  collect("", &Module::buffers_, out);
   return out;
 }
 
@@ -60,10 +66,20 @@ Tensor& Module::register_parameter(const std::string& name, Tensor value) {
   return params_.back().second;
 }
 
+Tensor& Module::register_buffer(const std::string& name, Tensor value) {
+  LMAAS_CHECK(value.defined(), "register_buffer: '{}' is undefined", name);
+  for (auto* list : {&params_, &buffers_})
+    for (auto& [existing, t] : *list) LMAAS_CHECK(existing != name, "register_buffer: '{}' registered twice", name);
+  buffers_.emplace_back(name, dtype_is_floating(value.dtype()) && value.dtype() != parameter_dtype()
+                                  ? value.to(parameter_dtype())
+                                  : value.contiguous());
+  return buffers_.back().second;
+}
+
 Status Module::load_state(const NamedTensors& state, bool strict) {
   std::map<std::string, const Tensor*> given;
   for (const auto& [name, t] : state) given[name] = &t;
-  auto own = named_parameters();
+  auto own = named_state();
   for (auto& [name, param] : own) {
     auto it = given.find(name);
     if (it == given.end()) {

@@ -1,7 +1,8 @@
 // Module: a named tree of parameters. Parameter names are the checkpoint keys and an API: they are
 // generated only by register_parameter/register_module, dotted PyTorch-style
 // ("encoder.layers.0.self_attn.q_proj.weight").
-// Ownership: a Module owns its parameters (Tensors with requires_grad) and its children (shared_ptr, so a
+// Ownership: a Module owns its parameters (Tensors with requires_grad), its buffers (tensors saved with
+// the parameters that no optimizer touches: PyTorch's register_buffer) and its children (shared_ptr, so a
 // parent and a caller may hold the same child). Not thread-safe for training; inference forward passes
 // under autograd::NoGradGuard may run on several threads at once.
 #pragma once
@@ -43,6 +44,8 @@ class Module {
   NamedTensors named_parameters() const;
   std::vector<Tensor> parameters() const;
   int64_t n_parameters() const;
+  // What a model file holds: the parameters, then the buffers, each depth-first with dotted names.
+  NamedTensors named_state() const;
 
   // Training mode (dropout active) for this module and all children.
   void train(bool on = true);
@@ -50,13 +53,15 @@ class Module {
   bool is_training() const { return training_; }
 
   void zero_grad();
-  // Copies values from `state` into the parameters with the same names. With `strict`, a missing or
+  // Copies values from `state` into the parameters and buffers with the same names. With `strict`, a missing or
   // unexpected name is an error; a shape or dtype mismatch always is. Parameters keep their identity.
   Status load_state(const NamedTensors& state, bool strict = true);
 
  protected:
   // Registers a parameter (marks it requires_grad) and returns the stored handle.
   Tensor& register_parameter(const std::string& name, Tensor value);
+  // Registers a buffer (no gradient, saved and loaded with the parameters) and returns the stored handle.
+  Tensor& register_buffer(const std::string& name, Tensor value);
   template <typename M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
     children_.emplace_back(name, child);
@@ -64,9 +69,9 @@ class Module {
   }
 
  private:
-  void collect(const std::string& prefix, NamedTensors& out) const;
+  void collect(const std::string& prefix, NamedTensors Module::*which, NamedTensors& out) const;
 
-  NamedTensors params_;
+  NamedTensors params_, buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

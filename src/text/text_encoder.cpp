@@ -15,13 +15,32 @@ constexpr const char* kSpmFile = "tokenizer.model";
 bool is_spm(const std::string& type) { return type == "spm-bpe" || type == "spm-unigram"; }
 
 // FNV-1a over the n-gram's token ids: the bucket of an n-gram is stable across runs and platforms.
+constexpr uint64_t kFnvOffset = 1469598103934665603ull, kFnvPrime = 1099511628211ull;
+
 uint64_t hash_ngram(const int32_t* ids, int64_t n) {
-  uint64_t h = 1469598103934665603ull;
+  uint64_t h = kFnvOffset;
   for (int64_t i = 0; i < n; ++i) {
     uint32_t v = static_cast<uint32_t>(ids[i]);
-    for (int b = 0; b < 4; ++b, v >>= 8) h = (h ^ (v & 0xff)) * 1099511628211ull;
+    for (int b = 0; b < 4; ++b, v >>= 8) h = (h ^ (v & 0xff)) * kFnvPrime;
   }
   return h;
+}
+
+// FNV-1a over a character n-gram's bytes, started from a different state than the word n-grams so the
+// two kinds spread independently over the shared buckets.
+uint64_t hash_chars(std::string_view bytes) {
+  uint64_t h = kFnvOffset ^ 0x63686172ull;  // "char"
+  for (unsigned char c : bytes) h = (h ^ c) * kFnvPrime;
+  return h;
+}
+
+// Byte offsets of each code point's start in valid UTF-8, plus the end.
+std::vector<size_t> code_point_starts(std::string_view s) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) starts.push_back(i);
+  starts.push_back(s.size());
+  return starts;
 }
 
 }  // namespace
@@ -32,6 +51,13 @@ Status check_spec(const TextEncoderSpec& s) {
   if (s.max_len < 1) return Status(Code::kInvalidArgument, "tokenizer max_len must be positive");
   if (s.ngrams < 1 || (s.ngrams > 1 && s.buckets < 1))
     return Status(Code::kInvalidArgument, "tokenizer: ngrams > 1 needs buckets > 0");
+  if (s.char_ngram_max > 0) {
+    if (s.type != "word")
+      return Status(Code::kInvalidArgument, "tokenizer: character n-grams need the word tokenizer, not " + s.type);
+    if (s.char_ngram_min < 1 || s.char_ngram_min > s.char_ngram_max)
+      return Status(Code::kInvalidArgument, "tokenizer: character n-grams need 1 <= char_ngram_min <= char_ngram_max");
+    if (s.buckets < 1) return Status(Code::kInvalidArgument, "tokenizer: character n-grams need buckets > 0");
+  }
   return Status::ok();
 }
 
@@ -46,6 +72,8 @@ Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j) {
     s.oov_token = j.value("oov_token", std::string());
     s.ngrams = j.value("ngrams", int64_t{1});
     s.buckets = j.value("buckets", int64_t{0});
+    s.char_ngram_min = j.value("char_ngram_min", int64_t{0});
+    s.char_ngram_max = j.value("char_ngram_max", int64_t{0});
     Status valid = check_spec(s);
     if (!valid.is_ok()) return valid;
     return s;
@@ -56,7 +84,8 @@ Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j) {
 
 nlohmann::json spec_to_json(const TextEncoderSpec& s) {
   return {{"type", s.type},     {"nfkc", s.nfkc},           {"max_len", s.max_len}, {"vocab_size", s.vocab_size},
-          {"lower", s.lower},   {"oov_token", s.oov_token}, {"ngrams", s.ngrams},   {"buckets", s.buckets}};
+          {"lower", s.lower},   {"oov_token", s.oov_token}, {"ngrams", s.ngrams},   {"buckets", s.buckets},
+          {"char_ngram_min", s.char_ngram_min}, {"char_ngram_max", s.char_ngram_max}};
 }
 
 std::string TextEncoder::prepare(std::string_view text) const {
@@ -125,7 +154,7 @@ Status TextEncoder::save(const std::string& dir) const {
 
 int64_t TextEncoder::token_vocab_size() const { return spm_ ? spm_->vocab_size() : word_->vocab_size(); }
 
-int64_t TextEncoder::vocab_size() const { return token_vocab_size() + (spec_.ngrams > 1 ? spec_.buckets : 0); }
+int64_t TextEncoder::vocab_size() const { return token_vocab_size() + (has_buckets() ? spec_.buckets : 0); }
 
 std::vector<int32_t> TextEncoder::encode(std::string_view text) const {
   const std::string prepared = prepare(text);
@@ -138,7 +167,27 @@ std::vector<int32_t> TextEncoder::encode(std::string_view text) const {
         ids.push_back(static_cast<int32_t>(base + static_cast<int64_t>(hash_ngram(ids.data() + i, n) %
                                                                       static_cast<uint64_t>(spec_.buckets))));
   }
+  if (spec_.char_ngram_max > 0) append_char_ngrams(prepared, ids);
   return ids;
+}
+
+void TextEncoder::append_char_ngrams(const std::string& prepared, std::vector<int32_t>& ids) const {
+  const int64_t base = token_vocab_size();
+  const auto buckets = static_cast<uint64_t>(spec_.buckets);
+  std::vector<std::string> words = word_->text_to_word_sequence(prepared);
+  if (static_cast<int64_t>(words.size()) > spec_.max_len) words.resize(static_cast<size_t>(spec_.max_len));
+  for (const std::string& word : words) {
+    const std::string marked = "<" + word + ">";
+    const std::vector<size_t> starts = code_point_starts(marked);
+    const int64_t n_chars = static_cast<int64_t>(starts.size()) - 1;
+    for (int64_t n = spec_.char_ngram_min; n <= spec_.char_ngram_max; ++n)
+      for (int64_t i = 0; i + n <= n_chars; ++i) {
+        if (n == 1 && (i == 0 || i == n_chars - 1)) continue;  // the markers alone say nothing
+        const size_t from = starts[static_cast<size_t>(i)], to = starts[static_cast<size_t>(i + n)];
+        const uint64_t h = hash_chars(std::string_view(marked).substr(from, to - from));
+        ids.push_back(static_cast<int32_t>(base + static_cast<int64_t>(h % buckets)));
+      }
+  }
 }
 
 nlohmann::json TextEncoder::spec_json() const {

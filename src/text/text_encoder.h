@@ -3,7 +3,9 @@
 //   2. a tokenizer — "word" (WordTokenizer, Keras semantics, CJK-aware), "char" (its char_level form),
 //      "spm-bpe" / "spm-unigram" (SentencePiece trained on the training texts) — ids from 1, 0 pads,
 //   3. truncation to max_len tokens (keeping the beginning),
-//   4. optionally (the bow model) hashed word n-grams appended as ids vocab … vocab + buckets - 1.
+//   4. optionally (the bow and nbsvm models) hashed word n-grams and, for the word tokenizer, hashed
+//      character n-grams of each word ("<word>", fastText's subwords) appended as ids
+//      vocab … vocab + buckets - 1.
 // fit() learns the vocabulary from texts; save()/load() keep it in a model directory
 // (tokenizer.json or tokenizer.model) described by spec_json() (config.json's "tokenizer").
 #pragma once
@@ -32,9 +34,12 @@ struct TextEncoderSpec {
   std::string oov_token;      // word/char; empty = unknown words are dropped (Keras' default)
   int64_t ngrams = 1;         // > 1: hashed n-grams of 2 … ngrams tokens are appended
   int64_t buckets = 0;        // hash buckets for the n-grams
+  int64_t char_ngram_min = 0;  // word tokenizer: hashed character n-grams of min … max code points of
+  int64_t char_ngram_max = 0;  // "<word>" are appended (0: none), fastText's -minn/-maxn
   int64_t spm_max_texts = 2'000'000;  // spm: texts used to train the model
 };
-// The spec's values are usable (known type, max_len >= 1, buckets for n-grams).
+// The spec's values are usable (known type, max_len >= 1, buckets for n-grams, character n-grams only
+// with the word tokenizer and 1 <= min <= max).
 Status check_spec(const TextEncoderSpec& spec);
 Result<TextEncoderSpec> spec_from_json(const nlohmann::json& j);
 nlohmann::json spec_to_json(const TextEncoderSpec& spec);
@@ -57,6 +62,8 @@ class TextEncoder {
  private:
   TextEncoder() = default;
   std::string prepare(std::string_view text) const;  // UTF-8 repair + NFKC
+  bool has_buckets() const { return spec_.ngrams > 1 || spec_.char_ngram_max > 0; }
+  void append_char_ngrams(const std::string& prepared, std::vector<int32_t>& ids) const;
   int64_t token_vocab_size() const;
 
   TextEncoderSpec spec_;

@@ -277,6 +277,10 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();
+  if (!o.resume)  // a checkpoint holds the statistics already
+    model.fit_statistics([&](const auto& visit) {
+      for (const EncodedExample& e : d.train) visit(e.ids, e.label);
+    });
   auto opt = make_optimizer(o, model.parameters());
   Position pos;
   if (o.resume) {

@@ -7,9 +7,11 @@
 #include "autograd/gradcheck.h"
 #include "models/bow_classifier.h"
 #include "models/cnn_classifier.h"
+#include "models/nbsvm_classifier.h"
 #include "models/text_classifier.h"
 #include "nn/attention.h"
 #include "nn/embedding.h"
+#include "nn/init.h"
 #include "nn/layer_norm.h"
 #include "nn/linear.h"
 #include "nn/pooling.h"
@@ -184,6 +186,14 @@ TEST_F(LayerGradcheck, BowAndCnnClassifiers) {
   c.vocab_size = 6, c.embedding_dim = 2, c.widths = {1, 2, 5}, c.filters = 2, c.n_classes = 3, c.dropout = 0.0;
   models::CnnClassifier cnn(c);
   expect_gradients_match(cnn, {}, [&] { return std::vector<Tensor>{cnn.forward(ids)}; }, "cnn");
+  models::NbsvmConfig n;
+  n.vocab_size = 6, n.n_classes = 3, n.sparse_grad = false;
+  models::NbsvmClassifier nbsvm(n);
+  nbsvm.fit_statistics([&](const auto& visit) {  // non-zero ratios, and weights away from their zero start
+    visit({1, 2, 3}, 0), visit({4, 5}, 1), visit({2, 5}, 2), visit({1}, 2);
+  });
+  for (Tensor& p : nbsvm.parameters()) init::uniform(p, rng_, -1, 1);
+  expect_gradients_match(nbsvm, {}, [&] { return std::vector<Tensor>{nbsvm.forward(ids)}; }, "nbsvm");
 }
 
 }  // namespace

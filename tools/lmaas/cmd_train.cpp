@@ -40,11 +40,14 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
   tok.vocab_size = get<int64_t>(o, "vocab_size", 0);
   tok.oov_token = get<std::string>(o, "oov_token", "");
   tok.ngrams = get<int64_t>(o, "ngrams", 1);
-  tok.buckets = get<int64_t>(o, "buckets", tok.ngrams > 1 ? 200000 : 0);
+  tok.char_ngram_min = get<int64_t>(o, "char_ngram_min", 0);
+  tok.char_ngram_max = get<int64_t>(o, "char_ngram_max", 0);
+  tok.buckets = get<int64_t>(o, "buckets", tok.ngrams > 1 || tok.char_ngram_max > 0 ? 200000 : 0);
   nlohmann::json arch = {{"arch", get<std::string>(o, "arch", "lstm")}};
   for (const char* key : {"embedding_dim", "hidden_size", "num_layers", "n_heads", "dim_feedforward", "filters"})
     if (o.contains(key)) arch[key] = get<int64_t>(o, key, 0);
   if (o.contains("dropout")) arch["dropout"] = get<double>(o, "dropout", 0.0);
+  if (o.contains("alpha")) arch["alpha"] = get<double>(o, "alpha", 1.0);
   if (o.contains("widths")) arch["widths"] = get<std::vector<int64_t>>(o, "widths", {});
   t.architecture = arch;
   t.epochs = get<int64_t>(o, "epochs", 10);
@@ -108,12 +111,14 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--tokenizer", K::kString, "word (default) | char | spm-bpe | spm-unigram");
   v.add(cmd, "--vocab-size", K::kInt, "word/char: keep the N-1 most frequent tokens (0: all); spm: vocabulary size");
   v.add(cmd, "--max-len", K::kInt, "tokens kept per text (256)");
-  v.add(cmd, "--ngrams", K::kInt, "bow: also hashed word n-grams up to N (1)");
+  v.add(cmd, "--ngrams", K::kInt, "bow, nbsvm: also hashed word n-grams up to N (1)");
+  v.add(cmd, "--char-ngram-min", K::kInt, "bow, nbsvm: hashed character n-grams of each word, shortest (fastText -minn)");
+  v.add(cmd, "--char-ngram-max", K::kInt, "longest character n-gram (0: none; fastText -maxn)");
   v.add(cmd, "--buckets", K::kInt, "hash buckets for the n-grams (200000)");
   v.add(cmd, "--oov-token", K::kString, "word/char: map unknown words to this token (default: drop them)");
   v.add_switch(cmd, "--no-nfkc", "nfkc", false, "skip Unicode NFKC normalisation");
   v.add_switch(cmd, "--no-lower", "lower", false, "keep case (word/char tokenizers)");
-  v.add(cmd, "--arch", K::kString, "bow | cnn | rnn | lstm (default) | gru | bilstm | transformer");
+  v.add(cmd, "--arch", K::kString, "bow | nbsvm | cnn | rnn | lstm (default) | gru | bilstm | transformer");
   v.add(cmd, "--embedding-dim", K::kInt, "embedding width");
   v.add(cmd, "--hidden-size", K::kInt, "recurrent hidden size / transformer width");
   v.add(cmd, "--num-layers", K::kInt, "recurrent or transformer layers");
@@ -122,6 +127,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--widths", K::kList, "cnn window widths, e.g. 3,4,5");
   v.add(cmd, "--filters", K::kInt, "cnn feature maps per width");
   v.add(cmd, "--dropout", K::kNumber, "dropout probability");
+  v.add(cmd, "--alpha", K::kNumber, "nbsvm: additive smoothing of the naive-Bayes feature counts (1)");
   v.add(cmd, "--epochs", K::kInt, "most epochs (10)");
   v.add(cmd, "--batch-size", K::kInt, "examples per step (64)");
   v.add(cmd, "--optimizer", K::kString, "adam (default) | adamw | sgd");

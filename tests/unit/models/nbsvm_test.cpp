@@ -1,0 +1,85 @@
+// NbsvmClassifier: the naive-Bayes log-count ratios against values worked out by hand, the logits as
+// bias + the sum over a text's distinct features of ratio * weight, and the ratios surviving a model file.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "formats/module_state.h"
+#include "models/nbsvm_classifier.h"
+
+namespace lmaas::models {
+namespace {
+
+// Vocabulary 0 (padding), 1, 2, 3. Class 0: {1, 2} (1 twice: counted once), {2}; class 1: {3, 1}.
+void fit_toy(NbsvmClassifier& model) {
+  const std::vector<std::pair<std::vector<int32_t>, int32_t>> examples = {
+      {{1, 1, 2, 0}, 0}, {{2}, 0}, {{3, 1}, 1}};
+  model.fit_statistics([&](const auto& visit) {
+    for (const auto& [ids, label] : examples) visit(ids, label);
+  });
+}
+
+NbsvmClassifier toy_model() {
+  NbsvmConfig c;
+  c.vocab_size = 4, c.n_classes = 2, c.alpha = 1.0;
+  return NbsvmClassifier(c);
+}
+
+Tensor state_tensor(const nn::Module& m, const std::string& name) {
+  for (const auto& [n, t] : m.named_state())
+    if (n == name) return t;
+  ADD_FAILURE() << "no " << name;
+  return Tensor();
+}
+
+TEST(Nbsvm, RatiosAreSmoothedLogCountRatios) {
+  NbsvmClassifier model = toy_model();
+  fit_toy(model);
+  // Documents holding each feature: f1 c0 1 c1 1; f2 c0 2 c1 0; f3 c0 0 c1 1.
+  // Class 1 vs rest, alpha 1: p = (2, 1, 2) / 5, q = (2, 3, 1) / 6.
+  const std::vector<double> r1 = {0, std::log((2.0 / 5) / (2.0 / 6)), std::log((1.0 / 5) / (3.0 / 6)),
+                                  std::log((2.0 / 5) / (1.0 / 6))};
+  auto r = state_tensor(model, "nb_ratio").to_vector<float>();
+  ASSERT_EQ(r.size(), 8u);
+  for (int f = 0; f < 4; ++f) {
+    EXPECT_NEAR(r[static_cast<size_t>(f * 2 + 1)], r1[static_cast<size_t>(f)], 1e-6) << "feature " << f;
+    EXPECT_NEAR(r[static_cast<size_t>(f * 2)], -r1[static_cast<size_t>(f)], 1e-6) << "two classes: opposite signs";
+  }
+  EXPECT_EQ(model.parameters().size(), 2u) << "the ratios are a buffer, not a parameter";
+}
+
+TEST(Nbsvm, LogitsSumDistinctFeatures) {
+  NbsvmClassifier model = toy_model();
+  fit_toy(model);
+  const std::vector<float> w = {0, 0, 0.5f, -1.0f, 2.0f, 0.25f, -0.5f, 3.0f};
+  ASSERT_TRUE(model.load_state({{"weight", Tensor::from_vector<float>(w, {4, 2})},
+                                {"bias", Tensor::from_vector<float>({0.1f, -0.2f}, {2})},
+                                {"nb_ratio", state_tensor(model, "nb_ratio")}})
+                  .is_ok());
+  auto r = state_tensor(model, "nb_ratio").to_vector<float>();
+  // Row 0: features {1, 2} (2 repeated); row 1: {3}; row 2: nothing (bias only).
+  Tensor ids = Tensor::from_vector<int32_t>({2, 1, 2, 3, 0, 0, 0, 0, 0}, {3, 3});
+  auto logits = model.forward(ids).to_vector<float>();
+  auto term = [&](int f, int c) { return r[static_cast<size_t>(f * 2 + c)] * w[static_cast<size_t>(f * 2 + c)]; };
+  EXPECT_NEAR(logits[0], 0.1f + term(1, 0) + term(2, 0), 1e-5);
+  EXPECT_NEAR(logits[1], -0.2f + term(1, 1) + term(2, 1), 1e-5);
+  EXPECT_NEAR(logits[2], 0.1f + term(3, 0), 1e-5);
+  EXPECT_NEAR(logits[3], -0.2f + term(3, 1), 1e-5);
+  EXPECT_NEAR(logits[4], 0.1f, 1e-6);
+  EXPECT_NEAR(logits[5], -0.2f, 1e-6);
+}
+
+TEST(Nbsvm, RatiosTravelInTheModelFile) {
+  NbsvmClassifier trained = toy_model();
+  fit_toy(trained);
+  const std::string path = (std::filesystem::temp_directory_path() / "lmaas_nbsvm_state.safetensors").string();
+  ASSERT_TRUE(save_module_state(trained, path).is_ok());
+  NbsvmClassifier loaded = toy_model();
+  ASSERT_TRUE(load_module_state(loaded, path).is_ok());
+  EXPECT_EQ(state_tensor(loaded, "nb_ratio").to_vector<float>(), state_tensor(trained, "nb_ratio").to_vector<float>());
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace lmaas::models
