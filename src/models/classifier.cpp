@@ -2,17 +2,39 @@
 
 #include "models/bow_classifier.h"
 #include "models/cnn_classifier.h"
+#include "models/ensemble_classifier.h"
 #include "models/nbsvm_classifier.h"
 #include "models/text_classifier.h"
+#include "ops/ops.h"
 
 namespace lmaas::models {
+
+Tensor Classifier::training_loss(const Tensor& ids, const Tensor& labels) {
+  return ops::cross_entropy(forward(ids), labels);
+}
 
 Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_size, int64_t n_classes, int64_t max_len,
                                              uint64_t seed) {
   if (!a.is_object() || !a.contains("arch") || !a["arch"].is_string())
-    return Status(Code::kInvalidArgument, "architecture: no \"arch\" (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer)");
+    return Status(Code::kInvalidArgument, "architecture: no \"arch\" (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer, ensemble)");
   const std::string arch = a["arch"];
   nlohmann::json defaults;
+  if (arch == "ensemble") {
+    if (!a.contains("members") || !a["members"].is_array() || a["members"].empty())
+      return Status(Code::kInvalidArgument, "architecture: ensemble needs a non-empty \"members\" list");
+    if (a.contains("seed")) seed = a["seed"].get<uint64_t>();
+    for (size_t i = 0; i < a["members"].size(); ++i) {
+      nlohmann::json& member = a["members"][i];
+      if (member.is_object() && member.value("arch", "") == "ensemble")
+        return Status(Code::kInvalidArgument, "architecture: ensemble member " + std::to_string(i) + " is an ensemble");
+      auto done = complete_architecture(member, vocab_size, n_classes, max_len, seed + i);
+      if (!done.is_ok())
+        return Status(done.status().code(), "ensemble member " + std::to_string(i) + ": " + done.status().message());
+      member = done.value();
+    }
+    a["seed"] = seed;
+    return a;
+  }
   if (arch == "bow") {
     defaults = {{"embedding_dim", 100}, {"dropout", 0.0}, {"sparse_grad", true}};
   } else if (arch == "nbsvm") {
@@ -28,7 +50,7 @@ Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_siz
                 {"dim_feedforward", 1}, {"dropout", 0.0},     {"padding_idx", 0}, {"max_len", max_len}};
   } else {
     return Status(Code::kInvalidArgument,
-                  "architecture: unknown arch '" + arch + "' (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer)");
+                  "architecture: unknown arch '" + arch + "' (bow, nbsvm, cnn, rnn, lstm, gru, bilstm, transformer, ensemble)");
   }
   defaults["seed"] = seed;
   for (auto it = defaults.begin(); it != defaults.end(); ++it)
@@ -41,7 +63,16 @@ Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& a) {
   try {
     const std::string arch = a.at("arch").get<std::string>();
     std::unique_ptr<Classifier> model;
-    if (arch == "bow") {
+    if (arch == "ensemble") {
+      std::vector<std::unique_ptr<Classifier>> members;
+      for (const auto& member : a.at("members")) {
+        auto made = make_classifier(member);
+        if (!made.is_ok()) return made.status();
+        members.push_back(std::move(made.value()));
+      }
+      if (members.empty()) return Status(Code::kInvalidArgument, "architecture: ensemble has no members");
+      model = std::make_unique<EnsembleClassifier>(std::move(members));
+    } else if (arch == "bow") {
       BowConfig c;
       c.vocab_size = a.at("vocab_size").get<int64_t>(), c.embedding_dim = a.at("embedding_dim").get<int64_t>();
       c.n_classes = a.at("n_classes").get<int64_t>(), c.dropout = a.at("dropout").get<double>();

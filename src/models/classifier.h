@@ -4,6 +4,7 @@
 //   bow                                  BowClassifier (fastText-style averaged embeddings)
 //   cnn                                  CnnClassifier (Kim-style convolutions, max over time)
 //   nbsvm                                NbsvmClassifier (naive-Bayes-scaled logistic regression)
+//   ensemble                             EnsembleClassifier (members' probabilities averaged)
 // Inputs are token ids [B, T] I32, right-padded with 0.
 #pragma once
 
@@ -27,6 +28,8 @@ class Classifier : public nn::Module {
  public:
   virtual Tensor forward(const Tensor& ids) = 0;  // logits [B, n_classes]
   virtual Tensor encode(const Tensor& ids) = 0;   // the pooled representation [B, D] under the head
+  // The loss a training step minimises: cross-entropy of forward() unless the model says otherwise.
+  virtual Tensor training_loss(const Tensor& ids, const Tensor& labels);
   virtual int64_t n_classes() const = 0;
   // The "architecture" object of config.json; make_classifier(config_json()) rebuilds this model.
   virtual nlohmann::json config_json() const = 0;
@@ -38,7 +41,7 @@ class Classifier : public nn::Module {
 
 // `architecture` with every hyperparameter the user left out set to its default for that "arch"
 // (e.g. lstm: embedding_dim 128, hidden_size 128, num_layers 1; cnn: widths [3, 4, 5], filters 100,
-// dropout 0.5), max_len and seed from the arguments when absent, and vocab_size and n_classes always
+// dropout 0.5; ensemble: each of its "members", member i seeded seed + i), max_len and seed from the arguments when absent, and vocab_size and n_classes always
 // from the arguments (the data decides them).
 Result<nlohmann::json> complete_architecture(nlohmann::json architecture, int64_t vocab_size, int64_t n_classes,
                                              int64_t max_len, uint64_t seed);

@@ -319,7 +319,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
       const auto& batch = batches[static_cast<size_t>(pos.step)];
       BatchTensors t = to_tensors(d.train, batch);
       opt->zero_grad();
-      Tensor loss = ops::cross_entropy(model.forward(t.ids), t.labels);
+      Tensor loss = model.training_loss(t.ids, t.labels);
       autograd::backward(loss);
       if (o.clip_norm > 0) optim::clip_grad_norm(opt->params(), o.clip_norm);
       opt->set_lr(o.lr * schedule.factor(pos.global_step));

@@ -194,6 +194,14 @@ TEST_F(LayerGradcheck, BowAndCnnClassifiers) {
   });
   for (Tensor& p : nbsvm.parameters()) init::uniform(p, rng_, -1, 1);
   expect_gradients_match(nbsvm, {}, [&] { return std::vector<Tensor>{nbsvm.forward(ids)}; }, "nbsvm");
+  nlohmann::json ensemble_arch = {{"arch", "ensemble"},
+                                  {"members", {{{"arch", "bow"}, {"embedding_dim", 3}, {"sparse_grad", false}},
+                                               {{"arch", "cnn"}, {"widths", {1, 2}}, {"filters", 2}}}}};
+  auto ensemble = models::make_classifier(models::complete_architecture(ensemble_arch, 6, 3, kSteps, 3).value());
+  ASSERT_TRUE(ensemble.is_ok());
+  models::Classifier& e = *ensemble.value();
+  e.eval();  // the cnn member's dropout off
+  expect_gradients_match(e, {}, [&] { return std::vector<Tensor>{e.forward(ids)}; }, "ensemble");
 }
 
 }  // namespace

@@ -48,6 +48,7 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
     if (o.contains(key)) arch[key] = get<int64_t>(o, key, 0);
   if (o.contains("dropout")) arch["dropout"] = get<double>(o, "dropout", 0.0);
   if (o.contains("alpha")) arch["alpha"] = get<double>(o, "alpha", 1.0);
+  if (o.contains("members")) arch["members"] = o["members"];  // ensemble: a list of architectures (config file)
   if (o.contains("widths")) arch["widths"] = get<std::vector<int64_t>>(o, "widths", {});
   t.architecture = arch;
   t.epochs = get<int64_t>(o, "epochs", 10);
@@ -118,7 +119,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--oov-token", K::kString, "word/char: map unknown words to this token (default: drop them)");
   v.add_switch(cmd, "--no-nfkc", "nfkc", false, "skip Unicode NFKC normalisation");
   v.add_switch(cmd, "--no-lower", "lower", false, "keep case (word/char tokenizers)");
-  v.add(cmd, "--arch", K::kString, "bow | nbsvm | cnn | rnn | lstm (default) | gru | bilstm | transformer");
+  v.add(cmd, "--arch", K::kString, "bow | nbsvm | cnn | rnn | lstm (default) | gru | bilstm | transformer | ensemble (its members: a list in --config)");
   v.add(cmd, "--embedding-dim", K::kInt, "embedding width");
   v.add(cmd, "--hidden-size", K::kInt, "recurrent hidden size / transformer width");
   v.add(cmd, "--num-layers", K::kInt, "recurrent or transformer layers");
