@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CTEST_ARGS ?=
 
-.PHONY: deps build build-asan test test-asan bench serve clean
+.PHONY: deps build build-asan test test-asan bench bench-fasttext models serve clean
 
 deps:
 	scripts/install-deps
@@ -28,6 +28,15 @@ test-asan: build-asan
 bench: build
 	scripts/install-deps --references
 	bench/run_vs_pytorch.sh
+
+# lmaas bow against the fasttext binary on the five classification sets (training time, accuracy).
+bench-fasttext: build
+	scripts/install-deps --references
+	bench/bow_vs_fasttext.sh
+
+# The default models the server ships (sentiment-en, sentiment-zh, question-type) into models/<name>/1/.
+models: build
+	scripts/train-default-models
 
 # Until the server lands: builds, shows the commands, and runs the seed example (the seed document's
 # Keras program on lmaas' public C++ API, examples/seed_example.cpp).

@@ -111,6 +111,26 @@ Evaluation evaluate(models::Classifier& model, const std::vector<EncodedExample>
   return {metrics.report(), loss_sum / static_cast<double>(std::max<size_t>(1, data.size()))};
 }
 
+// One optimisation step on a batch; returns its loss.
+double train_step(models::Classifier& model, optim::Optimizer& opt, const BatchTensors& t, const TrainOptions& o,
+                  const optim::Schedule& schedule, int64_t global_step) {
+  opt.zero_grad();
+  Tensor loss = model.training_loss(t.ids, t.labels);
+  autograd::backward(loss);
+  if (o.clip_norm > 0) optim::clip_grad_norm(opt.params(), o.clip_norm);
+  opt.set_lr(o.lr * schedule.factor(global_step));
+  opt.step();
+  return loss.item();
+}
+
+optim::Schedule make_schedule(const TrainOptions& o, int64_t steps_per_epoch, int64_t epochs) {
+  optim::Schedule schedule;
+  schedule.kind = optim::parse_schedule_kind(o.schedule).value();
+  schedule.total_steps = steps_per_epoch * epochs;
+  schedule.warmup_steps = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(schedule.total_steps));
+  return schedule;
+}
+
 // Higher is better for every metric but the loss.
 double metric_value(const std::string& metric, const Evaluation& e) {
   if (metric == "loss") return -e.loss;
@@ -189,6 +209,29 @@ nlohmann::json bundle_config(const RunSetup& setup, const models::Classifier& mo
           {"labels", setup.labels}};
 }
 
+nlohmann::json data_json(const DataSpec& spec, size_t examples) {
+  auto sha = sha256_file(spec.path);
+  return {{"path", spec.path}, {"sha256", sha.is_ok() ? sha.value() : ""}, {"examples", examples}};
+}
+
+// config.json of a published model: dev metrics of the chosen epoch, the data and the options.
+// refit: the weights come from retraining on training + validation data for `epoch` epochs.
+nlohmann::json published_config(const TrainOptions& o, const RunSetup& run, const models::Classifier& model,
+                                const EncodedData& d, const nlohmann::json& dev, int64_t epoch, bool refit) {
+  nlohmann::json config = bundle_config(run, model);
+  config["metrics"] = {{"dev", dev}, {"epoch", epoch}};
+  config["data"] = {{"train", data_json(o.train, d.train.size())},
+                    {"valid", o.valid.path.empty() ? nlohmann::json({{"split_of_train", o.valid_fraction},
+                                                                     {"examples", d.dev.size()}})
+                                                   : data_json(o.valid, d.dev.size())}};
+  config["training"] = {{"epochs", o.epochs},       {"best_epoch", epoch},    {"batch_size", o.batch_size},
+                        {"optimizer", o.optimizer}, {"lr", o.lr},             {"weight_decay", o.weight_decay},
+                        {"schedule", o.schedule},   {"warmup_fraction", o.warmup_fraction},
+                        {"clip_norm", o.clip_norm}, {"metric", o.metric},     {"seed", o.seed},
+                        {"threads", num_threads()}, {"refit_on_train_and_valid", refit}};
+  return config;
+}
+
 struct Position {
   int64_t epoch = 1, step = 0, global_step = 0, best_epoch = 0, since_best = 0;
   double best_value = -1e300;
@@ -245,9 +288,36 @@ Status load_position(const std::string& ckpt, optim::Optimizer& opt, Position& p
   return Status::ok();
 }
 
-nlohmann::json data_json(const DataSpec& spec, size_t examples) {
-  auto sha = sha256_file(spec.path);
-  return {{"path", spec.path}, {"sha256", sha.is_ok() ? sha.value() : ""}, {"examples", examples}};
+// Retrains a fresh model on training + validation data for the epochs early stopping chose, and
+// publishes it over the selected one (its dev metrics stay those of the selection run).
+Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const EncodedData& d, int64_t epochs,
+                         const nlohmann::json& dev, Progress& progress) {
+  std::vector<EncodedExample> all = d.train;
+  all.insert(all.end(), d.dev.begin(), d.dev.end());
+  auto made = models::make_classifier(run.architecture);
+  if (!made.is_ok()) return made.status();
+  models::Classifier& model = *made.value();
+  model.fit_statistics([&](const auto& visit) {
+    for (const EncodedExample& e : all) visit(e.ids, e.label);
+  });
+  auto opt = make_optimizer(o, model.parameters());
+  const int64_t steps_per_epoch = (static_cast<int64_t>(all.size()) + o.batch_size - 1) / o.batch_size;
+  const optim::Schedule schedule = make_schedule(o, steps_per_epoch, epochs);
+  progress.message(fmt::format("refit: {} epochs on {} training + validation examples", epochs, all.size()));
+  model.train(true);
+  int64_t global_step = 0;
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
+    double loss_sum = 0;
+    const auto batches = make_batches(all, o.batch_size, o.seed, epoch, true);
+    for (const auto& batch : batches) {
+      if (g_stop.load()) return Status(Code::kCancelled, "refit interrupted; the selected model stays in " + o.out_dir);
+      loss_sum += train_step(model, *opt, to_tensors(all, batch), o, schedule, global_step++);
+    }
+    progress.message(fmt::format("refit epoch {}/{}: loss {:.4f}", epoch, epochs,
+                                 loss_sum / static_cast<double>(std::max<size_t>(1, batches.size()))));
+  }
+  return write_model_bundle(o.out_dir, published_config(o, run, model, d, dev, epochs, true), model,
+                            [&](const std::string& tmp) { return run.encoder->save(tmp); });
 }
 
 }  // namespace
@@ -294,10 +364,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
                                d.train.size(), d.dev.size(), run.labels.size(), run.encoder->vocab_size(),
                                model.n_parameters()));
   const int64_t steps_per_epoch = (static_cast<int64_t>(d.train.size()) + o.batch_size - 1) / o.batch_size;
-  optim::Schedule schedule;
-  schedule.kind = optim::parse_schedule_kind(o.schedule).value();
-  schedule.total_steps = steps_per_epoch * o.epochs;
-  schedule.warmup_steps = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(schedule.total_steps));
+  const optim::Schedule schedule = make_schedule(o, steps_per_epoch, o.epochs);
   TrainResult result;
   int64_t samples_done = 0;
   const auto loop_started = Clock::now();
@@ -317,15 +384,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
         return result;
       }
       const auto& batch = batches[static_cast<size_t>(pos.step)];
-      BatchTensors t = to_tensors(d.train, batch);
-      opt->zero_grad();
-      Tensor loss = model.training_loss(t.ids, t.labels);
-      autograd::backward(loss);
-      if (o.clip_norm > 0) optim::clip_grad_norm(opt->params(), o.clip_norm);
-      opt->set_lr(o.lr * schedule.factor(pos.global_step));
-      opt->step();
-      ++pos.global_step;
-      loss_sum += loss.item();
+      loss_sum += train_step(model, *opt, to_tensors(d.train, batch), o, schedule, pos.global_step++);
       ++loss_n;
       samples_done += static_cast<int64_t>(batch.size());
       const double elapsed = seconds_since(loop_started), rate = static_cast<double>(samples_done) / elapsed;
@@ -342,17 +401,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
     dev["loss"] = ev.loss;
     if (improved) {
       pos.best_value = value, pos.best_epoch = pos.epoch, pos.since_best = 0, pos.best_metrics = dev;
-      nlohmann::json config = bundle_config(run, model);
-      config["metrics"] = {{"dev", dev}, {"epoch", pos.epoch}};
-      config["data"] = {{"train", data_json(o.train, d.train.size())},
-                        {"valid", o.valid.path.empty() ? nlohmann::json({{"split_of_train", o.valid_fraction},
-                                                                         {"examples", d.dev.size()}})
-                                                       : data_json(o.valid, d.dev.size())}};
-      config["training"] = {{"epochs", o.epochs},       {"best_epoch", pos.epoch}, {"batch_size", o.batch_size},
-                            {"optimizer", o.optimizer}, {"lr", o.lr},             {"weight_decay", o.weight_decay},
-                            {"schedule", o.schedule},   {"warmup_fraction", o.warmup_fraction},
-                            {"clip_norm", o.clip_norm}, {"metric", o.metric},     {"seed", o.seed},
-                            {"threads", num_threads()}};
+      const nlohmann::json config = published_config(o, run, model, d, dev, pos.epoch, false);
       s = write_model_bundle(o.out_dir, config, model, [&](const std::string& tmp) { return run.encoder->save(tmp); });
       if (!s.is_ok()) return s;
     } else {
@@ -376,6 +425,10 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
       progress.message(fmt::format("early stop: no improvement of dev {} for {} epochs", o.metric, o.patience));
       break;
     }
+  }
+  if (o.refit && pos.best_epoch > 0) {
+    s = refit_on_all_data(o, run, d, pos.best_epoch, pos.best_metrics, progress);
+    if (!s.is_ok()) return s;
   }
   result.best_epoch = pos.best_epoch;
   result.dev_metrics = pos.best_metrics;

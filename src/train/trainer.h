@@ -6,7 +6,9 @@
 //   3. Per epoch: bucketed, shuffled minibatches; cross-entropy; optional global-norm clipping; then
 //      validation metrics. The best model by `metric` is published to out_dir as a model bundle;
 //      training stops after `patience` epochs without improvement.
-//   4. A checkpoint (<out_dir>.ckpt: weights, optimizer state, position) is written after every epoch
+//   4. With refit: a fresh model trains on training + validation data for the chosen number of epochs
+//      and replaces the published one (the usual last step once early stopping has picked the epochs).
+//   5. A checkpoint (<out_dir>.ckpt: weights, optimizer state, position) is written after every epoch
 //      and when a stop is requested (Ctrl-C); resume=true continues from it.
 // Same data, options, seed and thread count → byte-identical model.safetensors.
 #pragma once
@@ -43,6 +45,7 @@ struct TrainOptions {
   uint64_t seed = 1;
   std::string out_dir;
   bool resume = false;
+  bool refit = false;              // retrain on train + valid for the best epoch count, publish that
 };
 
 struct TrainResult {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the real binary: lmaas train → eval → predict on a generated, learnable data set;
 # byte-identical models from the same seed; --resume equals an uninterrupted run; Ctrl-C checkpoints;
-# bad data fails with the file, line and reason.
+# an nbsvm + bow ensemble with --refit; bad data fails with the file, line and reason.
 #   tests/e2e/train_eval_predict.sh path/to/lmaas
 set -euo pipefail
 LMAAS="${1:?usage: $0 path/to/lmaas}"
@@ -92,7 +92,38 @@ set -e
 grep -q '"interrupted":true' "$WORK/out4" || fail "Ctrl-C: summary does not say interrupted"
 [[ -s "$WORK/m4.ckpt/trainer.json" ]] || fail "Ctrl-C: no checkpoint"
 
-# 5. bad data fails with file, line and reason
+# 5. an ensemble of nbsvm (character n-grams) and bow, refit on train + dev: trains, loads, predicts
+cat > "$WORK/ensemble.yaml" <<YAML
+train: $WORK/train.tsv
+valid: $WORK/dev.tsv
+arch: ensemble
+members:
+  - {arch: nbsvm}
+  - {arch: bow, embedding_dim: 8}
+ngrams: 2
+char_ngram_min: 2
+char_ngram_max: 4
+buckets: 5000
+epochs: 3
+patience: 0
+lr: 0.01
+threads: 2
+refit: true
+log_format: json
+YAML
+summary=$("$LMAAS" train --config "$WORK/ensemble.yaml" --out "$WORK/m5" 2>"$WORK/log5")
+grep -q '"refit: [0-9]* epochs on 1000 training + validation examples"' "$WORK/log5" || fail "no refit on 1000 examples"
+grep -q '"refit_on_train_and_valid": true' "$WORK/m5/config.json" || fail "config.json does not record the refit"
+grep -q '"nbsvm"' "$WORK/m5/config.json" || fail "config.json lacks the nbsvm member"
+eval5=$("$LMAAS" eval --model "$WORK/m5" --data "$WORK/dev.tsv" --json)
+acc5=$(echo "$eval5" | sed -n 's/^{"accuracy":\([0-9.]*\).*/\1/p')
+awk -v a="$acc5" 'BEGIN { exit !(a >= 0.95) }' || fail "ensemble accuracy $acc5 < 0.95: $eval5"
+out=$(printf 'superb lovely film\nawful boring plot\n' | "$LMAAS" predict --model "$WORK/m5")
+[[ $(echo "$out" | sed -n 2p) == *'"label":"0"'* ]] || fail "ensemble predict: $out"
+msg=$("$LMAAS" train --config "$WORK/ensemble.yaml" --tokenizer char --out "$WORK/x" 2>&1) && fail "char n-grams on char tokens accepted"
+[[ "$msg" == *"character n-grams need the word tokenizer"* ]] || fail "char n-gram spec message: $msg"
+
+# 6. bad data fails with file, line and reason
 printf 'label\ttext\n1\ta\n1\tb\n' > "$WORK/one.tsv"
 msg=$("$LMAAS" train --train "$WORK/one.tsv" --out "$WORK/x" 2>&1) && fail "one-class data was accepted"
 [[ "$msg" == *"needs at least two classes"* ]] || fail "one-class message: $msg"

@@ -65,6 +65,7 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
   t.seed = get<uint64_t>(o, "seed", 1);
   t.out_dir = get<std::string>(o, "out", "");
   t.resume = get<bool>(o, "resume", false);
+  t.refit = get<bool>(o, "refit", false);
   return t;
 }
 
@@ -144,6 +145,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--threads", K::kInt, "kernel threads (default: all CPUs)");
   v.add(cmd, "--out", K::kString, "model directory to write (the best epoch's model)");
   v.add_switch(cmd, "--resume", "resume", true, "continue from <out>.ckpt");
+  v.add_switch(cmd, "--refit", "refit", true,
+               "after early stopping, retrain on training + validation data for the best epoch count");
   v.add(cmd, "--log-format", K::kString, "auto (default: bar on a terminal, else JSON lines) | text | json");
   cmd->callback([args, &exit_code] { exit_code = run_train(*args); });
 }
