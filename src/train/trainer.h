@@ -3,7 +3,8 @@
 //      labels (sorted) and fit the tokenizer, then to encode each text to ids. Validation comes from
 //      --valid or, without it, a seeded hash split of the training lines (valid_fraction).
 //   2. Builds the architecture (vocab and class count from the data), the optimizer and LR schedule.
-//   3. Per epoch: bucketed, shuffled minibatches; cross-entropy; optional global-norm clipping; then
+//   3. Per epoch: bucketed, shuffled minibatches; the model's training loss (cross-entropy; an ensemble
+//      sums its members'); optional global-norm clipping; then
 //      validation metrics. The best model by `metric` is published to out_dir as a model bundle;
 //      training stops after `patience` epochs without improvement.
 //   4. With refit: a fresh model trains on training + validation data for the chosen number of epochs
