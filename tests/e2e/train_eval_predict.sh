@@ -69,6 +69,9 @@ YAML
 cmp -s "$WORK/m1/model.safetensors" "$WORK/m2/model.safetensors" || fail "same seed (YAML config) gave different weights"
 msg=$("$LMAAS" train --config "$WORK/recipe.yaml" --epochs many --out "$WORK/x" 2>&1) && fail "a bad flag value was accepted"
 [[ "$msg" == *"option 'epochs': 'many' is not an integer"* ]] || fail "bad flag message: $msg"
+printf 'epocs: 3\n' | cat "$WORK/recipe.yaml" - > "$WORK/typo.yaml"
+msg=$("$LMAAS" train --config "$WORK/typo.yaml" --out "$WORK/x" 2>&1) && fail "a misspelt config key was accepted"
+[[ "$msg" == *"typo.yaml: unknown option 'epocs'"* ]] || fail "misspelt key message: $msg"
 
 # 3. two epochs, then --resume to four == four straight (checkpoints hold the last epoch's weights)
 "$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs 2 \

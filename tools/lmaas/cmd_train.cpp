@@ -145,6 +145,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--threads", K::kInt, "kernel threads (default: all CPUs)");
   v.add(cmd, "--out", K::kString, "model directory to write (the best epoch's model)");
   v.add_switch(cmd, "--resume", "resume", true, "continue from <out>.ckpt");
+  v.add_file_key("members");
   v.add_switch(cmd, "--refit", "refit", true,
                "after early stopping, retrain on training + validation data for the best epoch count");
   v.add(cmd, "--log-format", K::kString, "auto (default: bar on a terminal, else JSON lines) | text | json");

@@ -100,6 +100,12 @@ Result<nlohmann::json> ConfigValues::merged(const std::string& config_path) cons
     auto file = read_config_file(config_path);
     if (!file.is_ok()) return file.status();
     j = file.value();
+    std::set<std::string> known = file_keys_;
+    for (const auto& [flag, e] : entries_) known.insert(e.key);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (!known.count(it.key()))
+        return Status(Code::kInvalidArgument, config_path + ": unknown option '" + it.key() +
+                                                  "' (keys are the flags' names without dashes, '-' as '_')");
   }
   for (const auto& [flag, e] : entries_) {
     if (e.option->count() == 0) continue;

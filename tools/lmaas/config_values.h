@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -21,7 +22,11 @@ class ConfigValues {
   // A switch: --name sets `key` to `value`.
   void add_switch(CLI::App* cmd, const std::string& flag, const std::string& key, bool value, const std::string& help);
 
-  // The file's values, then the flags given on the command line over them. Errors name the key.
+  // A key only a config file can give (a value no flag can spell, e.g. an ensemble's members).
+  void add_file_key(const std::string& key) { file_keys_.insert(key); }
+
+  // The file's values, then the flags given on the command line over them. Errors name the key; a key
+  // in the file that is neither a flag's nor a file key is an error (a misspelt option never goes unseen).
   Result<nlohmann::json> merged(const std::string& config_path) const;
 
  private:
@@ -34,6 +39,7 @@ class ConfigValues {
     bool switch_value = false;
   };
   std::map<std::string, Entry> entries_;  // by flag; map nodes keep `value` addresses stable for CLI11
+  std::set<std::string> file_keys_;
 };
 
 // Reads a YAML or JSON config file (by extension: .json is JSON, anything else YAML) into JSON.
