@@ -158,7 +158,14 @@ int64_t TextEncoder::vocab_size() const { return token_vocab_size() + (has_bucke
 
 std::vector<int32_t> TextEncoder::encode(std::string_view text) const {
   const std::string prepared = prepare(text);
-  std::vector<int32_t> ids = spm_ ? spm_->encode(prepared) : word_->text_to_sequence(prepared);
+  std::vector<std::string> words;  // word tokenizer: split once, for the ids and the character n-grams
+  std::vector<int32_t> ids;
+  if (spm_) {
+    ids = spm_->encode(prepared);
+  } else {
+    words = word_->text_to_word_sequence(prepared);
+    ids = word_->words_to_sequence(words);
+  }
   if (static_cast<int64_t>(ids.size()) > spec_.max_len) ids.resize(static_cast<size_t>(spec_.max_len));
   if (spec_.ngrams > 1) {
     const int64_t n_tokens = static_cast<int64_t>(ids.size()), base = token_vocab_size();
@@ -167,14 +174,13 @@ std::vector<int32_t> TextEncoder::encode(std::string_view text) const {
         ids.push_back(static_cast<int32_t>(base + static_cast<int64_t>(hash_ngram(ids.data() + i, n) %
                                                                       static_cast<uint64_t>(spec_.buckets))));
   }
-  if (spec_.char_ngram_max > 0) append_char_ngrams(prepared, ids);
+  if (spec_.char_ngram_max > 0) append_char_ngrams(std::move(words), ids);
   return ids;
 }
 
-void TextEncoder::append_char_ngrams(const std::string& prepared, std::vector<int32_t>& ids) const {
+void TextEncoder::append_char_ngrams(std::vector<std::string> words, std::vector<int32_t>& ids) const {
   const int64_t base = token_vocab_size();
   const auto buckets = static_cast<uint64_t>(spec_.buckets);
-  std::vector<std::string> words = word_->text_to_word_sequence(prepared);
   if (static_cast<int64_t>(words.size()) > spec_.max_len) words.resize(static_cast<size_t>(spec_.max_len));
   for (const std::string& word : words) {
     const std::string marked = "<" + word + ">";

@@ -63,7 +63,7 @@ class TextEncoder {
   TextEncoder() = default;
   std::string prepare(std::string_view text) const;  // UTF-8 repair + NFKC
   bool has_buckets() const { return spec_.ngrams > 1 || spec_.char_ngram_max > 0; }
-  void append_char_ngrams(const std::string& prepared, std::vector<int32_t>& ids) const;
+  void append_char_ngrams(std::vector<std::string> words, std::vector<int32_t>& ids) const;
   int64_t token_vocab_size() const;
 
   TextEncoderSpec spec_;

@@ -106,9 +106,13 @@ std::optional<int32_t> WordTokenizer::index_of(const std::string& word) const {
 }
 
 std::vector<int32_t> WordTokenizer::text_to_sequence(std::string_view text) const {
+  return words_to_sequence(text_to_word_sequence(text));
+}
+
+std::vector<int32_t> WordTokenizer::words_to_sequence(const std::vector<std::string>& words) const {
   const int32_t oov = options_.oov_token ? index_of(*options_.oov_token).value_or(-1) : -1;  // -1: none
   std::vector<int32_t> ids;
-  for (const std::string& w : text_to_word_sequence(text)) {
+  for (const std::string& w : words) {
     const int32_t i = index_of(w).value_or(-1);
     if (i >= 0 && !(options_.num_words > 0 && i >= options_.num_words)) ids.push_back(i);
     else if (oov >= 0) ids.push_back(oov);

@@ -42,6 +42,8 @@ class WordTokenizer {
   void fit_on_text(std::string_view text);  // one document; call finish_fit() after the last
   void finish_fit();
   std::vector<int32_t> text_to_sequence(std::string_view text) const;
+  // The ids of words already split by text_to_word_sequence (text_to_sequence = this after that).
+  std::vector<int32_t> words_to_sequence(const std::vector<std::string>& words) const;
   std::vector<std::vector<int32_t>> texts_to_sequences(const std::vector<std::string>& texts) const;
 
   const WordTokenizerOptions& options() const { return options_; }
