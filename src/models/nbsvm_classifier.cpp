@@ -10,7 +10,15 @@ namespace lmaas::models {
 
 namespace {
 
-// Each row's distinct non-padding ids, then padding: a text's features as a set.
+// Sorts `ids` and returns the end of its distinct non-padding prefix: a text's features as a set.
+std::vector<int32_t>::iterator distinct_features(std::vector<int32_t>& ids) {
+  std::sort(ids.begin(), ids.end());
+  auto first = std::upper_bound(ids.begin(), ids.end(), 0);  // drop padding (and nothing below it)
+  auto last = std::unique(first, ids.end());
+  return std::move(first, last, ids.begin());
+}
+
+// Each row's distinct features, then padding.
 Tensor distinct_ids(const Tensor& ids) {
   LMAAS_CHECK(ids.dim() == 2, "nbsvm: ids must be [B, T], got {}", shape_str(ids.shape()));
   Tensor in = ids.contiguous(), out = Tensor::zeros(ids.shape(), DType::kI32);
@@ -19,11 +27,7 @@ Tensor distinct_ids(const Tensor& ids) {
   for (int64_t b = 0; b < rows; ++b) {
     const int32_t* src = in.data<int32_t>() + b * width;
     row.assign(src, src + width);
-    std::sort(row.begin(), row.end());
-    int32_t* dst = out.data<int32_t>() + b * width;
-    int32_t previous = 0;
-    for (int32_t id : row)
-      if (id != previous) *dst++ = previous = id;
+    std::copy(row.begin(), distinct_features(row), out.data<int32_t>() + b * width);
   }
   return out;
 }
@@ -45,33 +49,27 @@ void NbsvmClassifier::fit_statistics(const ExampleSource& for_each_example) {
   for_each_example([&](const std::vector<int32_t>& ids, int32_t label) {
     LMAAS_CHECK(label >= 0 && label < k, "nbsvm: label {} outside {} classes", label, k);
     features.assign(ids.begin(), ids.end());
-    std::sort(features.begin(), features.end());
-    features.erase(std::unique(features.begin(), features.end()), features.end());
-    for (int32_t f : features)
-      if (f > 0 && f < v) count[static_cast<size_t>(f * k + label)] += 1;
+    for (auto it = features.begin(), end = distinct_features(features); it != end; ++it)
+      if (*it < v) count[static_cast<size_t>(*it * k + label)] += 1;
   });
-  // Per class c: smoothed counts p (class c) and q (the rest) over every feature but padding.
-  std::vector<double> p_total(static_cast<size_t>(k), 0.0), q_total(static_cast<size_t>(k), 0.0);
-  for (int64_t f = 1; f < v; ++f) {
-    double all = 0;
-    for (int64_t c = 0; c < k; ++c) all += count[static_cast<size_t>(f * k + c)];
+  // Per feature f (padding excluded): texts of any class; per class c: the smoothed totals of p (class
+  // c) and q (the rest) over all features, as (v - 1) alphas plus the raw counts.
+  std::vector<double> all(static_cast<size_t>(v), 0.0), in_total(static_cast<size_t>(k), 0.0);
+  double grand = 0;
+  for (int64_t f = 1; f < v; ++f)
     for (int64_t c = 0; c < k; ++c) {
-      const double in_class = count[static_cast<size_t>(f * k + c)];
-      p_total[static_cast<size_t>(c)] += config_.alpha + in_class;
-      q_total[static_cast<size_t>(c)] += config_.alpha + all - in_class;
+      const double n = count[static_cast<size_t>(f * k + c)];
+      all[static_cast<size_t>(f)] += n, in_total[static_cast<size_t>(c)] += n, grand += n;
     }
-  }
+  const double alphas = config_.alpha * static_cast<double>(v - 1);
   Tensor r = Tensor::zeros({v, k}, DType::kF64);
   double* out = r.data<double>();
-  for (int64_t f = 1; f < v; ++f) {
-    double all = 0;
-    for (int64_t c = 0; c < k; ++c) all += count[static_cast<size_t>(f * k + c)];
+  for (int64_t f = 1; f < v; ++f)
     for (int64_t c = 0; c < k; ++c) {
-      const double in_class = count[static_cast<size_t>(f * k + c)];
-      out[f * k + c] = std::log((config_.alpha + in_class) / p_total[static_cast<size_t>(c)]) -
-                       std::log((config_.alpha + all - in_class) / q_total[static_cast<size_t>(c)]);
+      const double in_class = count[static_cast<size_t>(f * k + c)], rest = all[static_cast<size_t>(f)] - in_class;
+      const double p_total = alphas + in_total[static_cast<size_t>(c)], q_total = alphas + grand - in_total[static_cast<size_t>(c)];
+      out[f * k + c] = std::log((config_.alpha + in_class) / p_total) - std::log((config_.alpha + rest) / q_total);
     }
-  }
   ratio_.copy_from(r);
 }
 
