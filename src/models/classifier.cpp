@@ -59,6 +59,19 @@ Result<nlohmann::json> complete_architecture(nlohmann::json a, int64_t vocab_siz
   return a;
 }
 
+int64_t architecture_vocab_size(const nlohmann::json& a) {
+  if (!a.is_object()) return -1;
+  if (a.value("arch", "") != "ensemble" || !a.contains("members") || !a["members"].is_array())
+    return a.value("vocab_size", int64_t{-1});
+  int64_t vocab = -1;
+  for (const auto& member : a["members"]) {
+    const int64_t v = architecture_vocab_size(member);
+    if (v < 0 || (vocab >= 0 && v != vocab)) return -1;
+    vocab = v;
+  }
+  return vocab;
+}
+
 Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& a) {
   try {
     const std::string arch = a.at("arch").get<std::string>();

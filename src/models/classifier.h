@@ -46,6 +46,9 @@ class Classifier : public nn::Module {
 Result<nlohmann::json> complete_architecture(nlohmann::json architecture, int64_t vocab_size, int64_t n_classes,
                                              int64_t max_len, uint64_t seed);
 
+// The id-space size an architecture reads (an ensemble: its members', which must agree); -1 if absent.
+int64_t architecture_vocab_size(const nlohmann::json& architecture);
+
 // Builds an untrained model (seeded initialisation) from an "architecture" object; errors name the field.
 Result<std::unique_ptr<Classifier>> make_classifier(const nlohmann::json& architecture);
 

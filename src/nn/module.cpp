@@ -56,11 +56,18 @@ ParameterDTypeGuard::ParameterDTypeGuard(DType dtype) : previous_(current_parame
 }
 ParameterDTypeGuard::~ParameterDTypeGuard() { current_parameter_dtype = previous_; }
 
+namespace {
+// A registered tensor is contiguous, floating ones in the current parameter dtype.
+Tensor stored(const Tensor& value) {
+  return dtype_is_floating(value.dtype()) && value.dtype() != parameter_dtype() ? value.to(parameter_dtype())
+                                                                                : value.contiguous();
+}
+}  // namespace
+
 Tensor& Module::register_parameter(const std::string& name, Tensor value) {
   LMAAS_CHECK(value.defined(), "register_parameter: '{}' is undefined", name);
   for (auto& [existing, t] : params_) LMAAS_CHECK(existing != name, "register_parameter: '{}' registered twice", name);
-  value = dtype_is_floating(value.dtype()) && value.dtype() != parameter_dtype() ? value.to(parameter_dtype())
-                                                                                   : value.contiguous();
+  value = stored(value);
   value.set_requires_grad(true);
   params_.emplace_back(name, value);
   return params_.back().second;
@@ -70,9 +77,7 @@ Tensor& Module::register_buffer(const std::string& name, Tensor value) {
   LMAAS_CHECK(value.defined(), "register_buffer: '{}' is undefined", name);
   for (auto* list : {&params_, &buffers_})
     for (auto& [existing, t] : *list) LMAAS_CHECK(existing != name, "register_buffer: '{}' registered twice", name);
-  buffers_.emplace_back(name, dtype_is_floating(value.dtype()) && value.dtype() != parameter_dtype()
-                                  ? value.to(parameter_dtype())
-                                  : value.contiguous());
+  buffers_.emplace_back(name, stored(value));
   return buffers_.back().second;
 }
 

@@ -26,12 +26,10 @@ Result<std::unique_ptr<ClassifierSession>> ClassifierSession::load(const std::st
     return Status(Code::kInvalidArgument, dir + "/config.json: the architecture has " +
                                               std::to_string(s->model_->n_classes()) + " classes, labels list " +
                                               std::to_string(s->labels_.size()));
-  const nlohmann::json& arch = s->config_["architecture"];
-  for (const nlohmann::json& a : arch.value("arch", "") == "ensemble" ? arch["members"] : nlohmann::json::array({arch}))
-    if (s->encoder_->vocab_size() != a.value("vocab_size", int64_t{-1}))
-      return Status(Code::kInvalidArgument, dir + ": the tokenizer's vocabulary (" +
-                                                std::to_string(s->encoder_->vocab_size()) +
-                                                ") does not match the architecture's vocab_size");
+  if (s->encoder_->vocab_size() != models::architecture_vocab_size(s->config_["architecture"]))
+    return Status(Code::kInvalidArgument, dir + ": the tokenizer's vocabulary (" +
+                                              std::to_string(s->encoder_->vocab_size()) +
+                                              ") does not match the architecture's vocab_size");
   Status w = load_bundle_weights(dir, *s->model_);
   if (!w.is_ok()) return w;
   s->model_->eval();

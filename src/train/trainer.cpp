@@ -123,12 +123,22 @@ double train_step(models::Classifier& model, optim::Optimizer& opt, const BatchT
   return loss.item();
 }
 
+int64_t steps_per_epoch(const TrainOptions& o, size_t examples) {
+  return (static_cast<int64_t>(examples) + o.batch_size - 1) / o.batch_size;
+}
+
 optim::Schedule make_schedule(const TrainOptions& o, int64_t steps_per_epoch, int64_t epochs) {
   optim::Schedule schedule;
   schedule.kind = optim::parse_schedule_kind(o.schedule).value();
   schedule.total_steps = steps_per_epoch * epochs;
   schedule.warmup_steps = static_cast<int64_t>(o.warmup_fraction * static_cast<double>(schedule.total_steps));
   return schedule;
+}
+
+void fit_statistics(models::Classifier& model, const std::vector<EncodedExample>& examples) {
+  model.fit_statistics([&](const auto& visit) {
+    for (const EncodedExample& e : examples) visit(e.ids, e.label);
+  });
 }
 
 // Higher is better for every metric but the loss.
@@ -297,12 +307,9 @@ Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const Encod
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();
-  model.fit_statistics([&](const auto& visit) {
-    for (const EncodedExample& e : all) visit(e.ids, e.label);
-  });
+  fit_statistics(model, all);
   auto opt = make_optimizer(o, model.parameters());
-  const int64_t steps_per_epoch = (static_cast<int64_t>(all.size()) + o.batch_size - 1) / o.batch_size;
-  const optim::Schedule schedule = make_schedule(o, steps_per_epoch, epochs);
+  const optim::Schedule schedule = make_schedule(o, steps_per_epoch(o, all.size()), epochs);
   progress.message(fmt::format("refit: {} epochs on {} training + validation examples", epochs, all.size()));
   model.train(true);
   int64_t global_step = 0;
@@ -347,10 +354,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();
-  if (!o.resume)  // a checkpoint holds the statistics already
-    model.fit_statistics([&](const auto& visit) {
-      for (const EncodedExample& e : d.train) visit(e.ids, e.label);
-    });
+  if (!o.resume) fit_statistics(model, d.train);  // a checkpoint holds the statistics already
   auto opt = make_optimizer(o, model.parameters());
   Position pos;
   if (o.resume) {
@@ -363,8 +367,8 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
   progress.message(fmt::format("{} training / {} validation examples, {} classes, vocabulary {}, {} parameters",
                                d.train.size(), d.dev.size(), run.labels.size(), run.encoder->vocab_size(),
                                model.n_parameters()));
-  const int64_t steps_per_epoch = (static_cast<int64_t>(d.train.size()) + o.batch_size - 1) / o.batch_size;
-  const optim::Schedule schedule = make_schedule(o, steps_per_epoch, o.epochs);
+  const int64_t epoch_steps = steps_per_epoch(o, d.train.size());
+  const optim::Schedule schedule = make_schedule(o, epoch_steps, o.epochs);
   TrainResult result;
   int64_t samples_done = 0;
   const auto loop_started = Clock::now();
@@ -388,7 +392,7 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
       ++loss_n;
       samples_done += static_cast<int64_t>(batch.size());
       const double elapsed = seconds_since(loop_started), rate = static_cast<double>(samples_done) / elapsed;
-      const double left = static_cast<double>((o.epochs - pos.epoch) * steps_per_epoch +
+      const double left = static_cast<double>((o.epochs - pos.epoch) * epoch_steps +
                                               static_cast<int64_t>(batches.size()) - pos.step - 1);
       progress.step({pos.epoch, o.epochs, pos.step + 1, static_cast<int64_t>(batches.size()),
                      loss_sum / static_cast<double>(loss_n), opt->lr(), rate,
