@@ -24,6 +24,10 @@ Result<std::string> read_file(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view bytes) {
+  return write_file_atomic(path, std::span<const std::string_view>(&bytes, 1));
+}
+
+Status write_file_atomic(const std::string& path, std::span<const std::string_view> chunks) {
   namespace fs = std::filesystem;
   fs::path target(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
@@ -31,17 +35,19 @@ Status write_file_atomic(const std::string& path, std::string_view bytes) {
   int fd = mkstemp(tmp.data());
   if (fd < 0) return Status(Code::kFailedPrecondition, "cannot create a temporary file in '" + dir.string() + "': " + std::strerror(errno));
   ::fchmod(fd, 0644);  // mkstemp makes 0600; models and data are for other readers too
-  size_t written = 0;
-  while (written < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Status(Code::kResourceExhausted, "write to '" + tmp + "' failed: " + why);
+  for (std::string_view chunk : chunks) {
+    size_t written = 0;
+    while (written < chunk.size()) {
+      ssize_t n = ::write(fd, chunk.data() + written, chunk.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        std::string why = std::strerror(errno);
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        return Status(Code::kResourceExhausted, "write to '" + tmp + "' failed: " + why);
+      }
+      written += static_cast<size_t>(n);
     }
-    written += static_cast<size_t>(n);
   }
   if (::fsync(fd) != 0 || ::close(fd) != 0) {
     ::unlink(tmp.c_str());

@@ -7,6 +7,7 @@
 
 #include "base/file_util.h"
 #include "formats/module_state.h"
+#include "formats/safetensors.h"
 
 namespace lmaas {
 namespace {
@@ -26,11 +27,16 @@ std::string path_in(const std::string& dir, const char* file) { return (std::fil
 
 Status write_model_bundle(const std::string& dir, nlohmann::json config, const nn::Module& module,
                           const std::function<Status(const std::string& tmp_dir)>& write_extra) {
+  return write_model_bundle(dir, std::move(config), module.named_state(), write_extra);
+}
+
+Status write_model_bundle(const std::string& dir, nlohmann::json config, const nn::NamedTensors& state,
+                          const std::function<Status(const std::string& tmp_dir)>& write_extra) {
   if (!config.contains("format_version")) config["format_version"] = kBundleFormatVersion;
   if (!config.contains("lmaas_version")) config["lmaas_version"] = LMAAS_VERSION;
   if (!config.contains("created")) config["created"] = utc_now_iso8601();
   return publish_directory_atomic(dir, [&](const std::string& tmp) {
-    Status s = save_module_state(module, path_in(tmp, kBundleWeightsFile), {{"format", "pt"}});
+    Status s = write_safetensors(path_in(tmp, kBundleWeightsFile), TensorMap{state, {{"format", "pt"}}});
     if (s.is_ok() && write_extra) s = write_extra(tmp);
     if (s.is_ok()) s = write_file_atomic(path_in(tmp, kBundleConfigFile), config.dump(2) + "\n");
     return s;

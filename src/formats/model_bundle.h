@@ -22,6 +22,9 @@ inline constexpr const char* kBundleWeightsFile = "model.safetensors";
 // state, and whatever `write_extra(tmp_dir)` adds, then publishes the directory as `dir`.
 Status write_model_bundle(const std::string& dir, nlohmann::json config, const nn::Module& module,
                           const std::function<Status(const std::string& tmp_dir)>& write_extra = {});
+// The same with the weights given as a module state (named_state()'s names, e.g. a snapshot of one).
+Status write_model_bundle(const std::string& dir, nlohmann::json config, const nn::NamedTensors& state,
+                          const std::function<Status(const std::string& tmp_dir)>& write_extra = {});
 
 // Reads and validates config.json: an object with an integer format_version no newer than this lmaas
 // reads, a known task, an "architecture" and a "tokenizer" object, and at least two distinct labels.

@@ -402,7 +402,20 @@ Result<std::string> build_header(const TensorMap& map,
   return header + "}";
 }
 
-Result<std::string> serialize_checked(const TensorMap& map) {
+// A file as written: the length prefix and padded header, then each tensor's bytes in data order.
+struct Serialized {
+  std::string head;
+  std::vector<Tensor> data;  // contiguous
+
+  std::vector<std::string_view> chunks() const {
+    std::vector<std::string_view> out{head};
+    for (const Tensor& t : data)
+      if (t.nbytes() > 0) out.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
+    return out;
+  }
+};
+
+Result<Serialized> serialize_checked(const TensorMap& map) {
   LMAAS_RETURN_IF_ERROR(check_writable(map));
   // Data order: largest element size first (stable), so each tensor is aligned to its element size.
   std::vector<size_t> layout(map.tensors.size());
@@ -418,15 +431,11 @@ Result<std::string> serialize_checked(const TensorMap& map) {
   }
   LMAAS_ASSIGN_OR_RETURN(std::string header, build_header(map, offsets));
   header.append((8 - header.size() % 8) % 8, ' ');
-  std::string out;
-  out.reserve(kLengthPrefixBytes + header.size() + cursor);
+  Serialized out;
   for (size_t i = 0; i < kLengthPrefixBytes; ++i)
-    out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
-  out += header;
-  for (size_t i : layout) {
-    Tensor t = map.tensors[i].second.contiguous();
-    if (t.nbytes() > 0) out.append(static_cast<const char*>(t.raw_data()), t.nbytes());
-  }
+    out.head.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  out.head += header;
+  for (size_t i : layout) out.data.push_back(map.tensors[i].second.contiguous());
   return out;
 }
 
@@ -457,14 +466,19 @@ Result<TensorMap> read_safetensors(const std::string& path) {
   return parse_safetensors(bytes.value(), path);
 }
 
-std::string serialize_safetensors(const TensorMap& map) { return serialize_checked(map).value(); }
+std::string serialize_safetensors(const TensorMap& map) {
+  const Serialized file = serialize_checked(map).value();
+  std::string out;
+  for (std::string_view chunk : file.chunks()) out += chunk;
+  return out;
+}
 
 Status write_safetensors(const std::string& path, const TensorMap& map) {
   try {
-    Result<std::string> bytes = serialize_checked(map);
-    if (!bytes.is_ok())
-      return Status(bytes.status().code(), bytes.status().message() + " (writing '" + path + "')");
-    return write_file_atomic(path, bytes.value());
+    Result<Serialized> file = serialize_checked(map);
+    if (!file.is_ok())
+      return Status(file.status().code(), file.status().message() + " (writing '" + path + "')");
+    return write_file_atomic(path, file.value().chunks());
   } catch (const std::exception& e) {
     return Status(Code::kInternal, fmt::format("safetensors: writing '{}' failed: {}", path, e.what()));
   }

@@ -1,7 +1,6 @@
 #include "optim/optimizer.h"
 
 #include <cmath>
-#include <cstring>
 #include <type_traits>
 
 #include "base/check.h"
@@ -30,49 +29,16 @@ void Optimizer::zero_grad() {
   }
 }
 
-namespace {
-
-// rows of a contiguous [R, …] tensor: gathered into a new [n, …] block, or written back from one.
-size_t row_bytes(const Tensor& t) { return t.nbytes() / static_cast<size_t>(std::max<int64_t>(1, t.size(0))); }
-
-Tensor gather_rows(const Tensor& t, const Tensor& rows) {
-  Shape shape = t.shape();
-  shape[0] = rows.numel();
-  Tensor out = Tensor::empty(shape, t.dtype());
-  const size_t rb = row_bytes(t);
-  for (int64_t i = 0; i < rows.numel(); ++i)
-    std::memcpy(static_cast<char*>(out.raw_data()) + static_cast<size_t>(i) * rb,
-                static_cast<const char*>(t.raw_data()) + static_cast<size_t>(rows.data<int64_t>()[i]) * rb, rb);
-  return out;
-}
-
-void scatter_rows(const Tensor& block, const Tensor& rows, const Tensor& t) {
-  const size_t rb = row_bytes(t);
-  for (int64_t i = 0; i < rows.numel(); ++i)
-    std::memcpy(static_cast<char*>(t.raw_data()) + static_cast<size_t>(rows.data<int64_t>()[i]) * rb,
-                static_cast<const char*>(block.raw_data()) + static_cast<size_t>(i) * rb, rb);
-}
-
-}  // namespace
-
 template <typename Update>
-void Optimizer::apply_update(const Tensor& param, const std::vector<Tensor*>& buffers, Update update) {
+void Optimizer::apply_update(const Tensor& param, Update update) {
   AutogradMeta* meta = param.autograd_meta();
   if (meta->grad.defined()) {
-    update(param, meta->grad.contiguous(), buffers);
+    update(meta->grad.contiguous(), GradRows{nullptr, 1, param.numel()});
     return;
   }
   if (!meta->sparse_rows.defined()) return;  // no gradient this step
   const Tensor& rows = meta->sparse_rows;
-  Tensor p_block = gather_rows(param, rows);
-  std::vector<Tensor> blocks;
-  std::vector<Tensor*> block_ptrs;
-  for (Tensor* b : buffers) blocks.push_back(b->defined() ? gather_rows(*b, rows) : Tensor());
-  for (Tensor& b : blocks) block_ptrs.push_back(&b);
-  update(p_block, meta->sparse_values, block_ptrs);
-  scatter_rows(p_block, rows, param);
-  for (size_t k = 0; k < buffers.size(); ++k)
-    if (blocks[k].defined()) scatter_rows(blocks[k], rows, *buffers[k]);
+  update(meta->sparse_values, GradRows{rows.data<int64_t>(), rows.numel(), param.numel() / std::max<int64_t>(1, param.size(0))});
 }
 
 SGD::SGD(std::vector<Tensor> params, const SgdOptions& options)
@@ -89,13 +55,17 @@ void SGD::step() {
     bool first = !momentum_[i].defined();
     if (first && options_.momentum != 0.0) momentum_[i] = Tensor::zeros(params_[i].shape(), params_[i].dtype());
     kernels::ref::SgdHyper h{lr_, options_.momentum, options_.dampening, options_.weight_decay, options_.nesterov, first};
-    apply_update(params_[i], {&momentum_[i]}, [&](const Tensor& p, const Tensor& g, const std::vector<Tensor*>& buf) {
-      Tensor* m = buf[0];
-      if (p.dtype() == DType::kF32)
-        kernels::ref::sgd_step(h, p.data<float>(), g.data<float>(), m->defined() ? m->data<float>() : nullptr, p.numel());
-      else
-        kernels::ref::sgd_step(h, p.data<double>(), g.data<double>(), m->defined() ? m->data<double>() : nullptr,
-                               p.numel());
+    const Tensor& p = params_[i];
+    const Tensor& m = momentum_[i];
+    apply_update(p, [&](const Tensor& g, const GradRows& where) {
+      where.for_each([&](int64_t at, int64_t g_at, int64_t n) {
+        if (p.dtype() == DType::kF32)
+          kernels::ref::sgd_step(h, p.data<float>() + at, g.data<float>() + g_at,
+                                 m.defined() ? m.data<float>() + at : nullptr, n);
+        else
+          kernels::ref::sgd_step(h, p.data<double>() + at, g.data<double>() + g_at,
+                                 m.defined() ? m.data<double>() + at : nullptr, n);
+      });
     });
   }
 }
@@ -122,15 +92,23 @@ void Adam::step() {
     }
     kernels::ref::AdamHyper h{lr_, options_.beta1, options_.beta2, options_.eps, options_.weight_decay, decoupled_,
                               ++param_steps_[i]};
-    apply_update(params_[i], {&m_[i], &v_[i]}, [&](const Tensor& p, const Tensor& g, const std::vector<Tensor*>& mv) {
-      const int64_t n = p.numel();
-      Tensor &m = *mv[0], &v = *mv[1];
-      if (fast_float(p))
-        kernels::cpu::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
-      else if (p.dtype() == DType::kF32)
-        kernels::ref::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
-      else
-        kernels::ref::adam_step(h, p.data<double>(), g.data<double>(), m.data<double>(), v.data<double>(), n);
+    const Tensor &p = params_[i], &m = m_[i], &v = v_[i];
+    apply_update(p, [&](const Tensor& g, const GradRows& where) {
+      if (fast_float(p) && where.rows) {
+        kernels::cpu::adam_step_rows(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), where.rows,
+                                     where.n_rows, where.row_len);
+        return;
+      }
+      where.for_each([&](int64_t at, int64_t g_at, int64_t n) {
+        if (fast_float(p))
+          kernels::cpu::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
+        else if (p.dtype() == DType::kF32)
+          kernels::ref::adam_step(h, p.data<float>() + at, g.data<float>() + g_at, m.data<float>() + at,
+                                  v.data<float>() + at, n);
+        else
+          kernels::ref::adam_step(h, p.data<double>() + at, g.data<double>() + g_at, m.data<double>() + at,
+                                  v.data<double>() + at, n);
+      });
     });
   }
 }

@@ -35,11 +35,24 @@ class Optimizer {
  protected:
   // Finds `name` in `state`; undefined Tensor when absent.
   static Tensor find_state(const State& state, const std::string& name);
-  // Runs update(param, grad, buffers) with the parameter's dense gradient; with a row-sparse gradient, on
-  // blocks gathered from the touched rows of the parameter and of each (defined) buffer, written back
-  // afterwards — the "lazy" rule of PyTorch's SparseAdam: untouched rows keep their values and state.
+  // Where a gradient lands in its parameter: dense (rows == nullptr: one stretch of row_len elements,
+  // the whole parameter), or row-sparse (row i of the gradient belongs to row rows[i] of the parameter
+  // and of its buffers; rows are distinct).
+  struct GradRows {
+    const int64_t* rows = nullptr;
+    int64_t n_rows = 1, row_len = 0;
+    // fn(parameter offset, gradient offset, n) for each stretch, in elements.
+    template <typename Fn>
+    void for_each(Fn fn) const {
+      if (!rows) return fn(int64_t{0}, int64_t{0}, row_len);
+      for (int64_t i = 0; i < n_rows; ++i) fn(rows[i] * row_len, i * row_len, row_len);
+    }
+  };
+  // Runs update(grad, where) with the parameter's dense or row-sparse gradient, updating in place. A
+  // sparse gradient touches only its rows — the "lazy" rule of PyTorch's SparseAdam: untouched rows keep
+  // their values and optimizer state.
   template <typename Update>
-  static void apply_update(const Tensor& param, const std::vector<Tensor*>& buffers, Update update);
+  static void apply_update(const Tensor& param, Update update);
   // Copies a saved buffer into `slot` (allocating it), checking it against parameter i's shape.
   Status restore_buffer(const State& state, const std::string& name, size_t i, Tensor& slot) const;
   std::vector<Tensor> params_;

@@ -9,8 +9,10 @@
 //      training stops after `patience` epochs without improvement.
 //   4. With refit: a fresh model trains on training + validation data for the chosen number of epochs
 //      and replaces the published one (the usual last step once early stopping has picked the epochs).
-//   5. A checkpoint (<out_dir>.ckpt: weights, optimizer state, position) is written after every epoch
-//      and when a stop is requested (Ctrl-C); resume=true continues from it.
+//   5. A checkpoint (<out_dir>.ckpt: weights, optimizer state, position) is written at the end of an
+//      epoch once checkpoint_interval_s have passed since the last one, after the last epoch, and when a
+//      stop is requested (Ctrl-C); resume=true continues from it. The best model is held in memory and
+//      published with each checkpoint, so out_dir always matches the checkpoint's best epoch.
 // Same data, options, seed and thread count → byte-identical model.safetensors.
 #pragma once
 
@@ -47,6 +49,7 @@ struct TrainOptions {
   std::string out_dir;
   bool resume = false;
   bool refit = false;              // retrain on train + valid for the best epoch count, publish that
+  double checkpoint_interval_s = 300;  // least seconds between epoch-end checkpoints; 0: every epoch
 };
 
 struct TrainResult {

@@ -79,6 +79,11 @@ msg=$("$LMAAS" train --config "$WORK/typo.yaml" --out "$WORK/x" 2>&1) && fail "a
 train --out "$WORK/m3" --resume >/dev/null 2>"$WORK/log3"
 grep -q "resuming from" "$WORK/log3" || fail "--resume did not resume"
 cmp -s "$WORK/m1.ckpt/model.safetensors" "$WORK/m3.ckpt/model.safetensors" || fail "resumed run differs from a straight run"
+# the published model is the best epoch's (held in memory, written with the last checkpoint), not the last's
+best=$(echo "$summary" | sed -n 's/.*"best_epoch":\([0-9]*\).*/\1/p')
+"$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs "$best" \
+  --patience 0 --lr 0.01 --threads 2 --seed 7 --checkpoint-interval 0 --out "$WORK/m5" >/dev/null 2>&1
+cmp -s "$WORK/m1/model.safetensors" "$WORK/m5.ckpt/model.safetensors" || fail "m1 does not hold its best epoch ($best)"
 
 # 4. Ctrl-C: checkpoint, status 130, then --resume finishes
 gen 20000 3 "$WORK/big.tsv"

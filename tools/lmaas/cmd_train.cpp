@@ -66,6 +66,7 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
   t.out_dir = get<std::string>(o, "out", "");
   t.resume = get<bool>(o, "resume", false);
   t.refit = get<bool>(o, "refit", false);
+  t.checkpoint_interval_s = get<double>(o, "checkpoint_interval", 300.0);
   return t;
 }
 
@@ -145,6 +146,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--threads", K::kInt, "kernel threads (default: all CPUs)");
   v.add(cmd, "--out", K::kString, "model directory to write (the best epoch's model)");
   v.add_switch(cmd, "--resume", "resume", true, "continue from <out>.ckpt");
+  v.add(cmd, "--checkpoint-interval", K::kNumber,
+        "least seconds between epoch-end checkpoints (300; 0: every epoch); the last epoch and Ctrl-C always write one");
   v.add_file_key("members");
   v.add_switch(cmd, "--refit", "refit", true,
                "after early stopping, retrain on training + validation data for the best epoch count");

@@ -79,6 +79,9 @@ double cross_entropy(const float* logits, const int32_t* targets, float* dlogits
                      int64_t ignore_index, double label_smoothing);
 
 void adam_step(const ref::AdamHyper& h, float* p, const float* g, float* m, float* v, int64_t n);
+// Row-sparse Adam in place: row i of g ([n_rows, row_len]) updates row rows[i] of p, m and v.
+void adam_step_rows(const ref::AdamHyper& h, float* p, const float* g, float* m, float* v, const int64_t* rows,
+                    int64_t n_rows, int64_t row_len);
 
 // y[i] += alpha·x[i]
 void axpy(float alpha, const float* x, float* y, int64_t n);

@@ -299,18 +299,34 @@ void axpy_range(float alpha, const float* __restrict x, float* __restrict y, int
   for (int64_t i = 0; i < n; ++i) y[i] += alpha * x[i];
 }
 
+AdamConstants adam_constants(const ref::AdamHyper& h) {
+  const double bc1 = 1.0 - std::pow(h.beta1, static_cast<double>(h.step));
+  const double bc2 = 1.0 - std::pow(h.beta2, static_cast<double>(h.step));
+  return {static_cast<float>(h.beta1), static_cast<float>(h.beta2), static_cast<float>(h.lr / bc1),
+          static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(h.eps),
+          static_cast<float>(h.weight_decay), static_cast<float>(1.0 - h.lr * h.weight_decay),
+          h.decoupled};
+}
+
 }  // namespace
 
 void adam_step(const ref::AdamHyper& h, float* p, const float* g, float* m, float* v, int64_t n) {
-  const double bc1 = 1.0 - std::pow(h.beta1, static_cast<double>(h.step));
-  const double bc2 = 1.0 - std::pow(h.beta2, static_cast<double>(h.step));
-  const AdamConstants k{static_cast<float>(h.beta1), static_cast<float>(h.beta2), static_cast<float>(h.lr / bc1),
-                        static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(h.eps),
-                        static_cast<float>(h.weight_decay), static_cast<float>(1.0 - h.lr * h.weight_decay),
-                        h.decoupled};
+  const AdamConstants k = adam_constants(h);
   parallel_for(n, kGrainElements * 4, [&](int64_t i0, int64_t i1) {
     adam_range(k, p + i0, g + i0, m + i0, v + i0, i1 - i0);
   });
+}
+
+void adam_step_rows(const ref::AdamHyper& h, float* p, const float* g, float* m, float* v, const int64_t* rows,
+                    int64_t n_rows, int64_t row_len) {
+  const AdamConstants k = adam_constants(h);
+  parallel_for(n_rows, std::max<int64_t>(1, kGrainElements * 4 / std::max<int64_t>(1, row_len)),
+               [&](int64_t r0, int64_t r1) {
+                 for (int64_t r = r0; r < r1; ++r) {
+                   const int64_t at = rows[r] * row_len;
+                   adam_range(k, p + at, g + r * row_len, m + at, v + at, row_len);
+                 }
+               });
 }
 
 void axpy(float alpha, const float* x, float* y, int64_t n) {
