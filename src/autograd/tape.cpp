@@ -110,7 +110,7 @@ void densify(AutogradMeta* meta, const Tensor& t) {
 
 }  // namespace
 
-void accumulate_sparse_grad(const Tensor& t, const Tensor& rows_in, const Tensor& values_in) {
+void accumulate_sparse_grad(const Tensor& t, const Tensor& rows_in, const Tensor& values_in, bool rows_distinct) {
   if (!t.defined() || !t.requires_grad()) return;
   LMAAS_CHECK(dtype_is_floating(t.dtype()) && t.dim() >= 1, "sparse gradient for a {} tensor", dtype_name(t.dtype()));
   const Tensor rows = rows_in.to(DType::kI64).contiguous(), values = values_in.to(t.dtype()).contiguous();
@@ -122,6 +122,10 @@ void accumulate_sparse_grad(const Tensor& t, const Tensor& rows_in, const Tensor
   AutogradMeta* meta = t.autograd_meta();
   if (meta->grad.defined()) {
     scatter_add(meta->grad, rows, values);
+    return;
+  }
+  if (rows_distinct && !meta->sparse_rows.defined()) {
+    meta->sparse_rows = rows, meta->sparse_values = values;
     return;
   }
   std::vector<SparsePart> parts;

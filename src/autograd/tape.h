@@ -46,8 +46,9 @@ void push(std::function<void()> backward);
 void accumulate_grad(const Tensor& t, const Tensor& g, bool g_is_fresh = false);
 // Adds a row-sparse gradient: rows (I64 [n], may repeat: repeats are summed) of a [R, …] tensor get
 // `values` [n, …]. A tensor keeps a sparse gradient while only sparse ones arrive; a dense one arriving
-// (or already there) makes it dense.
-void accumulate_sparse_grad(const Tensor& t, const Tensor& rows, const Tensor& values);
+// (or already there) makes it dense. rows_distinct: the caller promises no repeats (and fresh values),
+// so the first sparse gradient of a step is kept as given instead of being coalesced again.
+void accumulate_sparse_grad(const Tensor& t, const Tensor& rows, const Tensor& values, bool rows_distinct = false);
 // Drops both forms of the gradient.
 void clear_grad(const Tensor& t);
 

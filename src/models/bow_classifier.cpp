@@ -1,6 +1,5 @@
 #include "models/bow_classifier.h"
 
-#include "nn/pooling.h"
 #include "ops/ops.h"
 
 namespace lmaas::models {
@@ -13,7 +12,7 @@ BowClassifier::BowClassifier(const BowConfig& c) : config_(c) {
 }
 
 Tensor BowClassifier::encode(const Tensor& ids) {
-  Tensor pooled = nn::pool(embedding_->forward(ids), embedding_->padding_mask(ids), nn::Pooling::kMean);
+  Tensor pooled = embedding_->bag_mean(ids);
   return dropout_ ? dropout_->forward(pooled) : pooled;
 }
 

@@ -16,6 +16,10 @@ Embedding::Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_
 
 Tensor Embedding::forward(const Tensor& ids) const { return ops::embedding(ids, weight_, padding_idx_, sparse_grad_); }
 
+Tensor Embedding::bag_mean(const Tensor& ids) const {
+  return ops::embedding_bag_mean(ids, weight_, padding_idx_, sparse_grad_);
+}
+
 Tensor Embedding::padding_mask(const Tensor& ids) const {
   Tensor ic = ids.contiguous();
   Tensor mask = Tensor::empty(ids.shape(), DType::kU8);

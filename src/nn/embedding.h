@@ -13,6 +13,8 @@ class Embedding : public Module {
   // sparse_grad: the weight gets row-sparse gradients (ops::embedding), for large vocabularies.
   Embedding(int64_t vocab_size, int64_t dim, Rng& rng, int64_t padding_idx = -1, bool sparse_grad = false);
   Tensor forward(const Tensor& ids) const;
+  // ids [B, T] → [B, D]: the mean of each row's embeddings, padding excluded (ops::embedding_bag_mean).
+  Tensor bag_mean(const Tensor& ids) const;
   // U8 mask of ids' shape: 1 where the id is a real token, 0 where it equals padding_idx.
   Tensor padding_mask(const Tensor& ids) const;
   const Tensor& weight() const { return weight_; }

@@ -202,6 +202,16 @@ void embedding_backward(const int32_t* ids, const T* dout, T* dw, int64_t n, int
 }
 
 template <typename T>
+void embedding_bag_mean_forward(const int32_t* ids, const T* w, T* out, T* inv_count, int64_t batch, int64_t steps,
+                                int64_t dim, int64_t padding_idx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (use_fast_kernels())
+      return kernels::cpu::embedding_bag_mean_forward(ids, w, out, inv_count, batch, steps, dim, padding_idx);
+  }
+  kernels::ref::embedding_bag_mean_forward(ids, w, out, inv_count, batch, steps, dim, padding_idx);
+}
+
+template <typename T>
 double cross_entropy(const T* logits, const int32_t* targets, T* dlogits, int64_t n, int64_t c, int64_t ignore_index,
                      double smoothing) {
   if constexpr (std::is_same_v<T, float>) {

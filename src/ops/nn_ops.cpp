@@ -1,9 +1,7 @@
-// softmax / log-softmax, layer norm, embedding lookup, dropout.
+// softmax / log-softmax, layer norm, embedding lookup and bag mean, dropout.
 #include "base/thread_pool.h"
 #include "ops/op_util.h"
 #include "ops/ops.h"
-
-#include <unordered_map>
 
 namespace lmaas::ops {
 namespace {
@@ -81,23 +79,26 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 
 namespace {
 
-// The row-sparse gradient of an embedding lookup: each distinct id (but padding) once, its rows summed.
-template <typename T>
-void embedding_sparse_backward(const int32_t* ids, const T* dout, int64_t n, int64_t dim, int64_t padding_idx,
-                               const Tensor& weight) {
-  std::unordered_map<int32_t, int64_t> slot;
+// The row-sparse gradient of an embedding lookup: each distinct id (but padding) once, its rows summed;
+// add_row_grad(i, dst) adds the gradient that position i of ids sends to its row into dst.
+template <typename T, typename AddRowGrad>
+void embedding_sparse_backward(const int32_t* ids, int64_t n, int64_t dim, int64_t padding_idx, const Tensor& weight,
+                               const AddRowGrad& add_row_grad) {
+  // A slot per vocabulary row (ids are checked against the vocabulary by the forward pass): a 4-byte
+  // table per row is cheaper to clear than hashing every position of the batch.
+  std::vector<int32_t> slot(static_cast<size_t>(weight.size(0)), -1);
   std::vector<int64_t> rows;
   for (int64_t i = 0; i < n; ++i)
-    if (ids[i] != padding_idx && slot.try_emplace(ids[i], static_cast<int64_t>(rows.size())).second)
+    if (ids[i] != padding_idx && slot[static_cast<size_t>(ids[i])] < 0) {
+      slot[static_cast<size_t>(ids[i])] = static_cast<int32_t>(rows.size());
       rows.push_back(ids[i]);
+    }
   Tensor values = Tensor::zeros({static_cast<int64_t>(rows.size()), dim}, weight.dtype());
   T* v = values.data<T>();
-  for (int64_t i = 0; i < n; ++i) {
-    if (ids[i] == padding_idx) continue;
-    T* dst = v + slot[ids[i]] * dim;
-    for (int64_t j = 0; j < dim; ++j) dst[j] += dout[i * dim + j];
-  }
-  autograd::accumulate_sparse_grad(weight, Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())}), values);
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] != padding_idx) add_row_grad(i, v + static_cast<int64_t>(slot[static_cast<size_t>(ids[i])]) * dim);
+  autograd::accumulate_sparse_grad(weight, Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())}), values,
+                                   /*rows_distinct=*/true);
 }
 
 }  // namespace
@@ -127,7 +128,10 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx, b
       Tensor gc = g.contiguous();
       if (sparse_grad) {
         LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding backward", [&] {
-          embedding_sparse_backward<T>(idc.data<int32_t>(), gc.data<T>(), n, dim, padding_idx, weight);
+          const T* dout = gc.data<T>();
+          embedding_sparse_backward<T>(idc.data<int32_t>(), n, dim, padding_idx, weight, [&](int64_t i, T* dst) {
+            for (int64_t j = 0; j < dim; ++j) dst[j] += dout[i * dim + j];
+          });
         });
         return;
       }
@@ -136,6 +140,51 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx, b
         k::embedding_backward<T>(idc.data<int32_t>(), gc.data<T>(), dw.data<T>(), n, dim, padding_idx);
       });
       autograd::accumulate_grad(weight, dw, true);
+    });
+  }
+  return out;
+}
+
+Tensor embedding_bag_mean(const Tensor& ids, const Tensor& weight, int64_t padding_idx, bool sparse_grad) {
+  detail::check_defined("embedding_bag_mean", "ids", ids);
+  LMAAS_CHECK(ids.dtype() == DType::kI32 && ids.dim() == 2, "embedding_bag_mean: ids must be I32 [B, T], got {} {}",
+              dtype_name(ids.dtype()), shape_str(ids.shape()));
+  detail::check_floating("embedding_bag_mean", "weight", weight);
+  detail::check_dim("embedding_bag_mean", "weight", weight, 2);
+  const int64_t vocab = weight.size(0), dim = weight.size(1), batch = ids.size(0), steps = ids.size(1);
+  Tensor idc = ids.contiguous();
+  const int32_t* pid = idc.data<int32_t>();
+  for (int64_t i = 0; i < batch * steps; ++i)
+    LMAAS_CHECK(pid[i] >= 0 && pid[i] < vocab,
+                "embedding_bag_mean: id {} at position {} is outside the vocabulary [0, {})", pid[i], i, vocab);
+  Tensor wc = weight.contiguous();
+  Tensor out = Tensor::empty({batch, dim}, weight.dtype());
+  Tensor inv_count = Tensor::empty({batch}, weight.dtype());
+  LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding_bag_mean", [&] {
+    k::embedding_bag_mean_forward<T>(pid, wc.data<T>(), out.data<T>(), inv_count.data<T>(), batch, steps, dim,
+                                     padding_idx);
+  });
+  if (autograd::should_record(weight)) {
+    autograd::track(out);
+    autograd::push([idc, weight, out, inv_count, batch, steps, dim, padding_idx, sparse_grad] {
+      Tensor g = out.grad();
+      if (!g.defined()) return;
+      Tensor gc = g.contiguous();
+      LMAAS_DISPATCH_FLOATING(weight.dtype(), "embedding_bag_mean backward", [&] {
+        const T *dout = gc.data<T>(), *inv = inv_count.data<T>();
+        if (sparse_grad) {
+          embedding_sparse_backward<T>(idc.data<int32_t>(), batch * steps, dim, padding_idx, weight,
+                                       [&](int64_t i, T* dst) {
+                                         const int64_t b = i / steps;
+                                         for (int64_t j = 0; j < dim; ++j) dst[j] += dout[b * dim + j] * inv[b];
+                                       });
+          return;
+        }
+        Tensor dw = Tensor::zeros(weight.shape(), weight.dtype());
+        kernels::ref::embedding_bag_mean_backward<T>(idc.data<int32_t>(), dout, inv, dw.data<T>(), batch, steps, dim,
+                                                     padding_idx);
+        autograd::accumulate_grad(weight, dw, true);
+      });
     });
   }
   return out;

@@ -70,6 +70,10 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 // sparse_grad the weight's gradient is row-sparse (only the rows looked up; autograd::accumulate_sparse_grad),
 // as PyTorch's Embedding(sparse=True): a large vocabulary costs nothing per step.
 Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx = -1, bool sparse_grad = false);
+// ids [B, T] → [B, D]: the mean of the embeddings of each row's ids that are not padding_idx (zero for a row
+// of padding only) = masked-mean pooling of embedding(), fused so that the [B, T, D] lookups never exist
+// (PyTorch's EmbeddingBag, mode "mean"). Same gradient options as embedding().
+Tensor embedding_bag_mean(const Tensor& ids, const Tensor& weight, int64_t padding_idx = -1, bool sparse_grad = false);
 // Inverted dropout: zeroes with probability p and scales survivors by 1/(1-p); identity when !training.
 Tensor dropout(const Tensor& x, double p, bool training, Rng& rng);
 

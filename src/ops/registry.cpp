@@ -158,6 +158,13 @@ std::vector<OpCase> nn_cases() {
   cases.push_back({"embedding",
                    [](Rng& r, const InputSpec& s) { return Inputs{ids_tensor(r, {3, 4}, 6), random_tensor(r, {6, 5}, s)}; },
                    {false, true}, [](const Inputs& in) { return Inputs{embedding(in[0], in[1], -1)}; }});
+  cases.push_back({"embedding_bag_mean",  // id 0 is padding; some rows are padding only
+                   [](Rng& r, const InputSpec& s) {
+                     Tensor ids = ids_tensor(r, {4, 5}, 3);
+                     for (int64_t t = 0; t < 5; ++t) ids.data<int32_t>()[t] = 0;
+                     return Inputs{ids, random_tensor(r, {3, s.large ? 67 : 5}, s)};
+                   },
+                   {false, true}, [](const Inputs& in) { return Inputs{embedding_bag_mean(in[0], in[1], 0)}; }});
   cases.push_back({"cross_entropy",
                    [](Rng& r, const InputSpec& s) {
                      Tensor t = ids_tensor(r, {6}, 5);

@@ -74,6 +74,8 @@ void attention_backward(const ref::AttentionDims& a, const float* q, const float
 void embedding_forward(const int32_t* ids, const float* weight, float* out, int64_t n, int64_t dim);
 void embedding_backward(const int32_t* ids, const float* dout, float* dweight, int64_t n, int64_t dim,
                         int64_t padding_idx);
+void embedding_bag_mean_forward(const int32_t* ids, const float* weight, float* out, float* inv_count, int64_t batch,
+                                int64_t steps, int64_t dim, int64_t padding_idx);
 
 double cross_entropy(const float* logits, const int32_t* targets, float* dlogits, int64_t n, int64_t c,
                      int64_t ignore_index, double label_smoothing);

@@ -231,6 +231,14 @@ void embedding_forward(const int32_t* ids, const float* weight, float* out, int6
   });
 }
 
+void embedding_bag_mean_forward(const int32_t* ids, const float* weight, float* out, float* inv_count, int64_t batch,
+                                int64_t steps, int64_t dim, int64_t padding_idx) {
+  parallel_for(batch, std::max<int64_t>(1, kGrainElements / std::max<int64_t>(1, steps * dim)), [&](int64_t b0, int64_t b1) {
+    ref::embedding_bag_mean_forward(ids + b0 * steps, weight, out + b0 * dim, inv_count + b0, b1 - b0, steps, dim,
+                                    padding_idx);
+  });
+}
+
 void embedding_backward(const int32_t* ids, const float* dout, float* dweight, int64_t n, int64_t dim,
                         int64_t padding_idx) {
   // Split the embedding columns so that no two threads write the same element; order stays fixed.
@@ -283,15 +291,32 @@ struct AdamConstants {
   bool decoupled;
 };
 
+// Eight lanes at a time (the scalar loop did not vectorise: sqrt's errno path and the decoupled branch),
+// the tail one by one with the same operations.
 void adam_range(const AdamConstants& k, float* __restrict p, const float* __restrict g, float* __restrict m,
                 float* __restrict v, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    float grad = k.decoupled ? g[i] : g[i] + k.wd * p[i];
-    float pi = k.decoupled ? p[i] * k.decay : p[i];
-    float mi = k.b1 * m[i] + (1.0f - k.b1) * grad;
-    float vi = k.b2 * v[i] + (1.0f - k.b2) * grad * grad;
+  const float wd = k.decoupled ? 0.0f : k.wd, decay = k.decoupled ? k.decay : 1.0f;
+  const float c1 = 1.0f - k.b1, c2 = 1.0f - k.b2;
+  const __m256 vwd = _mm256_set1_ps(wd), vdecay = _mm256_set1_ps(decay), vb1 = _mm256_set1_ps(k.b1),
+               vb2 = _mm256_set1_ps(k.b2), vc1 = _mm256_set1_ps(c1), vc2 = _mm256_set1_ps(c2),
+               vstep = _mm256_set1_ps(k.step_size), vinv = _mm256_set1_ps(k.inv_bc2_sqrt), veps = _mm256_set1_ps(k.eps);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 pi = _mm256_loadu_ps(p + i);
+    const __m256 grad = _mm256_fmadd_ps(vwd, pi, _mm256_loadu_ps(g + i));
+    const __m256 mi = _mm256_fmadd_ps(vb1, _mm256_loadu_ps(m + i), _mm256_mul_ps(vc1, grad));
+    const __m256 vi = _mm256_fmadd_ps(vb2, _mm256_loadu_ps(v + i), _mm256_mul_ps(_mm256_mul_ps(vc2, grad), grad));
+    _mm256_storeu_ps(m + i, mi);
+    _mm256_storeu_ps(v + i, vi);
+    const __m256 denom = _mm256_fmadd_ps(_mm256_sqrt_ps(vi), vinv, veps);
+    _mm256_storeu_ps(p + i, _mm256_sub_ps(_mm256_mul_ps(pi, vdecay), _mm256_div_ps(_mm256_mul_ps(vstep, mi), denom)));
+  }
+  for (; i < n; ++i) {
+    const float grad = std::fma(wd, p[i], g[i]);
+    const float mi = std::fma(k.b1, m[i], c1 * grad);
+    const float vi = std::fma(k.b2, v[i], (c2 * grad) * grad);
     m[i] = mi, v[i] = vi;
-    p[i] = pi - k.step_size * mi / (std::sqrt(vi) * k.inv_bc2_sqrt + k.eps);
+    p[i] = p[i] * decay - (k.step_size * mi) / std::fma(std::sqrt(vi), k.inv_bc2_sqrt, k.eps);
   }
 }
 

@@ -1,4 +1,4 @@
-// Row-sparse embedding gradients: the same numbers as the dense gradient, and optimizers that use them
+// Row-sparse embedding (and embedding-bag) gradients: the same numbers as the dense gradient, and optimizers that use them
 // — exactly like dense for plain SGD, and PyTorch SparseAdam's lazy rule for Adam.
 #include <gtest/gtest.h>
 
@@ -67,7 +67,8 @@ TEST(SparseGrad, PlainSgdIsExactlyDenseSgd) {
 }
 
 TEST(SparseGrad, AdamIsLazyLikeSparseAdamAndClippingSeesTheValues) {
-  Tensor dense_w = random_weight(3, 6, 2), sparse_w = dense_w.clone().set_requires_grad(true);
+  const int64_t width = 19;  // two eight-lane blocks and a tail of the in-place row update
+  Tensor dense_w = random_weight(3, 6, width), sparse_w = dense_w.clone().set_requires_grad(true);
   const std::vector<float> initial = sparse_w.to_vector<float>();
   AdamOptions o;
   o.lr = 0.1;
@@ -84,11 +85,47 @@ TEST(SparseGrad, AdamIsLazyLikeSparseAdamAndClippingSeesTheValues) {
     dense.step(), sparse.step();
   }
   const auto d = dense_w.to_vector<float>(), s = sparse_w.to_vector<float>();
-  for (int j = 0; j < 2; ++j) {
-    EXPECT_FLOAT_EQ(s[2 * 2 + j], d[2 * 2 + j]);         // touched every step: as dense
-    EXPECT_NE(s[4 * 2 + j], d[4 * 2 + j]);               // dense keeps moving row 4 on its momentum …
-    EXPECT_FLOAT_EQ(s[5 * 2 + j], initial[5 * 2 + j]);  // … lazy leaves untouched rows alone
+  for (int64_t j = 0; j < width; ++j) {
+    EXPECT_FLOAT_EQ(s[2 * width + j], d[2 * width + j]);         // touched every step: as dense
+    EXPECT_NE(s[4 * width + j], d[4 * width + j]);               // dense keeps moving row 4 on its momentum …
+    EXPECT_FLOAT_EQ(s[5 * width + j], initial[5 * width + j]);  // … lazy leaves untouched rows alone
   }
+}
+
+// embedding_bag_mean against sums written out here: row b's output is the mean of its non-padding rows,
+// and each of those rows receives dout[b] / count — summed over repeats, in the sparse and dense forms.
+TEST(SparseGrad, EmbeddingBagMeanIsTheMaskedMeanAndItsRowGradientsMatchDense) {
+  const Tensor ids = Tensor::from_vector<int32_t>({3, 1, 3, 0, /**/ 0, 0, 0, 0, /**/ 5, 0, 2, 0}, {3, 4});
+  Tensor dense_w = random_weight(4, 7, 3), sparse_w = dense_w.clone().set_requires_grad(true);
+  const std::vector<float> w = dense_w.to_vector<float>();
+  const Tensor out = ops::embedding_bag_mean(ids, dense_w, 0, false);
+  ASSERT_EQ(out.shape(), (Shape{3, 3}));
+  for (int64_t d = 0; d < 3; ++d) {
+    EXPECT_FLOAT_EQ(out.data<float>()[d], (w[3 * 3 + d] + w[1 * 3 + d] + w[3 * 3 + d]) / 3.0f);
+    EXPECT_EQ(out.data<float>()[3 + d], 0.0f);  // padding only
+    EXPECT_FLOAT_EQ(out.data<float>()[6 + d], (w[5 * 3 + d] + w[2 * 3 + d]) / 2.0f);
+  }
+  // loss = Σ out ⊙ c with c[b, d] = b + 1 + d/10: row 3 gets 2·c[0]/3, row 1 c[0]/3, rows 5 and 2 c[2]/2.
+  auto loss = [](const Tensor& o) {
+    Tensor c = Tensor::empty({3, 3});
+    for (int64_t i = 0; i < 9; ++i) c.data<float>()[i] = static_cast<float>(i / 3 + 1) + 0.1f * static_cast<float>(i % 3);
+    return ops::sum_all(ops::mul(o, c));
+  };
+  autograd::backward(loss(out));
+  autograd::backward(loss(ops::embedding_bag_mean(ids, sparse_w, 0, true)));
+  const AutogradMeta& m = *sparse_w.autograd_meta();
+  EXPECT_EQ(m.sparse_rows.to_vector<int64_t>(), (std::vector<int64_t>{3, 1, 5, 2}));
+  const std::vector<float> g = dense_w.grad().to_vector<float>();
+  for (int64_t d = 0; d < 3; ++d) {
+    const float c0 = 1.0f + 0.1f * static_cast<float>(d), c2 = 3.0f + 0.1f * static_cast<float>(d);
+    EXPECT_FLOAT_EQ(g[3 * 3 + d], 2.0f * c0 / 3.0f);
+    EXPECT_FLOAT_EQ(g[1 * 3 + d], c0 / 3.0f);
+    EXPECT_FLOAT_EQ(g[5 * 3 + d], c2 / 2.0f);
+    EXPECT_FLOAT_EQ(g[2 * 3 + d], c2 / 2.0f);
+    EXPECT_EQ(g[0 * 3 + d], 0.0f);  // padding never learns
+  }
+  const std::vector<float> from_sparse = dense_from(m, {7, 3}).to_vector<float>();
+  for (size_t i = 0; i < g.size(); ++i) EXPECT_FLOAT_EQ(from_sparse[i], g[i]) << i;
 }
 
 }  // namespace
