@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,7 @@ namespace lmaas::models {
 
 // Calls its argument once per training example with the example's ids and label.
 using ExampleSource =
-    std::function<void(const std::function<void(const std::vector<int32_t>& ids, int32_t label)>&)>;
+    std::function<void(const std::function<void(std::span<const int32_t> ids, int32_t label)>&)>;
 
 class Classifier : public nn::Module {
  public:

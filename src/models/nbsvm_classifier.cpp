@@ -46,7 +46,7 @@ void NbsvmClassifier::fit_statistics(const ExampleSource& for_each_example) {
   const int64_t v = config_.vocab_size, k = config_.n_classes;
   std::vector<double> count(static_cast<size_t>(v * k), 0.0);  // texts of class c holding feature f
   std::vector<int32_t> features;
-  for_each_example([&](const std::vector<int32_t>& ids, int32_t label) {
+  for_each_example([&](std::span<const int32_t> ids, int32_t label) {
     LMAAS_CHECK(label >= 0 && label < k, "nbsvm: label {} outside {} classes", label, k);
     features.assign(ids.begin(), ids.end());
     for (auto it = features.begin(), end = distinct_features(features); it != end; ++it)

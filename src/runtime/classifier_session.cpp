@@ -50,8 +50,8 @@ std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std
   autograd::NoGradGuard no_grad;
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
-    std::vector<const std::vector<int32_t>*> rows;
-    for (size_t i = start; i < end; ++i) rows.push_back(&ids[order[i]]);
+    std::vector<std::span<const int32_t>> rows;
+    for (size_t i = start; i < end; ++i) rows.push_back(ids[order[i]]);
     Tensor probs = ops::softmax(model_->forward(train::pad_batch(rows)), -1).contiguous();
     for (size_t i = start; i < end; ++i) {
       const float* row = probs.data<float>() + static_cast<int64_t>(i - start) * c;

@@ -59,14 +59,22 @@ bool in_dev_split(uint64_t seed, int64_t index, double fraction) {
 }
 
 struct EncodedData {
-  std::vector<EncodedExample> train, dev;
+  EncodedSet train, dev;
 };
+
+// Where encoded ids spill beyond the memory budget: beside the output directory.
+std::string spill_dir(const TrainOptions& o) {
+  const std::filesystem::path parent = std::filesystem::path(o.out_dir).parent_path();
+  return parent.empty() ? "." : parent.string();
+}
+
+EncodedSet empty_set(const TrainOptions& o) { return EncodedSet(o.ids_memory_mb << 20, spill_dir(o)); }
 
 Result<EncodedData> encode_data(const TrainOptions& o, const text::TextEncoder& encoder,
                                 const std::vector<std::string>& labels, Progress& progress) {
   std::map<std::string, int32_t> label_id;
   for (size_t i = 0; i < labels.size(); ++i) label_id[labels[i]] = static_cast<int32_t>(i);
-  EncodedData data;
+  EncodedData data{empty_set(o), empty_set(o)};
   const bool split = o.valid.path.empty();
   auto encode_into = [&](const DataSpec& spec, bool is_valid_file) {
     return for_each_example(spec, progress, [&](const Example& e, int64_t index) {
@@ -75,13 +83,17 @@ Result<EncodedData> encode_data(const TrainOptions& o, const text::TextEncoder& 
         return Status(Code::kInvalidArgument, spec.path + ":" + std::to_string(e.line) + ": label '" + e.label +
                                                   "' does not occur in the training data");
       const bool dev = is_valid_file || (split && in_dev_split(o.seed, index, o.valid_fraction));
-      (dev ? data.dev : data.train).push_back({encoder.encode(e.text), it->second});
-      return Status::ok();
+      return (dev ? data.dev : data.train).append(encoder.encode(e.text), it->second);
     });
   };
   Status s = encode_into(o.train, false);
   if (s.is_ok() && !split) s = encode_into(o.valid, true);
+  if (s.is_ok()) s = data.train.finish();
+  if (s.is_ok()) s = data.dev.finish();
   if (!s.is_ok()) return s;
+  if (data.train.spilled())
+    progress.message(fmt::format("encoded training ids exceed --ids-memory-mb {}: they are kept in a temporary file in {}",
+                                 o.ids_memory_mb, spill_dir(o)));
   if (data.train.empty()) return Status(Code::kInvalidArgument, o.train.path + ": no training examples");
   if (data.dev.empty())
     return Status(Code::kInvalidArgument, split ? "the validation split is empty: raise --valid-fraction or give --valid"
@@ -94,7 +106,7 @@ struct Evaluation {
   double loss = 0;
 };
 
-Evaluation evaluate(models::Classifier& model, const std::vector<EncodedExample>& data, int64_t batch_size) {
+Evaluation evaluate(models::Classifier& model, const EncodedSet& data, int64_t batch_size) {
   autograd::NoGradGuard no_grad;
   model.eval();
   eval::ClassificationMetrics metrics(model.n_classes());
@@ -106,7 +118,7 @@ Evaluation evaluate(models::Classifier& model, const std::vector<EncodedExample>
     Tensor probs = ops::softmax(logits, -1).contiguous();
     const int64_t c = model.n_classes();
     for (size_t i = 0; i < batch.size(); ++i)
-      metrics.add_probabilities(data[batch[i]].label, probs.data<float>() + static_cast<int64_t>(i) * c);
+      metrics.add_probabilities(data.label(batch[i]), probs.data<float>() + static_cast<int64_t>(i) * c);
   }
   return {metrics.report(), loss_sum / static_cast<double>(std::max<size_t>(1, data.size()))};
 }
@@ -135,9 +147,9 @@ optim::Schedule make_schedule(const TrainOptions& o, int64_t steps_per_epoch, in
   return schedule;
 }
 
-void fit_statistics(models::Classifier& model, const std::vector<EncodedExample>& examples) {
+void fit_statistics(models::Classifier& model, const EncodedSet& examples) {
   model.fit_statistics([&](const auto& visit) {
-    for (const EncodedExample& e : examples) visit(e.ids, e.label);
+    for (size_t i = 0; i < examples.size(); ++i) visit(examples.ids(i), examples.label(i));
   });
 }
 
@@ -174,6 +186,7 @@ Status check_options(const TrainOptions& o) {
   if (o.warmup_fraction < 0 || o.warmup_fraction >= 1) return bad("--warmup must be in [0, 1)");
   if (o.patience < 0) return bad("--patience must be >= 0");
   if (!(o.checkpoint_interval_s >= 0)) return bad("--checkpoint-interval must be >= 0 seconds");
+  if (o.ids_memory_mb < 0) return bad("--ids-memory-mb must be >= 0");
   return optim::parse_schedule_kind(o.schedule).status();
 }
 
@@ -331,8 +344,13 @@ class BestModel {
 // publishes it over the selected one (its dev metrics stay those of the selection run).
 Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const EncodedData& d, int64_t epochs,
                          const nlohmann::json& dev, Progress& progress) {
-  std::vector<EncodedExample> all = d.train;
-  all.insert(all.end(), d.dev.begin(), d.dev.end());
+  EncodedSet all = empty_set(o);
+  for (const EncodedSet* part : {&d.train, &d.dev})
+    for (size_t i = 0; i < part->size(); ++i) {
+      Status s = all.append(part->ids(i), part->label(i));
+      if (!s.is_ok()) return s;
+    }
+  if (Status s = all.finish(); !s.is_ok()) return s;
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();

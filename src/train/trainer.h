@@ -1,6 +1,7 @@
 // train_classifier: the whole `lmaas train` run for text classification.
 //   1. Reads the training file twice, streaming (texts are never all in memory): first to learn the
-//      labels (sorted) and fit the tokenizer, then to encode each text to ids. Validation comes from
+//      labels (sorted) and fit the tokenizer, then to encode each text to ids (an EncodedSet: in memory
+//      up to ids_memory_mb, then in a memory-mapped temporary file). Validation comes from
 //      --valid or, without it, a seeded hash split of the training lines (valid_fraction).
 //   2. Builds the architecture (vocab and class count from the data), the optimizer and LR schedule.
 //   3. Per epoch: bucketed, shuffled minibatches; the model's training loss (cross-entropy; an ensemble
@@ -50,6 +51,7 @@ struct TrainOptions {
   bool resume = false;
   bool refit = false;              // retrain on train + valid for the best epoch count, publish that
   double checkpoint_interval_s = 300;  // least seconds between epoch-end checkpoints; 0: every epoch
+  int64_t ids_memory_mb = 1024;    // encoded ids held in memory; beyond, a temporary file (EncodedSet)
 };
 
 struct TrainResult {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End to end through the real binary: lmaas train → eval → predict on a generated, learnable data set;
-# byte-identical models from the same seed; --resume equals an uninterrupted run; Ctrl-C checkpoints;
+# byte-identical models from the same seed (also with ids spilled to disk); --resume equals an
+# uninterrupted run; the published model is the best epoch's; Ctrl-C checkpoints;
 # an nbsvm + bow ensemble with --refit; bad data fails with the file, line and reason.
 #   tests/e2e/train_eval_predict.sh path/to/lmaas
 set -euo pipefail
@@ -67,6 +68,11 @@ log_format: json
 YAML
 "$LMAAS" train --config "$WORK/recipe.yaml" --out "$WORK/m2" >/dev/null 2>&1
 cmp -s "$WORK/m1/model.safetensors" "$WORK/m2/model.safetensors" || fail "same seed (YAML config) gave different weights"
+# encoded ids spilled to a memory-mapped temporary file (as a file larger than memory would) train the same model
+train --out "$WORK/m6" --ids-memory-mb 0 >/dev/null 2>"$WORK/log6"
+grep -q "kept in a temporary file" "$WORK/log6" || fail "--ids-memory-mb 0 did not spill: $(tail -2 "$WORK/log6")"
+cmp -s "$WORK/m1/model.safetensors" "$WORK/m6/model.safetensors" || fail "spilled ids gave different weights"
+ls -A "$WORK" | grep -q lmaas-ids && fail "a spill file was left behind"
 msg=$("$LMAAS" train --config "$WORK/recipe.yaml" --epochs many --out "$WORK/x" 2>&1) && fail "a bad flag value was accepted"
 [[ "$msg" == *"option 'epochs': 'many' is not an integer"* ]] || fail "bad flag message: $msg"
 printf 'epocs: 3\n' | cat "$WORK/recipe.yaml" - > "$WORK/typo.yaml"

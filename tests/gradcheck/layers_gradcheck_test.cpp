@@ -190,7 +190,9 @@ TEST_F(LayerGradcheck, BowAndCnnClassifiers) {
   n.vocab_size = 6, n.n_classes = 3, n.sparse_grad = false;
   models::NbsvmClassifier nbsvm(n);
   nbsvm.fit_statistics([&](const auto& visit) {  // non-zero ratios, and weights away from their zero start
-    visit({1, 2, 3}, 0), visit({4, 5}, 1), visit({2, 5}, 2), visit({1}, 2);
+    const std::vector<std::vector<int32_t>> texts = {{1, 2, 3}, {4, 5}, {2, 5}, {1}};
+    const std::vector<int32_t> labels = {0, 1, 2, 2};
+    for (size_t i = 0; i < texts.size(); ++i) visit(texts[i], labels[i]);
   });
   for (Tensor& p : nbsvm.parameters()) init::uniform(p, rng_, -1, 1);
   expect_gradients_match(nbsvm, {}, [&] { return std::vector<Tensor>{nbsvm.forward(ids)}; }, "nbsvm");

@@ -67,6 +67,7 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
   t.resume = get<bool>(o, "resume", false);
   t.refit = get<bool>(o, "refit", false);
   t.checkpoint_interval_s = get<double>(o, "checkpoint_interval", 300.0);
+  t.ids_memory_mb = get<int64_t>(o, "ids_memory_mb", 1024);
   return t;
 }
 
@@ -148,6 +149,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add_switch(cmd, "--resume", "resume", true, "continue from <out>.ckpt");
   v.add(cmd, "--checkpoint-interval", K::kNumber,
         "least seconds between epoch-end checkpoints (300; 0: every epoch); the last epoch and Ctrl-C always write one");
+  v.add(cmd, "--ids-memory-mb", K::kInt,
+        "MiB of encoded ids held in memory (1024); beyond, they go to a memory-mapped temporary file beside --out");
   v.add_file_key("members");
   v.add_switch(cmd, "--refit", "refit", true,
                "after early stopping, retrain on training + validation data for the best epoch count");
