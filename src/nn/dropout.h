@@ -1,5 +1,6 @@
 // Dropout: inverted dropout in training mode, identity in eval mode. Owns its Rng (seeded at
-// construction), so a fixed seed gives the same masks run after run.
+// construction, restarted by Module::reseed from its construction seed and the given one), so a fixed
+// seed gives the same masks run after run.
 #pragma once
 
 #include "base/rng.h"
@@ -14,7 +15,10 @@ class Dropout : public Module {
   double p() const { return p_; }
 
  private:
+  void reseed_self(uint64_t seed) override;
+
   double p_;
+  uint64_t seed_;
   Rng rng_;
 };
 

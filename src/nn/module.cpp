@@ -3,6 +3,7 @@
 #include <map>
 
 #include "base/check.h"
+#include "base/rng.h"
 
 namespace lmaas::nn {
 
@@ -38,6 +39,12 @@ int64_t Module::n_parameters() const {
 void Module::train(bool on) {
   training_ = on;
   for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::reseed(uint64_t seed) {
+  reseed_self(seed);
+  uint64_t i = 0;
+  for (auto& [name, child] : children_) child->reseed(mix64(seed ^ mix64(++i)));
 }
 
 void Module::zero_grad() {

@@ -52,12 +52,19 @@ class Module {
   void eval() { train(false); }
   bool is_training() const { return training_; }
 
+  // Restarts the random streams below this module (dropout masks) from `seed`, each child from its own
+  // derivation of it. The trainer reseeds before every step from (run seed, step), so a run resumed from
+  // a checkpoint draws the same masks as one that never stopped.
+  void reseed(uint64_t seed);
+
   void zero_grad();
   // Copies values from `state` into the parameters and buffers with the same names. With `strict`, a missing or
   // unexpected name is an error; a shape or dtype mismatch always is. Parameters keep their identity.
   Status load_state(const NamedTensors& state, bool strict = true);
 
  protected:
+  // This module's own part of reseed() (its children are reseeded by the caller).
+  virtual void reseed_self(uint64_t /*seed*/) {}
   // Registers a parameter (marks it requires_grad) and returns the stored handle.
   Tensor& register_parameter(const std::string& name, Tensor value);
   // Registers a buffer (no gradient, saved and loaded with the parameters) and returns the stored handle.

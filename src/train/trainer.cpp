@@ -127,6 +127,7 @@ Evaluation evaluate(models::Classifier& model, const EncodedSet& data, int64_t b
 double train_step(models::Classifier& model, optim::Optimizer& opt, const BatchTensors& t, const TrainOptions& o,
                   const optim::Schedule& schedule, int64_t global_step) {
   opt.zero_grad();
+  model.reseed(mix64(o.seed ^ mix64(static_cast<uint64_t>(global_step) + 1)));
   Tensor loss = model.training_loss(t.ids, t.labels);
   autograd::backward(loss);
   if (o.clip_norm > 0) optim::clip_grad_norm(opt.params(), o.clip_norm);

@@ -79,12 +79,14 @@ printf 'epocs: 3\n' | cat "$WORK/recipe.yaml" - > "$WORK/typo.yaml"
 msg=$("$LMAAS" train --config "$WORK/typo.yaml" --out "$WORK/x" 2>&1) && fail "a misspelt config key was accepted"
 [[ "$msg" == *"typo.yaml: unknown option 'epocs'"* ]] || fail "misspelt key message: $msg"
 
-# 3. two epochs, then --resume to four == four straight (checkpoints hold the last epoch's weights)
+# 3. two epochs, then --resume to four == four straight (checkpoints hold the last epoch's weights), with
+#    dropout: the masks of a step do not depend on where the run started
 "$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs 2 \
-  --patience 0 --lr 0.01 --threads 2 --seed 7 --log-format json --out "$WORK/m3" >/dev/null 2>&1
-train --out "$WORK/m3" --resume >/dev/null 2>"$WORK/log3"
+  --patience 0 --lr 0.01 --threads 2 --seed 7 --dropout 0.3 --log-format json --out "$WORK/m3" >/dev/null 2>&1
+train --out "$WORK/m3" --dropout 0.3 --resume >/dev/null 2>"$WORK/log3"
 grep -q "resuming from" "$WORK/log3" || fail "--resume did not resume"
-cmp -s "$WORK/m1.ckpt/model.safetensors" "$WORK/m3.ckpt/model.safetensors" || fail "resumed run differs from a straight run"
+train --out "$WORK/m7" --dropout 0.3 >/dev/null 2>&1
+cmp -s "$WORK/m7.ckpt/model.safetensors" "$WORK/m3.ckpt/model.safetensors" || fail "resumed run differs from a straight run"
 # the published model is the best epoch's (held in memory, written with the last checkpoint), not the last's
 best=$(echo "$summary" | sed -n 's/.*"best_epoch":\([0-9]*\).*/\1/p')
 "$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch bow --embedding-dim 16 --epochs "$best" \
