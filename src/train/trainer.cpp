@@ -270,7 +270,7 @@ nlohmann::json position_json(const Position& p) {
 }
 
 Status write_checkpoint(const std::string& out_dir, const RunSetup& setup, const models::Classifier& model,
-                       const optim::Optimizer& opt, const Position& pos) {
+                        const optim::Optimizer& opt, const Position& pos) {
   return write_model_bundle(checkpoint_dir(out_dir), bundle_config(setup, model), model, [&](const std::string& tmp) {
     Status s = setup.encoder->save(tmp);
     TensorMap state;
