@@ -38,6 +38,9 @@ class Classifier : public nn::Module {
   virtual bool freeze_for_inference() { return false; }
   // Before the first step of a fresh run: statistics of the training set the model keeps (in buffers).
   virtual void fit_statistics(const ExampleSource& /*for_each_example*/) {}
+  // The embedding tables [vocab, dim] whose row i is token id i (pretrained vectors initialise them);
+  // empty for a model without one (nbsvm).
+  virtual std::vector<Tensor> token_embeddings() const { return {}; }
 };
 
 // `architecture` with every hyperparameter the user left out set to its default for that "arch"

@@ -31,6 +31,7 @@ class CnnClassifier : public Classifier {
   Tensor encode(const Tensor& ids) override;
   int64_t n_classes() const override { return config_.n_classes; }
   nlohmann::json config_json() const override;
+  std::vector<Tensor> token_embeddings() const override { return {embedding_->weight()}; }
 
  private:
   CnnConfig config_;

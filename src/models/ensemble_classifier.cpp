@@ -52,6 +52,13 @@ bool EnsembleClassifier::freeze_for_inference() {
   return any;
 }
 
+std::vector<Tensor> EnsembleClassifier::token_embeddings() const {
+  std::vector<Tensor> out;
+  for (const auto& m : members_)
+    for (Tensor& t : m->token_embeddings()) out.push_back(t);
+  return out;
+}
+
 void EnsembleClassifier::fit_statistics(const ExampleSource& for_each_example) {
   for (auto& m : members_) m->fit_statistics(for_each_example);
 }

@@ -21,6 +21,7 @@ class EnsembleClassifier : public Classifier {
   nlohmann::json config_json() const override;
   bool freeze_for_inference() override;
   void fit_statistics(const ExampleSource& for_each_example) override;
+  std::vector<Tensor> token_embeddings() const override;  // every member's
 
  private:
   std::vector<std::shared_ptr<Classifier>> members_;

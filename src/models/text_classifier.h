@@ -50,6 +50,7 @@ class TextClassifier : public Classifier {
   const TextClassifierConfig& config() const { return config_; }
   int64_t n_classes() const override { return config_.n_classes; }
   nlohmann::json config_json() const override;
+  std::vector<Tensor> token_embeddings() const override { return {embedding_->weight()}; }
   static Result<TextClassifierConfig> config_from_json(const nlohmann::json& j);
 
   // Serving: precomputes, for a recurrent encoder, every token's first-layer input projection

@@ -154,6 +154,13 @@ Status TextEncoder::save(const std::string& dir) const {
 
 int64_t TextEncoder::token_vocab_size() const { return spm_ ? spm_->vocab_size() : word_->vocab_size(); }
 
+std::vector<std::string> TextEncoder::token_strings() const {
+  if (spm_) return {};
+  std::vector<std::string> out(static_cast<size_t>(token_vocab_size()));
+  for (size_t id = 1; id < out.size() && id <= word_->words().size(); ++id) out[id] = word_->words()[id - 1];
+  return out;
+}
+
 int64_t TextEncoder::vocab_size() const { return token_vocab_size() + (has_buckets() ? spec_.buckets : 0); }
 
 std::vector<int32_t> TextEncoder::encode(std::string_view text) const {

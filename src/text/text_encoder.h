@@ -56,6 +56,8 @@ class TextEncoder {
   std::vector<int32_t> encode(std::string_view text) const;
   // The id space: token ids (0 = padding) then n-gram buckets.
   int64_t vocab_size() const;
+  // The token of each token id (word or character; "" for padding), or nothing for SentencePiece.
+  std::vector<std::string> token_strings() const;
   const TextEncoderSpec& spec() const { return spec_; }
   nlohmann::json spec_json() const;
 

@@ -20,6 +20,8 @@
 #include "ops/ops.h"
 #include "optim/optimizer.h"
 #include "optim/schedule.h"
+#include "text/normalizer.h"
+#include "text/word_vectors.h"
 #include "train/batching.h"
 
 namespace lmaas::train {
@@ -196,7 +198,45 @@ struct RunSetup {
   std::vector<std::string> labels;
   std::unique_ptr<text::TextEncoder> encoder;
   nlohmann::json architecture;
+  std::unique_ptr<text::WordVectors> vectors;  // --pretrained-vectors, when given
 };
+
+// Copies the pretrained vectors into every token-embedding row whose token the file lists (as
+// written, else lowercased); the other rows keep their random start.
+Status init_from_vectors(models::Classifier& model, const RunSetup& run, const std::string& path, Progress& progress) {
+  const std::vector<Tensor> tables = model.token_embeddings();
+  if (tables.empty())
+    return Status(Code::kInvalidArgument, "--pretrained-vectors: architecture '" +
+                                              run.architecture.value("arch", std::string()) + "' has no token embeddings");
+  const std::vector<std::string> tokens = run.encoder->token_strings();
+  if (tokens.empty())
+    return Status(Code::kInvalidArgument, "--pretrained-vectors needs the word or char tokenizer (SentencePiece pieces are not words)");
+  const text::WordVectors& vectors = *run.vectors;
+  int64_t found = 0;
+  for (const Tensor& table : tables) {
+    if (table.size(1) != vectors.dim())
+      return Status(Code::kInvalidArgument, fmt::format("{}: vectors of dimension {}, the model's embeddings have {} "
+                                                        "(set --embedding-dim {})", path, vectors.dim(), table.size(1), vectors.dim()));
+    LMAAS_CHECK(table.dtype() == DType::kF32 && table.is_contiguous(), "token embeddings must be contiguous F32");
+    found = 0;
+    for (size_t id = 1; id < tokens.size() && static_cast<int64_t>(id) < table.size(0); ++id) {
+      auto vec = vectors.find(tokens[id]);
+      if (!vec) vec = vectors.find(text::lowercase(tokens[id]));
+      if (!vec) continue;
+      std::copy(vec->begin(), vec->end(), table.data<float>() + static_cast<int64_t>(id) * table.size(1));
+      ++found;
+    }
+  }
+  progress.message(fmt::format("pretrained vectors: {} of {} tokens found in {}", found, tokens.size() - 1, path));
+  return Status::ok();
+}
+
+// What a fresh model (first run or refit) learns before its first step.
+Status prepare_fresh_model(models::Classifier& model, const TrainOptions& o, const RunSetup& run,
+                           const EncodedSet& train, Progress& progress) {
+  fit_statistics(model, train);
+  return run.vectors ? init_from_vectors(model, run, o.pretrained_vectors, progress) : Status::ok();
+}
 
 Result<RunSetup> fresh_setup(const TrainOptions& o, Progress& progress) {
   RunSetup r;
@@ -253,7 +293,8 @@ nlohmann::json published_config(const TrainOptions& o, const RunSetup& run, cons
                         {"optimizer", o.optimizer}, {"lr", o.lr},             {"weight_decay", o.weight_decay},
                         {"schedule", o.schedule},   {"warmup_fraction", o.warmup_fraction},
                         {"clip_norm", o.clip_norm}, {"metric", o.metric},     {"seed", o.seed},
-                        {"threads", num_threads()}, {"refit_on_train_and_valid", refit}};
+                        {"threads", num_threads()}, {"refit_on_train_and_valid", refit},
+                        {"pretrained_vectors", o.pretrained_vectors}};
   return config;
 }
 
@@ -355,7 +396,7 @@ Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const Encod
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();
-  fit_statistics(model, all);
+  if (Status s = prepare_fresh_model(model, o, run, all, progress); !s.is_ok()) return s;
   auto opt = make_optimizer(o, model.parameters());
   const optim::Schedule schedule = make_schedule(o, steps_per_epoch(o, all.size()), epochs);
   progress.message(fmt::format("refit: {} epochs on {} training + validation examples", epochs, all.size()));
@@ -396,13 +437,21 @@ Result<TrainResult> train_classifier(const TrainOptions& o, Progress& progress) 
   auto setup = o.resume ? resumed_setup(ckpt) : fresh_setup(o, progress);
   if (!setup.is_ok()) return setup.status();
   RunSetup& run = setup.value();
+  if (!o.pretrained_vectors.empty()) {  // read before the data, so a bad file fails fast
+    auto vectors = text::WordVectors::read(o.pretrained_vectors);
+    if (!vectors.is_ok()) return vectors.status();
+    run.vectors = std::make_unique<text::WordVectors>(std::move(vectors.value()));
+  }
   auto data = encode_data(o, *run.encoder, run.labels, progress);
   if (!data.is_ok()) return data.status();
   const EncodedData& d = data.value();
   auto made = models::make_classifier(run.architecture);
   if (!made.is_ok()) return made.status();
   models::Classifier& model = *made.value();
-  if (!o.resume) fit_statistics(model, d.train);  // a checkpoint holds the statistics already
+  if (!o.resume) {  // a checkpoint holds the statistics and weights already
+    s = prepare_fresh_model(model, o, run, d.train, progress);
+    if (!s.is_ok()) return s;
+  }
   auto opt = make_optimizer(o, model.parameters());
   Position pos;
   if (o.resume) {

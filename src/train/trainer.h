@@ -3,7 +3,9 @@
 //      labels (sorted) and fit the tokenizer, then to encode each text to ids (an EncodedSet: in memory
 //      up to ids_memory_mb, then in a memory-mapped temporary file). Validation comes from
 //      --valid or, without it, a seeded hash split of the training lines (valid_fraction).
-//   2. Builds the architecture (vocab and class count from the data), the optimizer and LR schedule.
+//   2. Builds the architecture (vocab and class count from the data), the optimizer and LR schedule; a
+//      fresh model fits its training-set statistics and, with pretrained_vectors, starts the rows of its
+//      token embeddings whose token the file lists (as written, else lowercased) from those vectors.
 //   3. Per epoch: bucketed, shuffled minibatches; the model's training loss (cross-entropy; an ensemble
 //      sums its members'); optional global-norm clipping; then
 //      validation metrics. The best model by `metric` is published to out_dir as a model bundle;
@@ -50,6 +52,7 @@ struct TrainOptions {
   std::string out_dir;
   bool resume = false;
   bool refit = false;              // retrain on train + valid for the best epoch count, publish that
+  std::string pretrained_vectors;  // .vec file whose vectors start the token embeddings (fresh models)
   double checkpoint_interval_s = 300;  // least seconds between epoch-end checkpoints; 0: every epoch
   int64_t ids_memory_mb = 1024;    // encoded ids held in memory; beyond, a temporary file (EncodedSet)
 };

@@ -108,6 +108,16 @@ set -e
 grep -q '"interrupted":true' "$WORK/out4" || fail "Ctrl-C: summary does not say interrupted"
 [[ -s "$WORK/m4.ckpt/trainer.json" ]] || fail "Ctrl-C: no checkpoint"
 
+# 4b. pretrained vectors start the embedding rows of the words the file lists (zebra is not in the data)
+{ echo "4 16"; for w in good superb the zebra; do printf '%s' "$w"; for _ in $(seq 16); do printf ' 0.25'; done; echo; done; } \
+  > "$WORK/vectors.vec"
+train --out "$WORK/m8" --pretrained-vectors "$WORK/vectors.vec" >/dev/null 2>"$WORK/log8"
+grep -q "pretrained vectors: 3 of [0-9]* tokens found" "$WORK/log8" || fail "pretrained vectors: $(grep -i pretrained "$WORK/log8")"
+grep -q '"pretrained_vectors": ".*vectors.vec"' "$WORK/m8/config.json" || fail "config.json does not record the vectors"
+msg=$("$LMAAS" train --train "$WORK/train.tsv" --valid "$WORK/dev.tsv" --arch cnn --embedding-dim 8 \
+  --pretrained-vectors "$WORK/vectors.vec" --out "$WORK/x" 2>&1) && fail "a dimension mismatch was accepted"
+[[ "$msg" == *"vectors of dimension 16, the model's embeddings have 8"* ]] || fail "dimension mismatch message: $msg"
+
 # 5. an ensemble of nbsvm (character n-grams) and bow, refit on train + dev: trains, loads, predicts
 cat > "$WORK/ensemble.yaml" <<YAML
 train: $WORK/train.tsv

@@ -66,6 +66,7 @@ Result<train::TrainOptions> options_from(const nlohmann::json& o) {
   t.out_dir = get<std::string>(o, "out", "");
   t.resume = get<bool>(o, "resume", false);
   t.refit = get<bool>(o, "refit", false);
+  t.pretrained_vectors = get<std::string>(o, "pretrained_vectors", "");
   t.checkpoint_interval_s = get<double>(o, "checkpoint_interval", 300.0);
   t.ids_memory_mb = get<int64_t>(o, "ids_memory_mb", 1024);
   return t;
@@ -152,6 +153,8 @@ void add_train_command(CLI::App& app, int& exit_code) {
   v.add(cmd, "--ids-memory-mb", K::kInt,
         "MiB of encoded ids held in memory (1024); beyond, they go to a memory-mapped temporary file beside --out");
   v.add_file_key("members");
+  v.add(cmd, "--pretrained-vectors", K::kString,
+        ".vec file (word2vec/fastText/GloVe text) whose vectors start the token embeddings; dims must match --embedding-dim");
   v.add_switch(cmd, "--refit", "refit", true,
                "after early stopping, retrain on training + validation data for the best epoch count");
   v.add(cmd, "--log-format", K::kString, "auto (default: bar on a terminal, else JSON lines) | text | json");
