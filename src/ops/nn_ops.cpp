@@ -79,6 +79,16 @@ Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, doub
 
 namespace {
 
+// ids as a contiguous tensor, every id checked to lie in [0, vocab).
+Tensor checked_ids(const char* op, const Tensor& ids, int64_t vocab) {
+  Tensor idc = ids.contiguous();
+  const int32_t* pid = idc.data<int32_t>();
+  for (int64_t i = 0; i < idc.numel(); ++i)
+    LMAAS_CHECK(pid[i] >= 0 && pid[i] < vocab, "{}: id {} at position {} is outside the vocabulary [0, {})", op, pid[i],
+                i, vocab);
+  return idc;
+}
+
 // The row-sparse gradient of an embedding lookup: each distinct id (but padding) once, its rows summed;
 // add_row_grad(i, dst) adds the gradient that position i of ids sends to its row into dst.
 template <typename T, typename AddRowGrad>
@@ -109,11 +119,8 @@ Tensor embedding(const Tensor& ids, const Tensor& weight, int64_t padding_idx, b
   detail::check_floating("embedding", "weight", weight);
   detail::check_dim("embedding", "weight", weight, 2);
   const int64_t vocab = weight.size(0), dim = weight.size(1), n = ids.numel();
-  Tensor idc = ids.contiguous();
+  Tensor idc = checked_ids("embedding", ids, vocab);
   const int32_t* pid = idc.data<int32_t>();
-  for (int64_t i = 0; i < n; ++i)
-    LMAAS_CHECK(pid[i] >= 0 && pid[i] < vocab, "embedding: id {} at position {} is outside the vocabulary [0, {})",
-                pid[i], i, vocab);
   Tensor wc = weight.contiguous();
   Shape out_shape = ids.shape();
   out_shape.push_back(dim);
@@ -152,11 +159,8 @@ Tensor embedding_bag_mean(const Tensor& ids, const Tensor& weight, int64_t paddi
   detail::check_floating("embedding_bag_mean", "weight", weight);
   detail::check_dim("embedding_bag_mean", "weight", weight, 2);
   const int64_t vocab = weight.size(0), dim = weight.size(1), batch = ids.size(0), steps = ids.size(1);
-  Tensor idc = ids.contiguous();
+  Tensor idc = checked_ids("embedding_bag_mean", ids, vocab);
   const int32_t* pid = idc.data<int32_t>();
-  for (int64_t i = 0; i < batch * steps; ++i)
-    LMAAS_CHECK(pid[i] >= 0 && pid[i] < vocab,
-                "embedding_bag_mean: id {} at position {} is outside the vocabulary [0, {})", pid[i], i, vocab);
   Tensor wc = weight.contiguous();
   Tensor out = Tensor::empty({batch, dim}, weight.dtype());
   Tensor inv_count = Tensor::empty({batch}, weight.dtype());

@@ -94,15 +94,16 @@ void Adam::step() {
                               ++param_steps_[i]};
     const Tensor &p = params_[i], &m = m_[i], &v = v_[i];
     apply_update(p, [&](const Tensor& g, const GradRows& where) {
-      if (fast_float(p) && where.rows) {
-        kernels::cpu::adam_step_rows(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), where.rows,
-                                     where.n_rows, where.row_len);
+      if (fast_float(p)) {
+        if (where.rows)
+          kernels::cpu::adam_step_rows(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(),
+                                       where.rows, where.n_rows, where.row_len);
+        else
+          kernels::cpu::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), p.numel());
         return;
       }
       where.for_each([&](int64_t at, int64_t g_at, int64_t n) {
-        if (fast_float(p))
-          kernels::cpu::adam_step(h, p.data<float>(), g.data<float>(), m.data<float>(), v.data<float>(), n);
-        else if (p.dtype() == DType::kF32)
+        if (p.dtype() == DType::kF32)
           kernels::ref::adam_step(h, p.data<float>() + at, g.data<float>() + g_at, m.data<float>() + at,
                                   v.data<float>() + at, n);
         else

@@ -354,6 +354,12 @@ Status load_position(const std::string& ckpt, optim::Optimizer& opt, Position& p
   return Status::ok();
 }
 
+// Publishes a model (its state) with the run's tokenizer files as out_dir.
+Status publish_model(const std::string& out_dir, const nlohmann::json& config, const nn::NamedTensors& state,
+                     const RunSetup& run) {
+  return write_model_bundle(out_dir, config, state, [&](const std::string& tmp) { return run.encoder->save(tmp); });
+}
+
 // The best model so far, copied in memory when validation improves and written to out_dir at the next
 // checkpoint or at the end: writing it at every improvement took a quarter of a bow run's time.
 class BestModel {
@@ -371,7 +377,7 @@ class BestModel {
   // Writes the held model if it is newer than out_dir's.
   Status flush(const std::string& out_dir, const RunSetup& run) {
     if (!pending_) return Status::ok();
-    Status s = write_model_bundle(out_dir, config_, snapshot_, [&](const std::string& tmp) { return run.encoder->save(tmp); });
+    Status s = publish_model(out_dir, config_, snapshot_, run);
     pending_ = !s.is_ok();
     return s;
   }
@@ -412,8 +418,7 @@ Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const Encod
     progress.message(fmt::format("refit epoch {}/{}: loss {:.4f}", epoch, epochs,
                                  loss_sum / static_cast<double>(std::max<size_t>(1, batches.size()))));
   }
-  return write_model_bundle(o.out_dir, published_config(o, run, model, d, dev, epochs, true), model,
-                            [&](const std::string& tmp) { return run.encoder->save(tmp); });
+  return publish_model(o.out_dir, published_config(o, run, model, d, dev, epochs, true), model.named_state(), run);
 }
 
 }  // namespace
