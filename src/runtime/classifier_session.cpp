@@ -37,28 +37,37 @@ Result<std::unique_ptr<ClassifierSession>> ClassifierSession::load(const std::st
   return s;
 }
 
-std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std::string>& texts,
-                                                           int64_t batch_size) const {
+std::vector<std::vector<float>> ClassifierSession::run_batched(const std::vector<std::string>& texts, int64_t batch_size,
+                                                               const std::function<Tensor(const Tensor&)>& fn) const {
   std::vector<std::vector<int32_t>> ids;
   ids.reserve(texts.size());
   for (const auto& t : texts) ids.push_back(encoder_->encode(t));
   std::vector<size_t> order(texts.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ids[a].size() < ids[b].size(); });
-  const int64_t c = model_->n_classes();
   std::vector<std::vector<float>> out(texts.size());
   autograd::NoGradGuard no_grad;
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(batch_size));
     std::vector<std::span<const int32_t>> rows;
     for (size_t i = start; i < end; ++i) rows.push_back(ids[order[i]]);
-    Tensor probs = ops::softmax(model_->forward(train::pad_batch(rows)), -1).contiguous();
+    Tensor result = fn(train::pad_batch(rows)).contiguous();
+    const int64_t width = result.size(1);
     for (size_t i = start; i < end; ++i) {
-      const float* row = probs.data<float>() + static_cast<int64_t>(i - start) * c;
-      out[order[i]].assign(row, row + c);
+      const float* row = result.data<float>() + static_cast<int64_t>(i - start) * width;
+      out[order[i]].assign(row, row + width);
     }
   }
   return out;
+}
+
+std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std::string>& texts,
+                                                           int64_t batch_size) const {
+  return run_batched(texts, batch_size, [&](const Tensor& ids) { return ops::softmax(model_->forward(ids), -1); });
+}
+
+std::vector<std::vector<float>> ClassifierSession::embed(const std::vector<std::string>& texts, int64_t batch_size) const {
+  return run_batched(texts, batch_size, [&](const Tensor& ids) { return model_->encode(ids); });
 }
 
 }  // namespace lmaas::runtime

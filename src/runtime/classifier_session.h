@@ -3,6 +3,7 @@
 // padding is computed. One call at a time per session (the model's buffers are not shared-safe).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,11 +22,16 @@ class ClassifierSession {
 
   // probabilities[i][c] for every text, in input order.
   std::vector<std::vector<float>> predict(const std::vector<std::string>& texts, int64_t batch_size = 64) const;
+  // The pooled representation under the classifier's head, one row of embedding_dim() per text.
+  std::vector<std::vector<float>> embed(const std::vector<std::string>& texts, int64_t batch_size = 64) const;
   const std::vector<std::string>& labels() const { return labels_; }
   const nlohmann::json& config() const { return config_; }
 
  private:
   ClassifierSession() = default;
+  // Encodes, sorts by length, pads each batch and copies `fn(ids)`'s rows [b, width] back in input order.
+  std::vector<std::vector<float>> run_batched(const std::vector<std::string>& texts, int64_t batch_size,
+                                              const std::function<Tensor(const Tensor&)>& fn) const;
   nlohmann::json config_;
   std::vector<std::string> labels_;
   std::unique_ptr<text::TextEncoder> encoder_;

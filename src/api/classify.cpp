@@ -1,0 +1,84 @@
+#include "api/classify.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace lmaas::api {
+
+Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field) {
+  ModelRef ref;
+  const auto slash = text.find('/');
+  ref.name = text.substr(0, slash);
+  if (slash != std::string::npos) {
+    const std::string v = text.substr(slash + 1);
+    const bool digits = !v.empty() && v.size() <= 18 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!digits || std::stoll(v) <= 0)
+      return ApiError{Code::kInvalidArgument,
+                      std::string("'") + field + "' is \"" + text + "\"; expected \"name\" or \"name/version\" with a positive version",
+                      field, "invalid_model"};
+    ref.version = std::stoll(v);
+  }
+  if (ref.name.empty()) return ApiError{Code::kInvalidArgument, std::string("'") + field + "' names no model", field, "invalid_model"};
+  return ref;
+}
+
+Parsed<ClassifyRequest> parse_classify_request(const nlohmann::json& body, const RequestLimits& limits) {
+  ClassifyRequest r;
+  auto model = required_string(body, "model");
+  if (auto* e = std::get_if<ApiError>(&model)) return *e;
+  auto ref = parse_model_ref(std::get<std::string>(model), "model");
+  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
+  r.model = std::get<ModelRef>(ref);
+  auto inputs = text_inputs(body, "input", limits);
+  if (auto* e = std::get_if<ApiError>(&inputs)) return *e;
+  r.inputs = std::move(std::get<std::vector<std::string>>(inputs));
+  auto top_k = optional_int(body, "top_k", 0, 0, 1 << 20);
+  if (auto* e = std::get_if<ApiError>(&top_k)) return *e;
+  r.top_k = std::get<int64_t>(top_k);
+  return r;
+}
+
+Parsed<SentimentRequest> parse_sentiment_request(const nlohmann::json& body, const RequestLimits& limits) {
+  SentimentRequest r;
+  auto inputs = text_inputs(body, "input", limits);
+  if (auto* e = std::get_if<ApiError>(&inputs)) return *e;
+  r.inputs = std::move(std::get<std::vector<std::string>>(inputs));
+  auto language = optional_string(body, "language");
+  if (auto* e = std::get_if<ApiError>(&language)) return *e;
+  r.language = std::get<std::string>(language);
+  if (!r.language.empty() && r.language != "en" && r.language != "zh")
+    return ApiError{Code::kInvalidArgument, "'language' is \"" + r.language + "\"; expected \"en\" or \"zh\" (or leave it out)",
+                    "language", "invalid_field"};
+  return r;
+}
+
+nlohmann::json classification_data(const std::vector<std::string>& labels,
+                                   const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
+  nlohmann::json data = nlohmann::json::array();
+  std::vector<size_t> order(labels.size());
+  for (size_t i = 0; i < probabilities.size(); ++i) {
+    const auto& p = probabilities[i];
+    std::iota(order.begin(), order.end(), 0);
+    // Highest probability first; ties go to the lower class index, as argmax does.
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    nlohmann::json probs = nlohmann::json::object();
+    for (size_t c = 0; c < labels.size(); ++c) probs[labels[c]] = p[c];
+    nlohmann::json row = {{"index", i}, {"label", labels[order[0]]}, {"score", p[order[0]]}, {"probabilities", probs}};
+    if (top_k > 0) {
+      nlohmann::json top = nlohmann::json::array();
+      for (size_t k = 0; k < std::min<size_t>(static_cast<size_t>(top_k), order.size()); ++k)
+        top.push_back({{"label", labels[order[k]]}, {"score", p[order[k]]}});
+      row["top"] = std::move(top);
+    }
+    data.push_back(std::move(row));
+  }
+  return data;
+}
+
+nlohmann::json classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
+                                 const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
+  return {{"object", "list"}, {"model", model}, {"version", std::to_string(version)},
+          {"data", classification_data(labels, probabilities, top_k)}};
+}
+
+}  // namespace lmaas::api

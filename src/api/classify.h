@@ -1,0 +1,45 @@
+// /v1/classify and /v1/sentiment bodies: the request (model, texts, top_k) and the response built from
+// class probabilities. Shared by the server and the C++ SDK.
+//   request:  {"model": "name" | "name/version", "input": str | [str], "top_k"?: int}
+//   response: {"object": "list", "model": name, "version": "v",
+//              "data": [{"index", "label", "score", "probabilities": {label: p}, "top"?: [{label, score}]}]}
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/inputs.h"
+
+namespace lmaas::api {
+
+// "name" or "name/version" (a positive integer).
+struct ModelRef {
+  std::string name;
+  std::optional<int64_t> version;
+};
+Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field);
+
+struct ClassifyRequest {
+  ModelRef model;
+  std::vector<std::string> inputs;
+  int64_t top_k = 0;  // 0: no "top" list
+};
+Parsed<ClassifyRequest> parse_classify_request(const nlohmann::json& body, const RequestLimits& limits);
+
+struct SentimentRequest {
+  std::vector<std::string> inputs;
+  std::string language;  // "" (route by script), "en" or "zh"
+};
+Parsed<SentimentRequest> parse_sentiment_request(const nlohmann::json& body, const RequestLimits& limits);
+
+// One entry of "data" per row of probabilities, in input order.
+nlohmann::json classification_data(const std::vector<std::string>& labels,
+                                   const std::vector<std::vector<float>>& probabilities, int64_t top_k);
+nlohmann::json classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
+                                 const std::vector<std::vector<float>>& probabilities, int64_t top_k);
+
+}  // namespace lmaas::api

@@ -1,0 +1,90 @@
+// BatchQueue: one model's request queue with dynamic batching (TEI's queue/Triton's dynamic batcher).
+// - Submitters (any thread) add Jobs; one owner thread takes them, coalescing consecutive jobs of the same
+//   kind until the batch holds max_batch_texts texts or the oldest job has waited max_queue_delay_us, and
+//   runs them through the BatchRunner in one call. A job larger than a batch runs alone.
+// - The queue is bounded by max_queue_texts: submit() refuses with kResourceExhausted (the server's 429)
+//   rather than wait. A job past its deadline or cancelled (client gone) is dropped unrun.
+// - Every submitted job completes exactly once: its `on_done` runs on the owner thread after `status` and
+//   `outputs` are set (outputs[i] is the runner's row for texts[i]).
+// - stop() (and the destructor) refuse new jobs, finish the queued ones, and join the thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+
+namespace lmaas::scheduler {
+
+enum class JobKind { kClassify, kEmbed };
+
+using Clock = std::chrono::steady_clock;
+
+struct Job {
+  JobKind kind = JobKind::kClassify;
+  std::vector<std::string> texts;
+  Clock::time_point deadline = Clock::time_point::max();
+  std::function<void()> on_done;        // called once, on the queue's thread
+  std::atomic<bool> cancelled{false};   // set by the submitter: drop the job if it has not run yet
+  std::shared_ptr<const std::atomic<bool>> abandoned;  // optional: true when the client went away (same effect)
+  // Set by the queue before on_done:
+  Status status;
+  std::vector<std::vector<float>> outputs;
+  double queue_seconds = 0;             // submit -> batch start
+  int64_t batch_texts = 0;              // texts in the batch it ran in
+  // Internal:
+  Clock::time_point enqueued;
+};
+
+// Runs texts through the model; must return one row per text, in order.
+using BatchRunner = std::function<Result<std::vector<std::vector<float>>>(JobKind, const std::vector<std::string_view>&)>;
+
+struct BatchQueueOptions {
+  int64_t max_batch_texts = 64;
+  int64_t max_queue_delay_us = 500;
+  int64_t max_queue_texts = 4096;
+  // Called on the owner thread after each batch ran (for metrics); may be empty.
+  std::function<void(const std::string& queue_name, int64_t batch_texts, double run_seconds)> on_batch;
+};
+
+class BatchQueue {
+ public:
+  BatchQueue(std::string name, BatchQueueOptions options, BatchRunner runner);
+  ~BatchQueue();
+  BatchQueue(const BatchQueue&) = delete;
+  BatchQueue& operator=(const BatchQueue&) = delete;
+
+  // kResourceExhausted when the queue is full, kUnavailable once stopping. On error the job is not queued
+  // and on_done is not called.
+  Status submit(std::shared_ptr<Job> job);
+  void stop();
+  int64_t queued_texts() const { return queued_texts_.load(std::memory_order_relaxed); }
+  const std::string& name() const { return name_; }
+
+ private:
+  void run();
+  std::vector<std::shared_ptr<Job>> take_batch(std::unique_lock<std::mutex>& lock);
+  void execute(std::vector<std::shared_ptr<Job>>& batch);
+
+  const std::string name_;
+  const BatchQueueOptions options_;
+  const BatchRunner runner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::shared_ptr<Job>> jobs_;
+  std::atomic<int64_t> queued_texts_{0};
+  bool stopping_ = false;
+  std::jthread thread_;
+};
+
+}  // namespace lmaas::scheduler

@@ -1,0 +1,273 @@
+#include "serve/http_server.h"
+
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace lmaas::serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> busy{false};  // a request is being read, handled or answered
+};
+
+HttpServer::HttpServer(HttpServerOptions options, RequestHandler handler, ErrorResponder error_responder)
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      error_responder_(std::move(error_responder)),
+      io_(std::max(1, options_.io_threads)),
+      acceptor_(io_) {
+  std::random_device rd;
+  char prefix[17];
+  std::snprintf(prefix, sizeof prefix, "%08x%08x", rd(), rd());
+  request_id_prefix_ = prefix;
+}
+
+HttpServer::~HttpServer() = default;
+
+Result<uint16_t> HttpServer::listen() {
+  boost::system::error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return Status(Code::kInvalidArgument, "--host '" + options_.host + "' is not an IP address: " + ec.message());
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status(Code::kUnavailable, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                                          ec.message());
+  return acceptor_.local_endpoint().port();
+}
+
+void HttpServer::run() {
+  asio::co_spawn(io_, accept_loop(), asio::detached);
+  std::vector<std::jthread> threads;
+  for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+}
+
+std::string HttpServer::next_request_id() {
+  return request_id_prefix_ + "-" + std::to_string(request_counter_.fetch_add(1) + 1);
+}
+
+asio::awaitable<void> HttpServer::accept_loop() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket(asio::make_strand(io_));
+    co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (!acceptor_.is_open()) co_return;
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        // Out of file descriptors: back off instead of spinning; connections already open keep working.
+        asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      }
+      continue;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto conn = std::make_shared<Connection>(std::move(socket));
+    {
+      std::lock_guard lock(connections_mu_);
+      open_connections_[conn.get()] = conn;
+    }
+    n_connections_.fetch_add(1);
+    auto executor = conn->stream.get_executor();
+    asio::co_spawn(executor, serve_connection(std::move(conn)), asio::detached);
+  }
+}
+
+namespace {
+
+bool sane_request_id(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' && c != ':') return false;
+  return true;
+}
+
+HttpRequest to_request(const http::request<http::string_body>& req, std::string remote) {
+  HttpRequest r;
+  r.method = std::string(req.method_string());
+  const std::string target(req.target());
+  const auto q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) r.query = target.substr(q + 1);
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  r.body = req.body();
+  r.remote = std::move(remote);
+  return r;
+}
+
+http::response<http::string_body> to_beast(HttpResponse&& response, unsigned version, bool keep_alive,
+                                           const std::string& request_id) {
+  http::response<http::string_body> res{static_cast<http::status>(response.status), version};
+  res.set(http::field::server, "lmaas");
+  res.set(http::field::content_type, response.content_type);
+  res.set("x-request-id", request_id);
+  for (auto& [k, v] : response.headers) res.set(k, v);
+  res.body() = std::move(response.body);
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+asio::awaitable<void> HttpServer::serve_connection(std::shared_ptr<Connection> conn) {
+  using std::chrono::milliseconds;
+  beast::flat_buffer buffer;
+  boost::system::error_code ec;
+  std::string remote;
+  {
+    auto ep = conn->stream.socket().remote_endpoint(ec);
+    if (!ec) remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  // A transport-level failure is answered (when there is something to say) and ends the connection.
+  // The response is built outside any co_await expression: GCC 12 mishandles temporaries living across
+  // a suspension.
+  std::optional<HttpResponse> failure;
+  auto fail = [&](Code code, const std::string& message, const std::string& param) {
+    failure = error_responder_(code, message, param);
+  };
+  auto limit_text = [](int64_t value, const char* flag) { return std::to_string(value) + " (" + flag + ")"; };
+  while (!draining_.load()) {
+    if (buffer.size() == 0) {  // idle: wait for the next request's first bytes
+      conn->stream.expires_after(milliseconds(options_.idle_timeout_ms));
+      const size_t n = co_await conn->stream.async_read_some(buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+      buffer.commit(n);
+    }
+    conn->busy = true;
+    http::request_parser<http::string_body> parser;
+    parser.header_limit(static_cast<uint32_t>(options_.header_bytes));
+    parser.body_limit(static_cast<uint64_t>(options_.body_bytes));
+    conn->stream.expires_after(milliseconds(options_.header_timeout_ms));
+    co_await http::async_read_header(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
+    if (ec == http::error::header_limit) {
+      fail(Code::kOutOfRange, "the request's headers exceed " + limit_text(options_.header_bytes, "--max-header-bytes") + " bytes",
+           "max_header_bytes");
+    } else if (ec == http::error::body_limit) {  // the parser may run into a chunked body's end already
+      fail(Code::kOutOfRange, "the request body exceeds " + limit_text(options_.body_bytes, "--max-body-bytes") + " bytes",
+           "max_body_bytes");
+    } else if (ec == beast::error::timeout) {
+      fail(Code::kDeadlineExceeded, "the request's headers did not arrive within " +
+           limit_text(options_.header_timeout_ms, "--header-timeout-ms") + " ms", "header_timeout_ms");
+    } else if (ec) {
+      fail(Code::kInvalidArgument, "malformed HTTP request: " + ec.message(), "");
+    } else if (auto length = parser.content_length(); length && *length > static_cast<uint64_t>(options_.body_bytes)) {
+      fail(Code::kOutOfRange, "the request body is " + std::to_string(*length) + " bytes; the limit is " +
+           limit_text(options_.body_bytes, "--max-body-bytes"), "max_body_bytes");
+    }
+    if (!failure && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+      http::response<http::empty_body> cont{http::status::continue_, 11};
+      co_await http::async_write(conn->stream, cont, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) break;
+    }
+    if (!failure) {
+      conn->stream.expires_after(milliseconds(options_.body_timeout_ms));
+      co_await http::async_read(conn->stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::body_limit) {
+        fail(Code::kOutOfRange, "the request body exceeds " + limit_text(options_.body_bytes, "--max-body-bytes") + " bytes",
+             "max_body_bytes");
+      } else if (ec == beast::error::timeout) {
+        fail(Code::kDeadlineExceeded, "the request body did not arrive within " +
+             limit_text(options_.body_timeout_ms, "--body-timeout-ms") + " ms", "body_timeout_ms");
+      } else if (ec) {
+        break;
+      }
+    }
+    if (failure) {
+      auto res = to_beast(std::move(*failure), 11, false, next_request_id());
+      conn->stream.expires_after(milliseconds(options_.body_timeout_ms));
+      co_await http::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      break;
+    }
+    conn->stream.expires_never();
+    auto& req = parser.get();
+    HttpRequest request = to_request(req, remote);
+    const std::string_view given_id = request.header("x-request-id");
+    request.request_id = sane_request_id(given_id) ? std::string(given_id) : next_request_id();
+    // While the handler runs, watch the socket: readable with nothing to read means the client closed.
+    auto gone = std::make_shared<std::atomic<bool>>(false);
+    request.client_gone = gone;
+    conn->stream.socket().async_wait(tcp::socket::wait_read, [conn, gone](const boost::system::error_code& wait_ec) {
+      if (wait_ec) return;
+      char byte;
+      const ssize_t n = ::recv(conn->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) gone->store(true);
+    });
+    n_in_flight_.fetch_add(1);
+    HttpResponse response = co_await handler_(request);
+    n_in_flight_.fetch_sub(1);
+    conn->stream.socket().cancel(ec);  // ends the watch
+    const bool keep_alive = req.keep_alive() && !draining_.load();
+    auto res = to_beast(std::move(response), req.version(), keep_alive, request.request_id);
+    conn->stream.expires_after(milliseconds(options_.body_timeout_ms));
+    co_await http::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+    conn->busy = false;
+    if (ec || !keep_alive) break;
+  }
+  conn->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  conn->stream.close();
+  {
+    std::lock_guard lock(connections_mu_);
+    open_connections_.erase(conn.get());
+  }
+  n_connections_.fetch_sub(1);
+}
+
+void HttpServer::drain() {
+  if (draining_.exchange(true)) return;
+  asio::post(io_, [this] {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    std::vector<std::shared_ptr<Connection>> idle;
+    {
+      std::lock_guard lock(connections_mu_);
+      for (auto& [p, weak] : open_connections_)
+        if (auto c = weak.lock(); c && !c->busy.load()) idle.push_back(std::move(c));
+    }
+    // Idle connections wake from their read and close; busy ones close after their response.
+    for (auto& c : idle) asio::post(c->stream.get_executor(), [c] { c->stream.cancel(); });
+    asio::co_spawn(io_, watch_drain(), asio::detached);
+  });
+}
+
+asio::awaitable<void> HttpServer::watch_drain() {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.drain_timeout_ms);
+  asio::steady_timer timer(io_);
+  while (n_connections_.load() > 0 && std::chrono::steady_clock::now() < until) {
+    timer.expires_after(std::chrono::milliseconds(10));
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  io_.stop();
+}
+
+}  // namespace lmaas::serve

@@ -1,0 +1,19 @@
+// The route groups of `lmaas serve`, one file each:
+//   routes_health.cpp      GET /v2, /v2/health/live, /v2/health/ready, /metrics, /openapi.json
+//   routes_models.cpp      GET /v1/models[/{id}], /v2/models/{m}[/versions/{v}][/ready]
+//   routes_inference.cpp   POST /v1/classify, /v1/sentiment, /v1/embeddings, /v2/models/{m}[/versions/{v}]/infer
+//   routes_repository.cpp  POST /v2/repository/index, /v2/repository/models/{m}/load|unload (admin)
+//   routes_admin.cpp       GET/POST /v1/keys, DELETE /v1/keys/{id}, GET /v1/usage (admin)
+#pragma once
+
+#include "serve/server.h"
+
+namespace lmaas::serve {
+
+void add_health_routes(Router<RouteHandler>& router);
+void add_model_routes(Router<RouteHandler>& router);
+void add_inference_routes(Router<RouteHandler>& router);
+void add_repository_routes(Router<RouteHandler>& router);
+void add_admin_routes(Router<RouteHandler>& router);
+
+}  // namespace lmaas::serve

@@ -1,0 +1,223 @@
+// Inference routes: the task API (/v1/classify, /v1/sentiment), OpenAI's /v1/embeddings and KServe v2
+// infer. Each parses and validates its body (api/), finds the served model version, and runs the texts
+// as one Job through that model's batching queue.
+#include <algorithm>
+#include <chrono>
+
+#include "api/classify.h"
+#include "api/json_body.h"
+#include "api/kserve.h"
+#include "serve/job_wait.h"
+#include "serve/routes.h"
+#include "text/utf8.h"
+
+namespace lmaas::serve {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+
+// The request's deadline: the x-request-timeout-ms header (1 ms .. 10 min) or --request-timeout-ms.
+scheduler::Clock::time_point deadline_for(const ServerContext& ctx, const HttpRequest& request) {
+  int64_t ms = ctx.options.request_timeout_ms;
+  const auto given = request.header("x-request-timeout-ms");
+  if (!given.empty() && given.size() <= 9 && std::all_of(given.begin(), given.end(), ::isdigit))
+    ms = std::clamp<int64_t>(std::stoll(std::string(given)), 1, 600000);
+  return scheduler::Clock::now() + std::chrono::milliseconds(ms);
+}
+
+struct RunResult {
+  std::shared_ptr<store::ServedModel> model;
+  std::vector<std::vector<float>> outputs;
+};
+
+// Finds the model and runs the texts (moved from) through its queue. Every argument is a reference to a
+// caller's named object: GCC 12 mishandles coroutine parameters built from temporaries.
+asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext& ctx, RouteCall& call, const api::ModelRef& ref,
+                                                                  scheduler::JobKind kind, std::vector<std::string>& texts) {
+  auto model = ctx.repository->find(ref.name, ref.version);
+  if (!model.is_ok()) {
+    api::ApiError e = api::to_api_error(model.status());
+    e.param = "model";
+    co_return e;
+  }
+  call.model_label = ref.name;
+  int64_t n_chars = 0;
+  for (const auto& t : texts) n_chars += api::count_code_points(t);
+  const int64_t n_requests = call.request_counted ? 0 : 1;
+  RateDecision admitted = ctx.limiter->take(call.caller, n_requests, n_chars);
+  call.headers = admitted.headers;
+  if (!admitted.allowed) {
+    if (admitted.retry_after_s < 0)
+      co_return api::ApiError{Code::kOutOfRange, "the request holds " + std::to_string(n_chars) + " characters, more than the key's " +
+                                                     "limit per minute allows at all", "input", "over_chars_per_minute"};
+    call.headers.emplace_back("retry-after", std::to_string(admitted.retry_after_s));
+    co_return api::ApiError{Code::kResourceExhausted, "rate limit reached for key '" + call.caller.key_name + "' (" +
+                                                          admitted.limit + "); retry in " +
+                                                          std::to_string(admitted.retry_after_s) + " s",
+                            admitted.limit, "rate_limit_exceeded"};
+  }
+  call.request_counted = true;
+  auto job = std::make_shared<scheduler::Job>();
+  job->kind = kind;
+  job->texts = std::move(texts);
+  job->deadline = deadline_for(ctx, call.request);
+  job->abandoned = call.request.client_gone;
+  Status s = co_await run_job(model.value()->queue(), job);
+  ctx.metrics->queue_time.with({ref.name}).observe(job->queue_seconds);
+  if (!s.is_ok()) co_return api::to_api_error(s);
+  if (ctx.usage) ctx.usage->add(call.caller.key_id, ref.name, n_requests, n_chars);
+  co_return RunResult{model.value(), std::move(job->outputs)};
+}
+
+template <typename T>
+const api::ApiError* error_of(const std::variant<T, api::ApiError>& v) {
+  return std::get_if<api::ApiError>(&v);
+}
+
+// The body as JSON, then as a request by `parse(json, limits)`.
+template <typename Parse>
+auto parse_body_as(const ServerContext& ctx, const HttpRequest& request, Parse parse)
+    -> decltype(parse(std::declval<const json&>(), ctx.options.limits)) {
+  auto body = api::parse_json_body(request.body, ctx.options.limits.json_depth);
+  if (auto* e = error_of(body)) return *e;
+  return parse(std::get<json>(body), ctx.options.limits);
+}
+
+asio::awaitable<HttpResponse> classify(ServerContext& ctx, RouteCall& call) {
+  auto req = parse_body_as(ctx, call.request, api::parse_classify_request);
+  if (auto* e = error_of(req)) co_return error_response(*e);
+  auto& r = std::get<api::ClassifyRequest>(req);
+  auto run = co_await run_texts(ctx, call, r.model, scheduler::JobKind::kClassify, r.inputs);
+  if (auto* e = error_of(run)) co_return error_response(*e);
+  auto& result = std::get<RunResult>(run);
+  co_return json_response(200, api::classify_response(result.model->name(), result.model->version(),
+                                                      result.model->session().labels(), result.outputs, r.top_k));
+}
+
+// Chinese when the text holds a Han character, English otherwise.
+bool looks_chinese(const std::string& text) {
+  for (size_t pos = 0; pos < text.size();) {
+    const char32_t c = text::next_code_point(text, pos);
+    if ((c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0x20000 && c <= 0x2A6DF)) return true;
+  }
+  return false;
+}
+
+asio::awaitable<HttpResponse> sentiment(ServerContext& ctx, RouteCall& call) {
+  auto req = parse_body_as(ctx, call.request, api::parse_sentiment_request);
+  if (auto* e = error_of(req)) co_return error_response(*e);
+  auto& r = std::get<api::SentimentRequest>(req);
+  // Group the inputs by language, run each group on its model, put the rows back in input order.
+  std::vector<std::string> language(r.inputs.size());
+  for (size_t i = 0; i < r.inputs.size(); ++i)
+    language[i] = !r.language.empty() ? r.language : (looks_chinese(r.inputs[i]) ? "zh" : "en");
+  json data = json::array();
+  data.get_ref<json::array_t&>().resize(r.inputs.size());
+  // Named locals only around co_await: GCC 12 mishandles temporaries with destructors in co_await
+  // expressions and range-for initialisers inside coroutines.
+  static const char* const kLanguages[] = {"en", "zh"};
+  for (const char* lang_cstr : kLanguages) {
+    const std::string lang = lang_cstr;
+    std::vector<std::string> texts;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < r.inputs.size(); ++i)
+      if (language[i] == lang) texts.push_back(r.inputs[i]), where.push_back(i);
+    if (texts.empty()) continue;
+    const api::ModelRef ref{lang == "zh" ? ctx.options.sentiment_zh : ctx.options.sentiment_en, std::nullopt};
+    auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
+    if (auto* e = error_of(run)) co_return error_response(*e);
+    auto& result = std::get<RunResult>(run);
+    json rows = api::classification_data(result.model->session().labels(), result.outputs, 0);
+    for (size_t j = 0; j < where.size(); ++j) {
+      rows[j]["index"] = where[j];
+      rows[j]["language"] = lang;
+      rows[j]["model"] = result.model->name() + "/" + std::to_string(result.model->version());
+      data[where[j]] = std::move(rows[j]);
+    }
+  }
+  call.model_label = "sentiment";
+  co_return json_response(200, json{{"object", "list"}, {"data", std::move(data)}});
+}
+
+std::string base64_floats(const std::vector<float>& v) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto* p = reinterpret_cast<const unsigned char*>(v.data());
+  const size_t n = v.size() * sizeof(float);
+  std::string out;
+  out.reserve((n + 2) / 3 * 4);
+  for (size_t i = 0; i < n; i += 3) {
+    const uint32_t b = (uint32_t{p[i]} << 16) | (i + 1 < n ? uint32_t{p[i + 1]} << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    out += kAlphabet[(b >> 18) & 63];
+    out += kAlphabet[(b >> 12) & 63];
+    out += i + 1 < n ? kAlphabet[(b >> 6) & 63] : '=';
+    out += i + 2 < n ? kAlphabet[b & 63] : '=';
+  }
+  return out;
+}
+
+asio::awaitable<HttpResponse> embeddings(ServerContext& ctx, RouteCall& call) {
+  auto body = api::parse_json_body(call.request.body, ctx.options.limits.json_depth);
+  if (auto* e = error_of(body)) co_return error_response(*e);
+  const json& b = std::get<json>(body);
+  auto model = api::required_string(b, "model");
+  if (auto* e = error_of(model)) co_return error_response(*e);
+  auto ref = api::parse_model_ref(std::get<std::string>(model), "model");
+  if (auto* e = error_of(ref)) co_return error_response(*e);
+  auto inputs = api::text_inputs(b, "input", ctx.options.limits);
+  if (auto* e = error_of(inputs)) co_return error_response(*e);
+  auto format = api::optional_string(b, "encoding_format");
+  if (auto* e = error_of(format)) co_return error_response(*e);
+  const std::string fmt = std::get<std::string>(format).empty() ? "float" : std::get<std::string>(format);
+  if (fmt != "float" && fmt != "base64")
+    co_return error_response({Code::kInvalidArgument, "'encoding_format' is \"" + fmt + "\"; expected \"float\" or \"base64\"",
+                              "encoding_format", "invalid_field"});
+  int64_t n_chars = 0;
+  for (const auto& t : std::get<std::vector<std::string>>(inputs)) n_chars += api::count_code_points(t);
+  auto run = co_await run_texts(ctx, call, std::get<api::ModelRef>(ref), scheduler::JobKind::kEmbed,
+                                std::get<std::vector<std::string>>(inputs));
+  if (auto* e = error_of(run)) co_return error_response(*e);
+  auto& result = std::get<RunResult>(run);
+  json data = json::array();
+  for (size_t i = 0; i < result.outputs.size(); ++i) {
+    json e = {{"object", "embedding"}, {"index", i}};
+    if (fmt == "base64") e["embedding"] = base64_floats(result.outputs[i]);
+    else e["embedding"] = result.outputs[i];
+    data.push_back(std::move(e));
+  }
+  // lmaas models count characters, not a tokenizer's tokens: usage reports code points.
+  co_return json_response(200, json{{"object", "list"}, {"model", result.model->name()}, {"data", std::move(data)},
+                                    {"usage", {{"prompt_tokens", n_chars}, {"total_tokens", n_chars}}}});
+}
+
+asio::awaitable<HttpResponse> kserve_infer(ServerContext& ctx, RouteCall& call) {
+  auto req = parse_body_as(ctx, call.request, api::parse_kserve_infer);
+  if (auto* e = error_of(req)) co_return error_response(*e);
+  auto& r = std::get<api::KserveInferRequest>(req);
+  api::ModelRef ref{call.params["model"], std::nullopt};
+  if (auto v = call.params.find("version"); v != call.params.end()) {
+    auto parsed = api::parse_model_ref(ref.name + "/" + v->second, "version");
+    if (auto* e = error_of(parsed)) co_return error_response(*e);
+    ref = std::get<api::ModelRef>(parsed);
+  }
+  std::vector<std::string> texts = r.texts;
+  auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
+  if (auto* e = error_of(run)) co_return error_response(*e);
+  auto& result = std::get<RunResult>(run);
+  co_return json_response(200, api::kserve_infer_response(result.model->name(), result.model->version(), r,
+                                                           result.model->session().labels(), result.outputs));
+}
+
+}  // namespace
+
+void add_inference_routes(Router<RouteHandler>& router) {
+  router.add({"POST", "/v1/classify", Access::kInfer, "Classify texts with a model: label, score, class probabilities", classify});
+  router.add({"POST", "/v1/sentiment", Access::kInfer, "Sentiment of texts, routed to the English or Chinese model", sentiment});
+  router.add({"POST", "/v1/embeddings", Access::kInfer, "OpenAI embeddings: a classifier's pooled representation", embeddings});
+  router.add({"POST", "/v2/models/{model}/infer", Access::kInfer, "KServe v2 inference (BYTES text input)", kserve_infer});
+  router.add({"POST", "/v2/models/{model}/versions/{version}/infer", Access::kInfer, "KServe v2 inference on a version",
+              kserve_infer});
+}
+
+}  // namespace lmaas::serve

@@ -1,0 +1,174 @@
+#include "serve/server.h"
+
+#include <cstdio>
+#include <filesystem>
+
+#include <boost/asio/signal_set.hpp>
+
+#include "serve/routes.h"
+
+namespace lmaas::serve {
+
+namespace asio = boost::asio;
+
+ServerMetrics::ServerMetrics(Registry& r)
+    : requests(r.counter("lmaas_requests_total", "HTTP requests by model, endpoint and status",
+                         {"model", "endpoint", "status"})),
+      latency(r.histogram("lmaas_request_duration_seconds", "Time from a request's headers to its response",
+                          {"endpoint"}, latency_buckets_seconds())),
+      queue_time(r.histogram("lmaas_queue_duration_seconds", "Time a request waited in its model's queue",
+                             {"model"}, latency_buckets_seconds())),
+      batch_texts(r.histogram("lmaas_batch_size", "Texts per batch a model ran", {"model"}, batch_size_buckets())),
+      in_flight(r.gauge("lmaas_requests_in_flight", "Requests being handled")) {}
+
+HttpResponse json_response(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse error_response(const api::ApiError& error) {
+  HttpResponse r = json_response(api::http_status(error.code), api::error_body(error));
+  if (error.code == Code::kResourceExhausted || error.code == Code::kUnavailable) r.headers.emplace_back("retry-after", "1");
+  return r;
+}
+
+Server::Server(ServeOptions options) {
+  ctx_.options = std::move(options);
+  ctx_.metrics = std::make_unique<ServerMetrics>(ctx_.registry);
+  add_routes();
+}
+
+Server::~Server() = default;
+
+void Server::add_routes() {
+  add_health_routes(router_);
+  add_model_routes(router_);
+  add_inference_routes(router_);
+  add_repository_routes(router_);
+  add_admin_routes(router_);
+}
+
+namespace {
+
+bool is_loopback(const std::string& host) { return host == "127.0.0.1" || host == "::1" || host == "localhost"; }
+
+Status open_store(ServerContext& ctx) {
+  std::error_code ec;
+  std::filesystem::create_directories(ctx.options.data_dir, ec);
+  if (ec) return Status(Code::kUnavailable, "cannot create --data-dir '" + ctx.options.data_dir + "': " + ec.message());
+  auto store = store::MetadataStore::open(store::metadata_db_path(ctx.options.data_dir));
+  if (!store.is_ok()) return store.status();
+  ctx.store = std::move(store.value());
+  auto n = ctx.store->count_keys();
+  if (!n.is_ok()) return n.status();
+  if (n.value() == 0) {
+    auto key = ctx.store->create_key("admin", store::Scope::kAdmin);
+    if (!key.is_ok()) return key.status();
+    std::printf("lmaas serve: first start: admin API key (shown once, store it now): %s\n", key.value().secret.c_str());
+    std::fflush(stdout);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status Server::start() {
+  auto& o = ctx_.options;
+  if (!o.auth && !is_loopback(o.http.host))
+    return Status(Code::kInvalidArgument, "--no-auth is allowed only with a loopback --host (127.0.0.1 or ::1), not '" +
+                                              o.http.host + "'");
+  if (o.auth) {
+    Status s = open_store(ctx_);
+    if (!s.is_ok()) return s;
+  }
+  ctx_.auth = std::make_unique<Authenticator>(ctx_.store.get());
+  ctx_.limiter = std::make_unique<RateLimiter>(o.rate_limit_rpm, o.rate_limit_cpm);
+  if (ctx_.store) ctx_.usage = std::make_unique<UsageRecorder>(ctx_.store.get(), std::chrono::milliseconds(o.usage_flush_ms));
+  o.http.header_bytes = o.limits.header_bytes;
+  o.http.body_bytes = o.limits.body_bytes;
+  auto queue = o.queue;
+  ServerMetrics* metrics = ctx_.metrics.get();
+  queue.on_batch = [metrics](const std::string& queue_name, int64_t n, double) {
+    metrics->batch_texts.with({queue_name.substr(0, queue_name.rfind('/'))}).observe(static_cast<double>(n));
+  };
+  ctx_.repository = std::make_unique<store::ModelRepository>(o.models_dir, queue);
+  auto* repo = ctx_.repository.get();
+  ctx_.registry.callback_gauge("lmaas_models_ready", "Model versions loaded and ready",
+                               [repo] { return static_cast<double>(repo->n_ready()); });
+  http_ = std::make_unique<HttpServer>(
+      o.http, [this](HttpRequest& r) { return handle(r); },
+      [](Code code, const std::string& message, const std::string& param) {
+        return error_response(api::ApiError{code, message, param, ""});
+      });
+  auto port = http_->listen();
+  if (!port.is_ok()) return port.status();
+  port_ = port.value();
+  Status loaded = ctx_.repository->load_all();
+  if (!loaded.is_ok()) return loaded;
+  for (const auto& v : ctx_.repository->list())
+    std::fprintf(stderr, "lmaas serve: model %s/%lld %s%s%s\n", v.name.c_str(), static_cast<long long>(v.version),
+                 store::model_state_name(v.state), v.reason.empty() ? "" : ": ", v.reason.c_str());
+  ctx_.ready = true;
+  return Status::ok();
+}
+
+void Server::drain() {
+  ctx_.ready = false;
+  if (http_) http_->drain();
+}
+
+void Server::run() {
+  asio::signal_set signals(http_->io(), SIGTERM, SIGINT);
+  signals.async_wait([this](const boost::system::error_code& ec, int) {
+    if (!ec) drain();
+  });
+  std::fprintf(stderr, "lmaas serve: listening on http://%s:%u (%s)\n", ctx_.options.http.host.c_str(), port_,
+               ctx_.options.auth ? "API keys required" : "no auth");
+  http_->run();
+}
+
+asio::awaitable<HttpResponse> Server::handle(HttpRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  PathParams params;
+  std::string allowed;
+  const Route<RouteHandler>* route = router_.match(request.method, request.path, params, allowed);
+  HttpResponse response;
+  std::string endpoint = "unmatched", model;
+  if (route == nullptr) {
+    if (!allowed.empty()) {
+      response = error_response({Code::kInvalidArgument, request.method + " is not allowed on " + request.path +
+                                                             "; allowed: " + allowed, "method", "method_not_allowed"});
+      response.status = 405;
+      response.headers.emplace_back("allow", allowed);
+    } else {
+      response = error_response({Code::kNotFound, "no route " + request.method + " " + request.path +
+                                                      " (GET /openapi.json lists the routes)", "path", "unknown_route"});
+    }
+  } else {
+    endpoint = route->pattern;
+    auto caller = ctx_.auth->authenticate(request.header("authorization"), route->access == Access::kAdmin);
+    if (auto* e = std::get_if<api::ApiError>(&caller); e && route->access != Access::kPublic) {
+      response = error_response(*e);
+    } else {
+      RouteCall call{request, std::move(params), {}, {}, false, {}};
+      if (auto* c = std::get_if<Caller>(&caller)) call.caller = *c;
+      ctx_.metrics->in_flight.unlabelled().inc();
+      try {
+        response = co_await route->handler(ctx_, call);
+      } catch (const std::exception& ex) {
+        response = error_response({Code::kInternal, std::string("internal error: ") + ex.what(), "", ""});
+      }
+      ctx_.metrics->in_flight.unlabelled().dec();
+      model = call.model_label;
+      for (auto& h : call.headers) response.headers.push_back(std::move(h));
+    }
+  }
+  ctx_.metrics->requests.with({model, endpoint, std::to_string(response.status)}).inc();
+  ctx_.metrics->latency.with({endpoint})
+      .observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  co_return response;
+}
+
+}  // namespace lmaas::serve

@@ -1,0 +1,97 @@
+// ModelRepository: the models a server serves, read from a Triton-style repository directory
+//   <root>/<name>/<version>/   (version: a positive integer; each a model directory from `lmaas train`)
+// Each loaded version is a ServedModel: its inference session and the BatchQueue whose owner thread
+// alone runs that session.
+// - States per version: loading, ready, failed (with the reason), unloading. A request for a model without
+//   a version gets its highest ready version.
+// - load(name) (re)reads <root>/<name> while the old versions keep serving: a version that loads replaces
+//   the old one atomically; one that fails keeps the old one serving (its reason says the reload failed),
+//   or is marked failed if there was none. Versions gone from disk are unloaded.
+// - unload(name) removes every version; a ServedModel is freed when its last in-flight request lets go
+//   (requests hold a shared_ptr), and the allocator is asked to return the memory.
+// Thread-safe: every method may be called from any thread; loads run on the caller's thread.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/classifier_session.h"
+#include "scheduler/batch_queue.h"
+
+namespace lmaas::store {
+
+enum class ModelState { kLoading, kReady, kFailed, kUnloading };
+const char* model_state_name(ModelState state);  // "loading" | "ready" | "failed" | "unloading"
+
+// One loaded version. The queue is declared after the session so that it stops (draining its jobs)
+// before the session it runs is destroyed.
+class ServedModel {
+ public:
+  ServedModel(std::string name, int64_t version, std::string dir, std::unique_ptr<runtime::ClassifierSession> session,
+              const scheduler::BatchQueueOptions& queue_options);
+  const std::string& name() const { return name_; }
+  int64_t version() const { return version_; }
+  const std::string& dir() const { return dir_; }
+  const runtime::ClassifierSession& session() const { return *session_; }
+  scheduler::BatchQueue& queue() { return *queue_; }
+
+ private:
+  std::string name_;
+  int64_t version_;
+  std::string dir_;
+  std::unique_ptr<runtime::ClassifierSession> session_;
+  std::unique_ptr<scheduler::BatchQueue> queue_;
+};
+
+struct ModelVersionInfo {
+  std::string name;
+  int64_t version = 0;
+  ModelState state = ModelState::kLoading;
+  std::string reason;  // why it failed (or why a reload failed while the old version serves)
+  std::shared_ptr<ServedModel> served;  // null unless ready
+};
+
+class ModelRepository {
+ public:
+  ModelRepository(std::string root, scheduler::BatchQueueOptions queue_options);
+  ~ModelRepository();
+
+  // Reads every model under the root; models that fail are recorded as failed, not fatal.
+  // An unreadable root is an error.
+  Status load_all();
+  // (Re)loads one model from <root>/<name>; kNotFound if that directory is missing, kInvalidArgument if it
+  // holds no loadable version (the old versions keep serving either way).
+  Status load(const std::string& name);
+  // kNotFound for a model not in the repository.
+  Status unload(const std::string& name);
+
+  // The served version: the given one, or the highest ready one. kNotFound names the model (and version);
+  // kUnavailable when it exists but is not ready (loading, failed: with the reason).
+  Result<std::shared_ptr<ServedModel>> find(const std::string& name, std::optional<int64_t> version = std::nullopt) const;
+  // Every known version, by name then version.
+  std::vector<ModelVersionInfo> list() const;
+  // Model names on disk under the root (for the repository index), sorted.
+  std::vector<std::string> names_on_disk() const;
+  bool all_ready() const;  // true when no version is loading (failed ones do not hold readiness back)
+  int64_t n_ready() const;
+  const std::string& root() const { return root_; }
+
+ private:
+  Result<std::shared_ptr<ServedModel>> load_version(const std::string& name, int64_t version, const std::string& dir);
+  void set_state(const std::string& name, int64_t version, ModelState state, std::string reason,
+                 std::shared_ptr<ServedModel> served);
+
+  const std::string root_;
+  const scheduler::BatchQueueOptions queue_options_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::map<int64_t, ModelVersionInfo>> models_;
+  std::mutex load_mu_;  // one load/unload at a time
+};
+
+}  // namespace lmaas::store
