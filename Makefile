@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CTEST_ARGS ?=
 
-.PHONY: deps build build-asan test test-asan bench bench-fasttext models serve clean
+.PHONY: deps build build-asan test test-asan bench bench-fasttext bench-serve models serve clean
 
 deps:
 	scripts/install-deps
@@ -34,15 +34,19 @@ bench-fasttext: build
 	scripts/install-deps --references
 	bench/bow_vs_fasttext.sh
 
+# lmaas serve against a FastAPI + uvicorn + PyTorch twin: POST /v1/classify under wrk (bench/README.md).
+bench-serve: build
+	scripts/install-deps --references
+	bench/serve_vs_fastapi.sh
+
 # The default models the server ships (sentiment-en, sentiment-zh, question-type) into models/<name>/1/.
 models: build
 	scripts/train-default-models
 
-# Until the server lands: builds, shows the commands, and runs the seed example (the seed document's
-# Keras program on lmaas' public C++ API, examples/seed_example.cpp).
-serve: build
-	build/release/lmaas --help
-	build/release/seed_example
+# The README's main command: builds, trains the default models if they are missing, and serves them on
+# 127.0.0.1:8080 with the SQLite store under var/ (its first start prints an admin API key, once).
+serve: models
+	build/release/lmaas serve --models models --data-dir var
 
 clean:
 	rm -rf build
