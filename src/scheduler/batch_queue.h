@@ -1,7 +1,9 @@
 // BatchQueue: one model's request queue with dynamic batching (TEI's queue/Triton's dynamic batcher).
 // - Submitters (any thread) add Jobs; one owner thread takes them, coalescing consecutive jobs of the same
 //   kind until the batch holds max_batch_texts texts or the oldest job has waited max_queue_delay_us, and
-//   runs them through the BatchRunner in one call. A job larger than a batch runs alone.
+//   runs them through the BatchRunner in one call. A job larger than a batch runs alone. With a delay of 0
+//   (the default) a batch is whatever waited while the previous one ran: no added latency when idle,
+//   large batches under load.
 // - The queue is bounded by max_queue_texts: submit() refuses with kResourceExhausted (the server's 429)
 //   rather than wait. A job past its deadline or cancelled (client gone) is dropped unrun.
 // - Every submitted job completes exactly once: its `on_done` runs on the owner thread after `status` and
@@ -51,7 +53,7 @@ using BatchRunner = std::function<Result<std::vector<std::vector<float>>>(JobKin
 
 struct BatchQueueOptions {
   int64_t max_batch_texts = 64;
-  int64_t max_queue_delay_us = 500;
+  int64_t max_queue_delay_us = 0;
   int64_t max_queue_texts = 4096;
   // Called on the owner thread after each batch ran (for metrics); may be empty.
   std::function<void(const std::string& queue_name, int64_t batch_texts, double run_seconds)> on_batch;

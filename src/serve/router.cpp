@@ -14,12 +14,11 @@ std::vector<std::string_view> split_path(std::string_view path) {
   return out;
 }
 
-bool match_pattern(std::string_view pattern, std::string_view path, PathParams& params) {
-  const auto want = split_path(pattern), got = split_path(path);
+bool match_segments(const std::vector<std::string>& want, const std::vector<std::string_view>& got, PathParams& params) {
   if (want.size() != got.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (want[i].size() > 2 && want[i].front() == '{' && want[i].back() == '}') {
-      params[std::string(want[i].substr(1, want[i].size() - 2))] = std::string(got[i]);
+      params[want[i].substr(1, want[i].size() - 2)] = std::string(got[i]);
     } else if (want[i] != got[i]) {
       return false;
     }

@@ -41,7 +41,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--io-threads", o.http.io_threads, "HTTP threads (default 1)")->check(CLI::Range(1, 256));
   cmd->add_option("--threads", args->threads, "kernel threads each model's batches use (default 1)")->check(CLI::Range(1, 1024));
   cmd->add_option("--max-batch-size", o.queue.max_batch_texts, "texts per batch (default 64)")->check(CLI::Range(1, 65536));
-  cmd->add_option("--max-queue-delay-us", o.queue.max_queue_delay_us, "how long a batch waits to fill (default 500)")
+  cmd->add_option("--max-queue-delay-us", o.queue.max_queue_delay_us, "how long a batch may wait to fill (default 0: it takes what queued while the last one ran)")
       ->check(CLI::Range(0, 10000000));
   cmd->add_option("--max-queue-texts", o.queue.max_queue_texts, "texts a model's queue holds before 429 (default 4096)")
       ->check(CLI::Range(1, 1 << 24));
