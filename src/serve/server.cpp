@@ -97,6 +97,8 @@ Status Server::start() {
   auto* repo = ctx_.repository.get();
   ctx_.registry.callback_gauge("lmaas_models_ready", "Model versions loaded and ready",
                                [repo] { return static_cast<double>(repo->n_ready()); });
+  ctx_.registry.callback_gauge("lmaas_queue_texts", "Texts waiting in the models' queues",
+                               [repo] { return static_cast<double>(repo->queued_texts()); });
   http_ = std::make_unique<HttpServer>(
       o.http, [this](HttpRequest& r) { return handle(r); },
       [](Code code, const std::string& message, const std::string& param) {

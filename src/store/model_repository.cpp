@@ -198,6 +198,15 @@ bool ModelRepository::all_ready() const {
   return true;
 }
 
+int64_t ModelRepository::queued_texts() const {
+  std::lock_guard lock(mu_);
+  int64_t n = 0;
+  for (const auto& [name, versions] : models_)
+    for (const auto& [v, info] : versions)
+      if (info.served) n += info.served->queue().queued_texts();
+  return n;
+}
+
 int64_t ModelRepository::n_ready() const {
   std::lock_guard lock(mu_);
   int64_t n = 0;

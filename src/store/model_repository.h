@@ -80,6 +80,7 @@ class ModelRepository {
   std::vector<std::string> names_on_disk() const;
   bool all_ready() const;  // true when no version is loading (failed ones do not hold readiness back)
   int64_t n_ready() const;
+  int64_t queued_texts() const;  // over every loaded version's queue
   const std::string& root() const { return root_; }
 
  private:

@@ -186,7 +186,7 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(st, 200)
         self.assertTrue(headers["content-type"].startswith("text/plain"))
         for name in ("lmaas_requests_total", "lmaas_request_duration_seconds_bucket", "lmaas_queue_duration_seconds_bucket",
-                     "lmaas_batch_size_bucket", "lmaas_models_ready", "lmaas_requests_in_flight"):
+                     "lmaas_batch_size_bucket", "lmaas_models_ready", "lmaas_requests_in_flight", "lmaas_queue_texts"):
             self.assertIn(name, text)
         self.assertRegex(text, r'lmaas_requests_total\{model="sent-en",endpoint="/v1/classify",status="200"\} \d+')
         st, doc, _ = self.call("GET", "/openapi.json", key=None)
