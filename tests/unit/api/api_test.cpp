@@ -48,7 +48,8 @@ TEST(JsonBody, ParsesObjectsAndRefusesEverythingElse) {
 TEST(JsonBody, DepthLimitCountsNesting) {
   // {"a":[[1]]} nests three containers: the object and two arrays.
   EXPECT_TRUE(std::holds_alternative<json>(parse_json_body(R"({"a":[[1]]})", 3)));
-  const ApiError& e = err(parse_json_body(R"({"a":[[1]]})", 2));
+  const auto parsed = parse_json_body(R"({"a":[[1]]})", 2);
+  const ApiError& e = err(parsed);
   EXPECT_EQ(e.code, Code::kOutOfRange);
   EXPECT_EQ(e.param, "max_json_depth");
   std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
