@@ -85,6 +85,12 @@ if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt $want_fds ]]; then
 fi
 
 mkdir -p "$OUT"
+# One run at a time: two would share the two cores (and the output files) and spoil each other.
+exec 9> "$OUT/.serve_vs_fastapi.lock"
+if ! flock -n 9; then
+  echo "serve_vs_fastapi: another run of this script is in progress; waiting for it to finish ..." >&2
+  flock 9
+fi
 RESULTS=$OUT/serve_results.jsonl
 TABLE=$OUT/serve_table.md
 : > "$RESULTS"
@@ -337,7 +343,7 @@ run_side() {
     # Two workers, one torch thread each; idle keep-alive connections kept 300 s (uvicorn's default
     # of 5 s would close the idle test's connections before wrk starts).
     LMAAS_BENCH_KEY=$KEY PYTHONDONTWRITEBYTECODE=1 setsid "$PY" bench/fastapi_twin.py --model-dir "$MODEL_DIR" --model-name "$MODEL_NAME" \
-      --host 127.0.0.1 --port "$PORT" --workers 2 --timeout-keep-alive 300 >> "$LOG" 2>&1 &
+      --host 127.0.0.1 --port "$PORT" --workers 2 --timeout-keep-alive 300 >> "$LOG" 2>&1 9>&- &
   else
     local args=(serve --models "$MODELS" --port "$PORT" --data-dir "$VAR_DIR")
     "$LMAAS" serve --help 2>&1 | grep -q -- '--host' && args+=(--host 127.0.0.1)
@@ -345,7 +351,7 @@ run_side() {
     # shellcheck disable=SC2206  # word splitting wanted: extra flags as written
     [[ -n "$LMAAS_ARGS" ]] && args+=($LMAAS_ARGS)
     echo "  $LMAAS ${args[*]}"
-    setsid "$LMAAS" "${args[@]}" >> "$LOG" 2>&1 &
+    setsid "$LMAAS" "${args[@]}" >> "$LOG" 2>&1 9>&- &
   fi
   SERVER_PID=$!
   if ! ready=$(wait_ready); then
