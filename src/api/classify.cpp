@@ -52,15 +52,19 @@ Parsed<SentimentRequest> parse_sentiment_request(const nlohmann::json& body, con
   return r;
 }
 
+std::vector<size_t> ranked_classes(const std::vector<float>& p) {
+  std::vector<size_t> order(p.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+  return order;
+}
+
 nlohmann::json classification_data(const std::vector<std::string>& labels,
                                    const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
   nlohmann::json data = nlohmann::json::array();
-  std::vector<size_t> order(labels.size());
   for (size_t i = 0; i < probabilities.size(); ++i) {
     const auto& p = probabilities[i];
-    std::iota(order.begin(), order.end(), 0);
-    // Highest probability first; ties go to the lower class index, as argmax does.
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    const std::vector<size_t> order = ranked_classes(p);
     nlohmann::json probs = nlohmann::json::object();
     for (size_t c = 0; c < labels.size(); ++c) probs[labels[c]] = p[c];
     nlohmann::json row = {{"index", i}, {"label", labels[order[0]]}, {"score", p[order[0]]}, {"probabilities", probs}};

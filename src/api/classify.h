@@ -36,6 +36,9 @@ struct SentimentRequest {
 };
 Parsed<SentimentRequest> parse_sentiment_request(const nlohmann::json& body, const RequestLimits& limits);
 
+// Class indices from the most to the least probable; ties go to the lower index, as argmax does.
+std::vector<size_t> ranked_classes(const std::vector<float>& probabilities);
+
 // One entry of "data" per row of probabilities, in input order.
 nlohmann::json classification_data(const std::vector<std::string>& labels,
                                    const std::vector<std::vector<float>>& probabilities, int64_t top_k);

@@ -1,5 +1,7 @@
 #include "api/kserve.h"
 
+#include "api/classify.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
@@ -87,10 +89,8 @@ nlohmann::json kserve_infer_response(const std::string& model, int64_t version, 
   nlohmann::json data = nlohmann::json::array();
   if (request.classification_k > 0) {
     const int64_t k = std::min<int64_t>(request.classification_k, c);
-    std::vector<size_t> order(static_cast<size_t>(c));
     for (const auto& p : probabilities) {
-      std::iota(order.begin(), order.end(), 0);
-      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+      const std::vector<size_t> order = ranked_classes(p);
       for (int64_t j = 0; j < k; ++j) {
         char score[32];
         std::snprintf(score, sizeof score, "%.6f", static_cast<double>(p[order[j]]));

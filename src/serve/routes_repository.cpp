@@ -45,25 +45,19 @@ asio::awaitable<HttpResponse> index(ServerContext& ctx, RouteCall&) {
   co_return json_response(200, out);
 }
 
-asio::awaitable<HttpResponse> load(ServerContext& ctx, RouteCall& call) {
+// Runs a repository operation on the loader thread; answers {"name", <done_field>: true} or the error.
+asio::awaitable<HttpResponse> repository_op(ServerContext& ctx, RouteCall& call, bool load_model) {
   const std::string name = call.params["model"];
   call.model_label = name;
   store::ModelRepository* repo = ctx.repository.get();
-  const std::function<Status()> work = [repo, name] { return repo->load(name); };
+  const std::function<Status()> work = [repo, name, load_model] { return load_model ? repo->load(name) : repo->unload(name); };
   Status s = co_await off_thread(work);
-  if (!s.is_ok()) co_return error_response(api::ApiError{s.code(), s.message(), "model", "load_failed"});
-  co_return json_response(200, json{{"name", name}, {"loaded", true}});
+  if (!s.is_ok()) co_return error_response(api::ApiError{s.code(), s.message(), "model", load_model ? "load_failed" : ""});
+  co_return json_response(200, json{{"name", name}, {load_model ? "loaded" : "unloaded", true}});
 }
 
-asio::awaitable<HttpResponse> unload(ServerContext& ctx, RouteCall& call) {
-  const std::string name = call.params["model"];
-  call.model_label = name;
-  store::ModelRepository* repo = ctx.repository.get();
-  const std::function<Status()> work = [repo, name] { return repo->unload(name); };
-  Status s = co_await off_thread(work);
-  if (!s.is_ok()) co_return error_response(api::ApiError{s.code(), s.message(), "model", ""});
-  co_return json_response(200, json{{"name", name}, {"unloaded", true}});
-}
+asio::awaitable<HttpResponse> load(ServerContext& ctx, RouteCall& call) { return repository_op(ctx, call, true); }
+asio::awaitable<HttpResponse> unload(ServerContext& ctx, RouteCall& call) { return repository_op(ctx, call, false); }
 
 }  // namespace
 

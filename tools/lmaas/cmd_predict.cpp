@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "api/classify.h"
 #include "base/thread_pool.h"
 #include "commands.h"
 #include "runtime/classifier_session.h"
@@ -24,9 +25,7 @@ void answer(const runtime::ClassifierSession& session, const std::vector<std::st
   const auto probs = session.predict(lines, args.batch_size);
   const auto& labels = session.labels();
   for (const auto& p : probs) {
-    std::vector<size_t> order(p.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+    const std::vector<size_t> order = api::ranked_classes(p);
     nlohmann::json j = {{"label", labels[order[0]]}, {"score", p[order[0]]}};
     if (args.top_k > 0) {
       nlohmann::json top = nlohmann::json::array();
