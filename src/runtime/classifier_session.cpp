@@ -37,7 +37,7 @@ Result<std::unique_ptr<ClassifierSession>> ClassifierSession::load(const std::st
   return s;
 }
 
-std::vector<std::vector<float>> ClassifierSession::run_batched(const std::vector<std::string>& texts, int64_t batch_size,
+std::vector<std::vector<float>> ClassifierSession::run_batched(std::span<const std::string_view> texts, int64_t batch_size,
                                                                const std::function<Tensor(const Tensor&)>& fn) const {
   std::vector<std::vector<int32_t>> ids;
   ids.reserve(texts.size());
@@ -61,13 +61,28 @@ std::vector<std::vector<float>> ClassifierSession::run_batched(const std::vector
   return out;
 }
 
-std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std::string>& texts,
+std::vector<std::vector<float>> ClassifierSession::predict(std::span<const std::string_view> texts,
                                                            int64_t batch_size) const {
   return run_batched(texts, batch_size, [&](const Tensor& ids) { return ops::softmax(model_->forward(ids), -1); });
 }
 
-std::vector<std::vector<float>> ClassifierSession::embed(const std::vector<std::string>& texts, int64_t batch_size) const {
+std::vector<std::vector<float>> ClassifierSession::embed(std::span<const std::string_view> texts, int64_t batch_size) const {
   return run_batched(texts, batch_size, [&](const Tensor& ids) { return model_->encode(ids); });
+}
+
+namespace {
+std::vector<std::string_view> views_of(const std::vector<std::string>& texts) {
+  return std::vector<std::string_view>(texts.begin(), texts.end());
+}
+}  // namespace
+
+std::vector<std::vector<float>> ClassifierSession::predict(const std::vector<std::string>& texts,
+                                                           int64_t batch_size) const {
+  return predict(views_of(texts), batch_size);
+}
+
+std::vector<std::vector<float>> ClassifierSession::embed(const std::vector<std::string>& texts, int64_t batch_size) const {
+  return embed(views_of(texts), batch_size);
 }
 
 }  // namespace lmaas::runtime

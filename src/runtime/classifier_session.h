@@ -5,6 +5,8 @@
 
 #include <functional>
 #include <memory>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -24,13 +26,16 @@ class ClassifierSession {
   std::vector<std::vector<float>> predict(const std::vector<std::string>& texts, int64_t batch_size = 64) const;
   // The pooled representation under the classifier's head, one row of embedding_dim() per text.
   std::vector<std::vector<float>> embed(const std::vector<std::string>& texts, int64_t batch_size = 64) const;
+  // The same over views (the server's queue holds the texts; nothing is copied).
+  std::vector<std::vector<float>> predict(std::span<const std::string_view> texts, int64_t batch_size = 64) const;
+  std::vector<std::vector<float>> embed(std::span<const std::string_view> texts, int64_t batch_size = 64) const;
   const std::vector<std::string>& labels() const { return labels_; }
   const nlohmann::json& config() const { return config_; }
 
  private:
   ClassifierSession() = default;
   // Encodes, sorts by length, pads each batch and copies `fn(ids)`'s rows [b, width] back in input order.
-  std::vector<std::vector<float>> run_batched(const std::vector<std::string>& texts, int64_t batch_size,
+  std::vector<std::vector<float>> run_batched(std::span<const std::string_view> texts, int64_t batch_size,
                                               const std::function<Tensor(const Tensor&)>& fn) const;
   nlohmann::json config_;
   std::vector<std::string> labels_;

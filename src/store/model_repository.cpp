@@ -29,8 +29,7 @@ ServedModel::ServedModel(std::string name, int64_t version, std::string dir,
       name_ + "/" + std::to_string(version_), queue_options,
       [s, batch](scheduler::JobKind kind, const std::vector<std::string_view>& views)
           -> Result<std::vector<std::vector<float>>> {
-        std::vector<std::string> texts(views.begin(), views.end());
-        return kind == scheduler::JobKind::kEmbed ? s->embed(texts, batch) : s->predict(texts, batch);
+        return kind == scheduler::JobKind::kEmbed ? s->embed(views, batch) : s->predict(views, batch);
       });
 }
 
