@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "autograd/tape.h"
 #include "base/check.h"
 #include "ops/ops.h"
 
@@ -73,7 +74,37 @@ void NbsvmClassifier::fit_statistics(const ExampleSource& for_each_example) {
   ratio_.copy_from(r);
 }
 
+bool NbsvmClassifier::freeze_for_inference() {
+  autograd::NoGradGuard no_grad;
+  scaled_weight_ = ops::mul(weight_, ratio_).contiguous();
+  return true;
+}
+
+// The frozen forward: per row, the scaled rows of its distinct features summed in ascending feature
+// order — the same products added in the same order as the general path, so the same floats, without
+// gathering two tables over the padded [B, T] grid.
+Tensor NbsvmClassifier::encode_frozen(const Tensor& ids) const {
+  LMAAS_CHECK(ids.dim() == 2, "nbsvm: ids must be [B, T], got {}", shape_str(ids.shape()));
+  Tensor in = ids.contiguous();
+  const int64_t rows = ids.size(0), width = ids.size(1), k = config_.n_classes, v = config_.vocab_size;
+  Tensor out = Tensor::zeros({rows, k});
+  const float* table = scaled_weight_.data<float>();
+  std::vector<int32_t> row;
+  for (int64_t b = 0; b < rows; ++b) {
+    const int32_t* src = in.data<int32_t>() + b * width;
+    row.assign(src, src + width);
+    float* sum = out.data<float>() + b * k;
+    for (auto it = row.begin(), end = distinct_features(row); it != end; ++it) {
+      LMAAS_CHECK(*it < v, "nbsvm: feature id {} outside the vocabulary of {}", *it, v);
+      const float* r = table + static_cast<int64_t>(*it) * k;
+      for (int64_t c = 0; c < k; ++c) sum[c] += r[c];
+    }
+  }
+  return out;
+}
+
 Tensor NbsvmClassifier::encode(const Tensor& ids) {
+  if (scaled_weight_.defined() && !is_training() && !autograd::grad_enabled()) return encode_frozen(ids);
   Tensor features = distinct_ids(ids);
   Tensor scaled = ops::mul(ops::embedding(features, weight_, 0, config_.sparse_grad), ops::embedding(features, ratio_));
   return ops::sum(scaled, 1);

@@ -29,10 +29,16 @@ class NbsvmClassifier : public Classifier {
   int64_t n_classes() const override { return config_.n_classes; }
   nlohmann::json config_json() const override;
   void fit_statistics(const ExampleSource& for_each_example) override;
+  // Serving: weight * ratio as one table, read by a fused gather-and-sum (encode_frozen) whenever the
+  // model is in eval mode without gradients. The weights must not change afterwards.
+  bool freeze_for_inference() override;
 
  private:
+  Tensor encode_frozen(const Tensor& ids) const;
+
   NbsvmConfig config_;
   Tensor weight_, bias_, ratio_;
+  Tensor scaled_weight_;  // weight * ratio once frozen; undefined before
 };
 
 }  // namespace lmaas::models

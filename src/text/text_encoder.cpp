@@ -34,13 +34,12 @@ uint64_t hash_chars(std::string_view bytes) {
   return h;
 }
 
-// Byte offsets of each code point's start in valid UTF-8, plus the end.
-std::vector<size_t> code_point_starts(std::string_view s) {
-  std::vector<size_t> starts;
+// Byte offsets of each code point's start in valid UTF-8, plus the end, into `starts` (reused).
+void code_point_starts(std::string_view s, std::vector<size_t>& starts) {
+  starts.clear();
   for (size_t i = 0; i < s.size(); ++i)
     if ((static_cast<unsigned char>(s[i]) & 0xc0) != 0x80) starts.push_back(i);
   starts.push_back(s.size());
-  return starts;
 }
 
 }  // namespace
@@ -189,9 +188,11 @@ void TextEncoder::append_char_ngrams(std::vector<std::string> words, std::vector
   const int64_t base = token_vocab_size();
   const auto buckets = static_cast<uint64_t>(spec_.buckets);
   if (static_cast<int64_t>(words.size()) > spec_.max_len) words.resize(static_cast<size_t>(spec_.max_len));
+  std::string marked;  // buffers reused across words
+  std::vector<size_t> starts;
   for (const std::string& word : words) {
-    const std::string marked = "<" + word + ">";
-    const std::vector<size_t> starts = code_point_starts(marked);
+    marked.assign(1, '<').append(word).push_back('>');
+    code_point_starts(marked, starts);
     const int64_t n_chars = static_cast<int64_t>(starts.size()) - 1;
     for (int64_t n = spec_.char_ngram_min; n <= spec_.char_ngram_max; ++n)
       for (int64_t i = 0; i + n <= n_chars; ++i) {

@@ -40,6 +40,8 @@ WordTokenizer::WordTokenizer(WordTokenizerOptions options) : options_(std::move(
   LMAAS_CHECK(!find_invalid_utf8(options_.filters) && !find_invalid_utf8(options_.split),
               "word tokenizer: filters and split must be valid UTF-8");
   filter_points_ = code_points(options_.filters);
+  for (char32_t cp : filter_points_)
+    if (cp < 0x80) ascii_filtered_[cp] = true;
 }
 
 std::vector<std::string> WordTokenizer::text_to_word_sequence(std::string_view text) const {
@@ -56,6 +58,13 @@ std::vector<std::string> WordTokenizer::text_to_word_sequence(std::string_view t
   translated.reserve(lowered.size() + 8);
   size_t pos = 0;
   while (pos < lowered.size()) {
+    const unsigned char byte = static_cast<unsigned char>(lowered[pos]);
+    if (byte < 0x80) {  // ASCII: one table lookup, never CJK
+      ++pos;
+      if (ascii_filtered_[byte]) translated += options_.split;
+      else translated.push_back(static_cast<char>(byte));
+      continue;
+    }
     const char32_t cp = next_code_point(lowered, pos);
     if (std::find(filter_points_.begin(), filter_points_.end(), cp) != filter_points_.end()) {
       translated += options_.split;

@@ -9,6 +9,7 @@
 // of their own, so "我爱你" is three tokens where Keras sees one word. Off, the behaviour is Keras'.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +64,7 @@ class WordTokenizer {
  private:
   WordTokenizerOptions options_;
   std::vector<char32_t> filter_points_;  // options_.filters decoded once
+  std::array<bool, 128> ascii_filtered_{};  // the ASCII ones as a table: most text never searches the list
   std::vector<std::pair<std::string, int64_t>> word_counts_;
   std::unordered_map<std::string, size_t> count_slot_;  // word → position in word_counts_
   std::vector<std::string> sorted_words_;

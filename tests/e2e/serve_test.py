@@ -299,6 +299,55 @@ class ServeTest(unittest.TestCase):
             self.assertEqual((st, headers["x-request-id"]), (200, "trace-%d" % i))
         c.close()
 
+    def test_request_framing(self):
+        """Requests split across packets, Expect: 100-continue, pipelining and HTTP/1.0 all parse."""
+        body = json.dumps({"model": "sent-en", "input": "a fine film"}).encode()
+        head = (b"POST /v1/classify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n" % (self.infer.encode(), len(body)))
+
+        def read_responses(sock, n):
+            data = b""
+            while data.count(b"HTTP/1.") < n or not data.rstrip().endswith(b"}"):
+                more = sock.recv(65536)
+                if not more:
+                    break
+                data += more
+            return data
+
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=30) as sock:
+            request = head + b"\r\n" + body
+            for piece in (request[:7], request[7:60], request[60:-5], request[-5:]):  # headers and body in pieces
+                sock.sendall(piece)
+                time.sleep(0.05)
+            reply = read_responses(sock, 1)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 200 OK\r\n"), reply)
+            self.assertIn(b'"label"', reply)
+            sock.sendall(head + b"Expect: 100-continue\r\n\r\n")
+            self.assertTrue(sock.recv(4096).startswith(b"HTTP/1.1 100 Continue"))
+            sock.sendall(body)
+            self.assertTrue(read_responses(sock, 1).startswith(b"HTTP/1.1 200 OK\r\n"))
+            sock.sendall((head + b"X-Request-Id: first\r\n\r\n" + body) + (head + b"X-Request-Id: second\r\n\r\n" + body))
+            replies = read_responses(sock, 2)
+            self.assertEqual(replies.count(b"HTTP/1.1 200 OK\r\n"), 2, replies)
+            self.assertLess(replies.index(b"x-request-id: first"), replies.index(b"x-request-id: second"))
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=30) as sock:  # HTTP/1.0: closes after
+            sock.sendall(head.replace(b"HTTP/1.1", b"HTTP/1.0") + b"\r\n" + body)
+            reply = b""
+            while more := sock.recv(65536):
+                reply += more
+            self.assertTrue(reply.startswith(b"HTTP/1.0 200 OK\r\n"), reply)
+            self.assertNotIn(b"Connection: keep-alive", reply)
+        with socket.create_connection(("127.0.0.1", self.s.port), timeout=30) as sock:  # HTTP/1.0 keep-alive
+            sock.sendall(head.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Connection: keep-alive\r\n\r\n" + body)
+            reply = read_responses(sock, 1)
+            self.assertIn(b"Connection: keep-alive\r\n", reply)
+            sock.sendall(head + b"Connection: close\r\n\r\n" + body)
+            reply = b""
+            while more := sock.recv(65536):
+                reply += more
+            self.assertIn(b"Connection: close\r\n", reply)
+        self.still_serves()
+
     def test_batch_invariance(self):
         texts = ["a moving and thoughtful film", "tedious", "neither here nor there , but watchable", "brilliant"]
         alone = [self.call("POST", "/v1/classify", {"model": "sent-en", "input": t})[1]["data"][0]["probabilities"] for t in texts]

@@ -1,10 +1,13 @@
 // NbsvmClassifier: the naive-Bayes log-count ratios against values worked out by hand, the logits as
-// bias + the sum over a text's distinct features of ratio * weight, and the ratios surviving a model file.
+// bias + the sum over a text's distinct features of ratio * weight (training and frozen serving forms),
+// and the ratios surviving a model file.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <random>
 
+#include "autograd/tape.h"
 #include "formats/module_state.h"
 #include "models/nbsvm_classifier.h"
 
@@ -49,15 +52,28 @@ TEST(Nbsvm, RatiosAreSmoothedLogCountRatios) {
   EXPECT_EQ(model.parameters().size(), 2u) << "the ratios are a buffer, not a parameter";
 }
 
-TEST(Nbsvm, LogitsSumDistinctFeatures) {
-  NbsvmClassifier model = toy_model();
-  fit_toy(model);
-  const std::vector<float> w = {0, 0, 0.5f, -1.0f, 2.0f, 0.25f, -0.5f, 3.0f};
-  ASSERT_TRUE(model.load_state({{"weight", Tensor::from_vector<float>(w, {4, 2})},
+// The fitted toy model's weights and bias set by hand.
+void set_toy_weights(NbsvmClassifier& model, const std::vector<float>& w) {
+  EXPECT_TRUE(model.load_state({{"weight", Tensor::from_vector<float>(w, {4, 2})},
                                 {"bias", Tensor::from_vector<float>({0.1f, -0.2f}, {2})},
                                 {"nb_ratio", state_tensor(model, "nb_ratio")}})
                   .is_ok());
+}
+
+// Training form, then the frozen serving form (one weight * ratio table, fused gather-and-sum).
+class NbsvmForms : public ::testing::TestWithParam<bool> {};
+
+TEST_P(NbsvmForms, LogitsSumDistinctFeatures) {
+  const std::vector<float> w = {0, 0, 0.5f, -1.0f, 2.0f, 0.25f, -0.5f, 3.0f};
+  NbsvmClassifier model = toy_model();
+  fit_toy(model);
+  set_toy_weights(model, w);
   auto r = state_tensor(model, "nb_ratio").to_vector<float>();
+  autograd::NoGradGuard no_grad;
+  if (GetParam()) {
+    model.eval();
+    ASSERT_TRUE(model.freeze_for_inference());
+  }
   // Row 0: features {1, 2} (2 repeated); row 1: {3}; row 2: nothing (bias only).
   Tensor ids = Tensor::from_vector<int32_t>({2, 1, 2, 3, 0, 0, 0, 0, 0}, {3, 3});
   auto logits = model.forward(ids).to_vector<float>();
@@ -68,6 +84,38 @@ TEST(Nbsvm, LogitsSumDistinctFeatures) {
   EXPECT_NEAR(logits[3], -0.2f + term(3, 1), 1e-5);
   EXPECT_NEAR(logits[4], 0.1f, 1e-6);
   EXPECT_NEAR(logits[5], -0.2f, 1e-6);
+}
+
+INSTANTIATE_TEST_SUITE_P(TrainingAndFrozen, NbsvmForms, ::testing::Bool());
+
+TEST(Nbsvm, FrozenFormGivesTheSameFloats) {
+  // Random weights and rows with repeats and padding: the serving form adds the same products in the
+  // same order, so its output equals the training form's bit for bit, and a row's result does not
+  // depend on the rows beside it.
+  NbsvmConfig c;
+  c.vocab_size = 50, c.n_classes = 3;
+  NbsvmClassifier model(c);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+  std::uniform_int_distribution<int32_t> id(0, 49);
+  std::vector<float> w(150), ratio(150);
+  for (auto& x : w) x = u(rng);
+  for (auto& x : ratio) x = u(rng);
+  std::fill(ratio.begin(), ratio.begin() + 3, 0.0f);  // padding's ratios, zero as fit_statistics leaves them
+  ASSERT_TRUE(model.load_state({{"weight", Tensor::from_vector<float>(w, {50, 3})},
+                                {"bias", Tensor::from_vector<float>({0.3f, -0.1f, 0.05f}, {3})},
+                                {"nb_ratio", Tensor::from_vector<float>(ratio, {50, 3})}})
+                  .is_ok());
+  std::vector<int32_t> rows(8 * 40);
+  for (auto& x : rows) x = id(rng) % 3 == 0 ? 0 : id(rng);
+  Tensor ids = Tensor::from_vector<int32_t>(rows, {8, 40});
+  autograd::NoGradGuard no_grad;
+  model.eval();
+  const auto general = model.forward(ids).to_vector<float>();
+  ASSERT_TRUE(model.freeze_for_inference());
+  EXPECT_EQ(model.forward(ids).to_vector<float>(), general);
+  Tensor alone = Tensor::from_vector<int32_t>(std::vector<int32_t>(rows.begin() + 40, rows.begin() + 80), {1, 40});
+  EXPECT_EQ(model.forward(alone).to_vector<float>(), std::vector<float>(general.begin() + 3, general.begin() + 6));
 }
 
 TEST(Nbsvm, RatiosTravelInTheModelFile) {
