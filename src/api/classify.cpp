@@ -59,30 +59,33 @@ std::vector<size_t> ranked_classes(const std::vector<float>& p) {
   return order;
 }
 
-nlohmann::json classification_data(const std::vector<std::string>& labels,
-                                   const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
-  nlohmann::json data = nlohmann::json::array();
-  for (size_t i = 0; i < probabilities.size(); ++i) {
-    const auto& p = probabilities[i];
-    const std::vector<size_t> order = ranked_classes(p);
-    nlohmann::json probs = nlohmann::json::object();
-    for (size_t c = 0; c < labels.size(); ++c) probs[labels[c]] = p[c];
-    nlohmann::json row = {{"index", i}, {"label", labels[order[0]]}, {"score", p[order[0]]}, {"probabilities", probs}};
-    if (top_k > 0) {
-      nlohmann::json top = nlohmann::json::array();
-      for (size_t k = 0; k < std::min<size_t>(static_cast<size_t>(top_k), order.size()); ++k)
-        top.push_back({{"label", labels[order[k]]}, {"score", p[order[k]]}});
-      row["top"] = std::move(top);
-    }
-    data.push_back(std::move(row));
+void write_classification(JsonWriter& w, const std::vector<std::string>& labels, const std::vector<float>& p, int64_t top_k) {
+  const std::vector<size_t> order = ranked_classes(p);
+  w.key("label").value(labels[order[0]]).key("score").value(p[order[0]]);
+  w.key("probabilities").begin_object();
+  for (size_t c = 0; c < labels.size(); ++c) w.key(labels[c]).value(p[c]);
+  w.end_object();
+  if (top_k > 0) {
+    w.key("top").begin_array();
+    for (size_t k = 0; k < std::min<size_t>(static_cast<size_t>(top_k), order.size()); ++k)
+      w.begin_object().key("label").value(labels[order[k]]).key("score").value(p[order[k]]).end_object();
+    w.end_array();
   }
-  return data;
 }
 
-nlohmann::json classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
-                                 const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
-  return {{"object", "list"}, {"model", model}, {"version", std::to_string(version)},
-          {"data", classification_data(labels, probabilities, top_k)}};
+std::string classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
+                              const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object().key("object").value("list").key("model").value(model).key("version").value(std::to_string(version));
+  w.key("data").begin_array();
+  for (size_t i = 0; i < probabilities.size(); ++i) {
+    w.begin_object().key("index").value(uint64_t{i});
+    write_classification(w, labels, probabilities[i], top_k);
+    w.end_object();
+  }
+  w.end_array().end_object();
+  return out;
 }
 
 }  // namespace lmaas::api

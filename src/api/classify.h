@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/inputs.h"
+#include "api/json_writer.h"
 
 namespace lmaas::api {
 
@@ -39,10 +40,12 @@ Parsed<SentimentRequest> parse_sentiment_request(const nlohmann::json& body, con
 // Class indices from the most to the least probable; ties go to the lower index, as argmax does.
 std::vector<size_t> ranked_classes(const std::vector<float>& probabilities);
 
-// One entry of "data" per row of probabilities, in input order.
-nlohmann::json classification_data(const std::vector<std::string>& labels,
-                                   const std::vector<std::vector<float>>& probabilities, int64_t top_k);
-nlohmann::json classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
-                                 const std::vector<std::vector<float>>& probabilities, int64_t top_k);
+// The fields of one text's result into an open object: "label", "score", "probabilities" and, when
+// top_k > 0, "top".
+void write_classification(JsonWriter& w, const std::vector<std::string>& labels, const std::vector<float>& probabilities,
+                          int64_t top_k);
+// The /v1/classify response body: one entry of "data" per row of probabilities, in input order.
+std::string classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
+                              const std::vector<std::vector<float>>& probabilities, int64_t top_k);
 
 }  // namespace lmaas::api

@@ -4,23 +4,42 @@
 
 namespace lmaas::api {
 
+namespace {
+
+// Whether arrays/objects open more than max_depth deep, outside strings: checked before parsing, so a
+// hostile body never reaches the parser's recursion (and the parser runs without a callback).
+bool nesting_exceeds(std::string_view body, int64_t max_depth) {
+  int64_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // the escaped character cannot end the string
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth) return true;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::variant<nlohmann::json, ApiError> parse_json_body(std::string_view body, int64_t max_depth) {
   using nlohmann::json;
   if (body.empty()) return ApiError{Code::kInvalidArgument, "the request body is empty; expected a JSON object", "", "empty_body"};
-  bool too_deep = false;
-  // The callback sees every nesting step; returning false from a start event would only drop the value,
-  // so the depth breach is recorded and the parse stopped by throwing inside nlohmann's own machinery.
-  json::parser_callback_t check_depth = [&](int depth, json::parse_event_t event, json&) {
-    if ((event == json::parse_event_t::object_start || event == json::parse_event_t::array_start) &&
-        depth >= max_depth) {
-      too_deep = true;
-      return false;
-    }
-    return !too_deep;
-  };
+  if (nesting_exceeds(body, max_depth))
+    return ApiError{Code::kOutOfRange,
+                    "the request body nests arrays/objects deeper than the limit of " + std::to_string(max_depth) +
+                        " (--max-json-depth)",
+                    "max_json_depth", "json_too_deep"};
   json parsed;
   try {
-    parsed = json::parse(body.begin(), body.end(), check_depth, /*allow_exceptions=*/true);
+    parsed = json::parse(body.begin(), body.end(), nullptr, /*allow_exceptions=*/true);
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     const auto bracket = what.find("] ");
@@ -33,11 +52,6 @@ std::variant<nlohmann::json, ApiError> parse_json_body(std::string_view body, in
   } catch (const std::exception& e) {
     return ApiError{Code::kInvalidArgument, std::string("the request body is not valid JSON: ") + e.what(), "", "invalid_json"};
   }
-  if (too_deep)
-    return ApiError{Code::kOutOfRange,
-                    "the request body nests arrays/objects deeper than the limit of " + std::to_string(max_depth) +
-                        " (--max-json-depth)",
-                    "max_json_depth", "json_too_deep"};
   if (!parsed.is_object())
     return ApiError{Code::kInvalidArgument, std::string("the request body must be a JSON object, not ") + parsed.type_name(), "",
                     "invalid_json"};

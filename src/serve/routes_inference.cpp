@@ -109,12 +109,17 @@ asio::awaitable<HttpResponse> sentiment(ServerContext& ctx, RouteCall& call) {
   auto req = parse_body_as(ctx, call.request, api::parse_sentiment_request);
   if (auto* e = error_of(req)) co_return error_response(*e);
   auto& r = std::get<api::SentimentRequest>(req);
-  // Group the inputs by language, run each group on its model, put the rows back in input order.
+  // Group the inputs by language, run each group on its model, write the rows back in input order.
   std::vector<std::string> language(r.inputs.size());
   for (size_t i = 0; i < r.inputs.size(); ++i)
     language[i] = !r.language.empty() ? r.language : (looks_chinese(r.inputs[i]) ? "zh" : "en");
-  json data = json::array();
-  data.get_ref<json::array_t&>().resize(r.inputs.size());
+  struct Row {
+    const RunResult* result = nullptr;
+    size_t index = 0;  // within result->outputs
+  };
+  std::vector<Row> rows(r.inputs.size());
+  std::vector<RunResult> results;
+  results.reserve(2);  // never reallocated: rows point into it
   // Named locals only around co_await: GCC 12 mishandles temporaries with destructors in co_await
   // expressions and range-for initialisers inside coroutines.
   static const char* const kLanguages[] = {"en", "zh"};
@@ -128,17 +133,22 @@ asio::awaitable<HttpResponse> sentiment(ServerContext& ctx, RouteCall& call) {
     const api::ModelRef ref{lang == "zh" ? ctx.options.sentiment_zh : ctx.options.sentiment_en, std::nullopt};
     auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
     if (auto* e = error_of(run)) co_return error_response(*e);
-    auto& result = std::get<RunResult>(run);
-    json rows = api::classification_data(result.model->session().labels(), result.outputs, 0);
-    for (size_t j = 0; j < where.size(); ++j) {
-      rows[j]["index"] = where[j];
-      rows[j]["language"] = lang;
-      rows[j]["model"] = result.model->name() + "/" + std::to_string(result.model->version());
-      data[where[j]] = std::move(rows[j]);
-    }
+    results.push_back(std::move(std::get<RunResult>(run)));
+    for (size_t j = 0; j < where.size(); ++j) rows[where[j]] = Row{&results.back(), j};
   }
   call.model_label = "sentiment";
-  co_return json_response(200, json{{"object", "list"}, {"data", std::move(data)}});
+  std::string out;
+  api::JsonWriter w(out);
+  w.begin_object().key("object").value("list").key("data").begin_array();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const store::ServedModel& model = *rows[i].result->model;
+    w.begin_object().key("index").value(uint64_t{i});
+    api::write_classification(w, model.session().labels(), rows[i].result->outputs[rows[i].index], 0);
+    w.key("language").value(language[i]).key("model").value(model.name() + "/" + std::to_string(model.version()));
+    w.end_object();
+  }
+  w.end_array().end_object();
+  co_return json_response(200, std::move(out));
 }
 
 std::string base64_floats(const std::vector<float>& v) {

@@ -22,9 +22,13 @@ ServerMetrics::ServerMetrics(Registry& r)
       in_flight(r.gauge("lmaas_requests_in_flight", "Requests being handled")) {}
 
 HttpResponse json_response(int status, const nlohmann::json& body) {
+  return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+HttpResponse json_response(int status, std::string body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  r.body = std::move(body);
   return r;
 }
 

@@ -79,6 +79,7 @@ using RouteHandler = std::function<boost::asio::awaitable<HttpResponse>(ServerCo
 
 // Helpers every route uses.
 HttpResponse json_response(int status, const nlohmann::json& body);
+HttpResponse json_response(int status, std::string body);  // a body already written as JSON text
 HttpResponse error_response(const api::ApiError& error);
 
 class Server {

@@ -2,9 +2,12 @@
 // classify and KServe request/response shapes — expected values written out by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "api/classify.h"
 #include "api/error.h"
 #include "api/json_body.h"
+#include "api/json_writer.h"
 #include "api/kserve.h"
 
 namespace lmaas::api {
@@ -54,6 +57,27 @@ TEST(JsonBody, DepthLimitCountsNesting) {
   EXPECT_EQ(e.param, "max_json_depth");
   std::string deep = "{\"a\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
   EXPECT_EQ(err(parse_json_body(deep, 32)).error_code, "json_too_deep");
+  // Brackets inside strings (escaped quotes too) are text, not nesting.
+  EXPECT_TRUE(std::holds_alternative<json>(parse_json_body(R"({"a":"[[[{{{","b":"\"[[[\\"})", 1)));
+  EXPECT_EQ(err(parse_json_body(R"({"a":"\\",  "b":[[1]]})", 2)).error_code, "json_too_deep");
+}
+
+TEST(JsonWriter, WritesWhatNlohmannReadsBack) {
+  std::string out;
+  JsonWriter w(out);
+  const std::string odd = std::string("q\"b\\s\n\x01 \xc3\xa9 \xff end");  // escapes, UTF-8, an invalid byte
+  w.begin_object().key("s").value(odd).key("n").value(int64_t{-42}).key("f").value(0.1f).key("d").value(1e-7);
+  w.key("nan").value(std::nan("")).key("a").begin_array().value("x").begin_object().end_object().begin_array().end_array();
+  w.value(uint64_t{7}).end_array().key(odd).value("k").end_object();
+  const json j = json::parse(out);
+  EXPECT_EQ(j["s"], "q\"b\\s\n\x01 \xc3\xa9 \xef\xbf\xbd end");  // the invalid byte as U+FFFD
+  EXPECT_EQ(j["n"], -42);
+  EXPECT_EQ(j["f"].get<float>(), 0.1f);  // the shortest text that reads back as the same float
+  EXPECT_EQ(out.find("0.100000001"), std::string::npos);
+  EXPECT_EQ(j["d"].get<double>(), 1e-7);
+  EXPECT_TRUE(j["nan"].is_null());
+  EXPECT_EQ(j["a"], json::parse(R"(["x", {}, [], 7])"));
+  EXPECT_EQ(j.size(), 7u);
 }
 
 TEST(Inputs, StringOrListWithinLimits) {
@@ -82,7 +106,7 @@ TEST(Classify, ParsesModelReferences) {
 }
 
 TEST(Classify, ResponseOrdersTopByProbabilityTiesToLowerIndex) {
-  json r = classify_response("m", 2, {"a", "b", "c"}, {{0.25f, 0.5f, 0.25f}}, 3);
+  json r = json::parse(classify_response("m", 2, {"a", "b", "c"}, {{0.25f, 0.5f, 0.25f}}, 3));
   EXPECT_EQ(r["version"], "2");
   const json& row = r["data"][0];
   EXPECT_EQ(row["label"], "b");
@@ -90,7 +114,7 @@ TEST(Classify, ResponseOrdersTopByProbabilityTiesToLowerIndex) {
   EXPECT_EQ(row["top"][1]["label"], "a");
   EXPECT_EQ(row["top"][2]["label"], "c");
   EXPECT_EQ(row["probabilities"], json::parse(R"({"a":0.25,"b":0.5,"c":0.25})"));
-  EXPECT_FALSE(classify_response("m", 1, {"a"}, {{1.0f}}, 0)["data"][0].contains("top"));
+  EXPECT_FALSE(json::parse(classify_response("m", 1, {"a"}, {{1.0f}}, 0))["data"][0].contains("top"));
 }
 
 TEST(Kserve, ParsesBytesTensorAndClassificationParameter) {
