@@ -1,6 +1,8 @@
 #include "models/nbsvm_classifier.h"
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <cmath>
 
 #include "autograd/tape.h"
@@ -11,12 +13,34 @@ namespace lmaas::models {
 
 namespace {
 
-// Sorts `ids` and returns the end of its distinct non-padding prefix: a text's features as a set.
-std::vector<int32_t>::iterator distinct_features(std::vector<int32_t>& ids) {
-  std::sort(ids.begin(), ids.end());
-  auto first = std::upper_bound(ids.begin(), ids.end(), 0);  // drop padding (and nothing below it)
-  auto last = std::unique(first, ids.end());
-  return std::move(first, last, ids.begin());
+// Sorts positive ids ascending by least-significant-digit radix sort, a byte a pass and only as many
+// passes as the largest id needs: a text's few hundred feature ids sort in linear time, where a
+// comparison sort spent a third of a serving thread.
+void sort_positive_ids(std::vector<int32_t>& ids) {
+  if (ids.size() < 64) {
+    std::sort(ids.begin(), ids.end());
+    return;
+  }
+  thread_local std::vector<int32_t> scratch;
+  scratch.resize(ids.size());
+  const auto largest = static_cast<uint32_t>(*std::max_element(ids.begin(), ids.end()));
+  std::array<uint32_t, 256> start;
+  for (int shift = 0; shift < 32 && (largest >> shift) != 0; shift += 8) {
+    start.fill(0);
+    for (int32_t id : ids) ++start[(static_cast<uint32_t>(id) >> shift) & 0xff];
+    uint32_t sum = 0;
+    for (uint32_t& s : start) sum += std::exchange(s, sum);
+    for (int32_t id : ids) scratch[start[(static_cast<uint32_t>(id) >> shift) & 0xff]++] = id;
+    ids.swap(scratch);
+  }
+}
+
+// Leaves in `ids` its distinct positive ids, ascending: a text's features as a set (padding, and
+// anything below it, dropped). The vector may change its storage.
+void keep_distinct_features(std::vector<int32_t>& ids) {
+  ids.erase(std::remove_if(ids.begin(), ids.end(), [](int32_t id) { return id <= 0; }), ids.end());
+  sort_positive_ids(ids);
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
 }
 
 // Each row's distinct features, then padding.
@@ -28,7 +52,8 @@ Tensor distinct_ids(const Tensor& ids) {
   for (int64_t b = 0; b < rows; ++b) {
     const int32_t* src = in.data<int32_t>() + b * width;
     row.assign(src, src + width);
-    std::copy(row.begin(), distinct_features(row), out.data<int32_t>() + b * width);
+    keep_distinct_features(row);
+    std::copy(row.begin(), row.end(), out.data<int32_t>() + b * width);
   }
   return out;
 }
@@ -50,8 +75,9 @@ void NbsvmClassifier::fit_statistics(const ExampleSource& for_each_example) {
   for_each_example([&](std::span<const int32_t> ids, int32_t label) {
     LMAAS_CHECK(label >= 0 && label < k, "nbsvm: label {} outside {} classes", label, k);
     features.assign(ids.begin(), ids.end());
-    for (auto it = features.begin(), end = distinct_features(features); it != end; ++it)
-      if (*it < v) count[static_cast<size_t>(*it * k + label)] += 1;
+    keep_distinct_features(features);
+    for (int32_t f : features)
+      if (f < v) count[static_cast<size_t>(f * k + label)] += 1;
   });
   // Per feature f (padding excluded): texts of any class; per class c: the smoothed totals of p (class
   // c) and q (the rest) over all features, as (v - 1) alphas plus the raw counts.
@@ -94,9 +120,10 @@ Tensor NbsvmClassifier::encode_frozen(const Tensor& ids) const {
     const int32_t* src = in.data<int32_t>() + b * width;
     row.assign(src, src + width);
     float* sum = out.data<float>() + b * k;
-    for (auto it = row.begin(), end = distinct_features(row); it != end; ++it) {
-      LMAAS_CHECK(*it < v, "nbsvm: feature id {} outside the vocabulary of {}", *it, v);
-      const float* r = table + static_cast<int64_t>(*it) * k;
+    keep_distinct_features(row);
+    for (int32_t f : row) {
+      LMAAS_CHECK(f < v, "nbsvm: feature id {} outside the vocabulary of {}", f, v);
+      const float* r = table + static_cast<int64_t>(f) * k;
       for (int64_t c = 0; c < k; ++c) sum[c] += r[c];
     }
   }

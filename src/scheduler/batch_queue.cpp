@@ -69,7 +69,7 @@ void BatchQueue::execute(std::vector<std::shared_ptr<Job>>& batch) {
   std::vector<std::string_view> texts;
   for (auto& job : batch) {
     job->queue_seconds = std::chrono::duration<double>(start - job->enqueued).count();
-    if (job->cancelled.load() || (job->abandoned && job->abandoned->load())) {
+    if (job->cancelled.load() || (job->abandoned && job->abandoned())) {
       job->status = Status(Code::kCancelled, "the request was cancelled (or its client left) before it ran");
     } else if (start > job->deadline) {
       job->status = Status(Code::kDeadlineExceeded, "the request waited past its deadline in the queue of '" + name_ + "'");

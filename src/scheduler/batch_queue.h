@@ -38,7 +38,7 @@ struct Job {
   Clock::time_point deadline = Clock::time_point::max();
   std::function<void()> on_done;        // called once, on the queue's thread
   std::atomic<bool> cancelled{false};   // set by the submitter: drop the job if it has not run yet
-  std::shared_ptr<const std::atomic<bool>> abandoned;  // optional: true when the client went away (same effect)
+  std::function<bool()> abandoned;      // optional, asked just before the job runs: true when its client went away (same effect)
   // Set by the queue before on_done:
   Status status;
   std::vector<std::vector<float>> outputs;

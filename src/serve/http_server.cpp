@@ -74,7 +74,9 @@ std::string HttpServer::next_request_id() {
 asio::awaitable<void> HttpServer::accept_loop() {
   for (;;) {
     boost::system::error_code ec;
-    tcp::socket socket(asio::make_strand(io_));
+    // Several I/O threads need a strand per connection (the drain's cancel runs beside its coroutine);
+    // one thread serialises everything already, and the strand's bookkeeping shows in every request.
+    tcp::socket socket = options_.io_threads > 1 ? tcp::socket(asio::make_strand(io_)) : tcp::socket(io_.get_executor());
     co_await acceptor_.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
       if (!acceptor_.is_open()) co_return;
@@ -229,19 +231,17 @@ asio::awaitable<void> HttpServer::serve_connection(std::shared_ptr<Connection> c
     HttpRequest request = to_request(req, remote);
     const std::string_view given_id = request.header("x-request-id");
     request.request_id = sane_request_id(given_id) ? std::string(given_id) : next_request_id();
-    // While the handler runs, watch the socket: readable with nothing to read means the client closed.
-    auto gone = std::make_shared<std::atomic<bool>>(false);
-    request.client_gone = gone;
-    conn->stream.socket().async_wait(tcp::socket::wait_read, [conn, gone](const boost::system::error_code& wait_ec) {
-      if (wait_ec) return;
+    // Readable with nothing to read means the client closed. The queue asks just before the work runs;
+    // a peek consumes nothing, so asking from its thread is harmless. (A job still queued after its
+    // handler returned was cancelled already, so a reused descriptor never decides anything.)
+    request.client_gone = [fd = conn->stream.socket().native_handle()] {
       char byte;
-      const ssize_t n = ::recv(conn->stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) gone->store(true);
-    });
+      const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    };
     n_in_flight_.fetch_add(1);
     HttpResponse response = co_await handler_(request);
     n_in_flight_.fetch_sub(1);
-    conn->stream.socket().cancel(ec);  // ends the watch
     const bool keep_alive = req.keep_alive() && !draining_.load();
     const std::string wire = to_wire(std::move(response), req.version(), keep_alive, request.request_id);
     conn->stream.expires_after(milliseconds(options_.body_timeout_ms));

@@ -2,7 +2,7 @@
 // no Beast types, so routes and tests need not see the transport.
 #pragma once
 
-#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,8 +19,9 @@ struct HttpRequest {
   std::string body;
   std::string request_id;
   std::string remote;   // peer address
-  // Becomes true if the client closes its connection while the request is handled (work can be dropped).
-  std::shared_ptr<const std::atomic<bool>> client_gone;
+  // Whether the client has closed its connection (its work can be dropped); callable from any thread
+  // while the request is in flight.
+  std::function<bool()> client_gone;
 
   std::string_view header(std::string_view lower_name) const {
     for (const auto& [k, v] : headers)

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "autograd/tape.h"
 #include "formats/module_state.h"
@@ -116,6 +117,44 @@ TEST(Nbsvm, FrozenFormGivesTheSameFloats) {
   EXPECT_EQ(model.forward(ids).to_vector<float>(), general);
   Tensor alone = Tensor::from_vector<int32_t>(std::vector<int32_t>(rows.begin() + 40, rows.begin() + 80), {1, 40});
   EXPECT_EQ(model.forward(alone).to_vector<float>(), std::vector<float>(general.begin() + 3, general.begin() + 6));
+}
+
+TEST(Nbsvm, LongRowsOverALargeVocabularySumEachFeatureOnceInOrder) {
+  // Rows long enough for the radix sort, ids over three bytes, repeats and padding: both forms must
+  // equal the sum over std::set's ascending distinct ids, added in that order in float.
+  NbsvmConfig c;
+  c.vocab_size = (1 << 20) + 5, c.n_classes = 2;
+  NbsvmClassifier model(c);
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::uniform_int_distribution<int32_t> id(1, static_cast<int32_t>(c.vocab_size - 1));
+  std::vector<float> w(static_cast<size_t>(c.vocab_size * 2)), ratio(w.size());
+  for (auto& x : w) x = u(rng);
+  for (size_t i = 2; i < ratio.size(); ++i) ratio[i] = u(rng);
+  ASSERT_TRUE(model.load_state({{"weight", Tensor::from_vector<float>(w, {c.vocab_size, 2})},
+                                {"bias", Tensor::from_vector<float>({0.0f, 0.0f}, {2})},
+                                {"nb_ratio", Tensor::from_vector<float>(ratio, {c.vocab_size, 2})}})
+                  .is_ok());
+  const int64_t rows = 3, width = 500;
+  std::vector<int32_t> ids(static_cast<size_t>(rows * width), 0);
+  for (int64_t b = 0; b < rows; ++b)
+    for (int64_t t = 0; t < width - 40 * b; ++t)  // rows of 500, 460, 420 ids, then padding
+      ids[static_cast<size_t>(b * width + t)] = t % 5 == 4 ? ids[static_cast<size_t>(b * width + t / 2)] : id(rng);
+  std::vector<float> expected;
+  for (int64_t b = 0; b < rows; ++b) {
+    const std::set<int32_t> distinct(ids.begin() + b * width, ids.begin() + (b + 1) * width);
+    float sum[2] = {0, 0};
+    for (int32_t f : distinct)
+      if (f > 0)
+        for (int k = 0; k < 2; ++k) sum[k] += w[static_cast<size_t>(f * 2 + k)] * ratio[static_cast<size_t>(f * 2 + k)];
+    expected.insert(expected.end(), sum, sum + 2);
+  }
+  Tensor batch = Tensor::from_vector<int32_t>(ids, {rows, width});
+  autograd::NoGradGuard no_grad;
+  model.eval();
+  EXPECT_EQ(model.forward(batch).to_vector<float>(), expected);
+  ASSERT_TRUE(model.freeze_for_inference());
+  EXPECT_EQ(model.forward(batch).to_vector<float>(), expected);
 }
 
 TEST(Nbsvm, RatiosTravelInTheModelFile) {

@@ -109,7 +109,7 @@ TEST(BatchQueue, ExpiredAndAbandonedJobsAreDroppedUnrun) {
   auto gone = make_job({"b"}, &d2);
   auto fine = make_job({"c"}, &d3);
   auto client_gone = std::make_shared<std::atomic<bool>>(false);
-  gone->abandoned = client_gone;
+  gone->abandoned = [client_gone] { return client_gone->load(); };
   ASSERT_TRUE(q.submit(late).is_ok());
   ASSERT_TRUE(q.submit(gone).is_ok());
   ASSERT_TRUE(q.submit(fine).is_ok());
