@@ -37,11 +37,7 @@ struct RunResult {
 asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext& ctx, RouteCall& call, const api::ModelRef& ref,
                                                                   scheduler::JobKind kind, std::vector<std::string>& texts) {
   auto model = ctx.repository->find(ref.name, ref.version);
-  if (!model.is_ok()) {
-    api::ApiError e = api::to_api_error(model.status());
-    e.param = "model";
-    co_return e;
-  }
+  if (!model.is_ok()) co_return model_lookup_error(model.status());
   call.model_label = ref.name;
   int64_t n_chars = 0;
   for (const auto& t : texts) n_chars += api::count_code_points(t);
@@ -205,12 +201,9 @@ asio::awaitable<HttpResponse> kserve_infer(ServerContext& ctx, RouteCall& call) 
   auto req = parse_body_as(ctx, call.request, api::parse_kserve_infer);
   if (auto* e = error_of(req)) co_return error_response(*e);
   auto& r = std::get<api::KserveInferRequest>(req);
-  api::ModelRef ref{call.params["model"], std::nullopt};
-  if (auto v = call.params.find("version"); v != call.params.end()) {
-    auto parsed = api::parse_model_ref(ref.name + "/" + v->second, "version");
-    if (auto* e = error_of(parsed)) co_return error_response(*e);
-    ref = std::get<api::ModelRef>(parsed);
-  }
+  auto parsed_ref = path_model_ref(call);
+  if (auto* e = error_of(parsed_ref)) co_return error_response(*e);
+  const api::ModelRef& ref = std::get<api::ModelRef>(parsed_ref);
   std::vector<std::string> texts = r.texts;
   auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
   if (auto* e = error_of(run)) co_return error_response(*e);

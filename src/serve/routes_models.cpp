@@ -69,19 +69,10 @@ asio::awaitable<HttpResponse> get_model(ServerContext& ctx, RouteCall& call) {
 
 // The version the path names (or the served one), as an error response when there is none.
 std::variant<std::shared_ptr<store::ServedModel>, api::ApiError> path_model(ServerContext& ctx, RouteCall& call) {
-  std::optional<int64_t> version;
-  if (auto v = call.params.find("version"); v != call.params.end()) {
-    const std::string& s = v->second;
-    if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), ::isdigit))
-      return api::ApiError{Code::kInvalidArgument, "version '" + s + "' is not a positive integer", "version", "invalid_version"};
-    version = std::stoll(s);
-  }
-  auto served = ctx.repository->find(call.params["model"], version);
-  if (!served.is_ok()) {
-    api::ApiError e = api::to_api_error(served.status());
-    e.param = "model";
-    return e;
-  }
+  auto ref = path_model_ref(call);
+  if (auto* e = std::get_if<api::ApiError>(&ref)) return *e;
+  auto served = ctx.repository->find(std::get<api::ModelRef>(ref).name, std::get<api::ModelRef>(ref).version);
+  if (!served.is_ok()) return model_lookup_error(served.status());
   return served.value();
 }
 

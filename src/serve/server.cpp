@@ -38,6 +38,20 @@ HttpResponse error_response(const api::ApiError& error) {
   return r;
 }
 
+api::Parsed<api::ModelRef> path_model_ref(const RouteCall& call) {
+  const std::string& name = call.params.at("model");
+  auto version = call.params.find("version");
+  if (version == call.params.end()) return api::ModelRef{name, std::nullopt};
+  return api::parse_model_ref(name + "/" + version->second, "version");
+}
+
+api::ApiError model_lookup_error(const Status& status) {
+  api::ApiError e = api::to_api_error(status);
+  e.param = "model";
+  if (e.code == Code::kNotFound) e.error_code = "model_not_found";
+  return e;
+}
+
 Server::Server(ServeOptions options) {
   ctx_.options = std::move(options);
   ctx_.metrics = std::make_unique<ServerMetrics>(ctx_.registry);

@@ -14,6 +14,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "api/classify.h"
 #include "api/error.h"
 #include "api/limits.h"
 #include "scheduler/batch_queue.h"
@@ -81,6 +82,10 @@ using RouteHandler = std::function<boost::asio::awaitable<HttpResponse>(ServerCo
 HttpResponse json_response(int status, const nlohmann::json& body);
 HttpResponse json_response(int status, std::string body);  // a body already written as JSON text
 HttpResponse error_response(const api::ApiError& error);
+// The model a KServe path names: {model}, and {version} when the route has one (a positive integer).
+api::Parsed<api::ModelRef> path_model_ref(const RouteCall& call);
+// A failed model lookup as an error about the "model" parameter (code model_not_found when unknown).
+api::ApiError model_lookup_error(const Status& status);
 
 class Server {
  public:

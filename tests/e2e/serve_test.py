@@ -12,72 +12,10 @@ zero failed requests; SIGTERM drains an in-flight request and exits 0.
 import base64, http.client, json, os, re, shutil, signal, socket, struct, subprocess, sys, tempfile, threading, time
 import unittest
 
+import lmaas_server
+from lmaas_server import Server, keys
+
 LMAAS = DATA = WORK = None
-
-
-def train(name, data, extra):
-    out = os.path.join(WORK, "models", name, "1")
-    subprocess.run([LMAAS, "train", "--train", data, "--valid-fraction", "0.1", "--arch", "bow", "--embedding-dim", "16",
-                    "--epochs", "2", "--threads", "2", "--seed", "3", "--log-format", "json", "--out", out] + extra,
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    shutil.rmtree(out + ".ckpt", ignore_errors=True)
-
-
-class Server:
-    """A `lmaas serve` child process; port and first admin key read from its output."""
-
-    def __init__(self, *flags, data_dir=None):
-        self.data_dir = data_dir or tempfile.mkdtemp(dir=WORK)
-        self.proc = subprocess.Popen([LMAAS, "serve", "--models", os.path.join(WORK, "models"), "--port", "0",
-                                      "--data-dir", self.data_dir] + list(flags),
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.admin_key = None
-        self.port = None
-        deadline = time.time() + 60
-        while self.port is None and time.time() < deadline:
-            line = self.proc.stderr.readline()
-            if not line:
-                raise RuntimeError("lmaas serve exited: %s" % self.proc.stdout.read())
-            m = re.search(r"listening on http://[^:]+:(\d+)", line)
-            if m:
-                self.port = int(m.group(1))
-        if "--no-auth" not in flags:
-            first = self.proc.stdout.readline()
-            m = re.search(r"(lmaas-[0-9a-f]+)", first)
-            self.admin_key = m.group(1) if m else None
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
-
-    def conn(self):
-        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-
-    def request(self, method, path, body=None, key=None, headers=None, conn=None):
-        c = conn or self.conn()
-        h = dict(headers or {})
-        if key:
-            h["Authorization"] = "Bearer " + key
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-        c.request(method, path, body=body, headers=h)
-        r = c.getresponse()
-        data = r.read()
-        if conn is None:
-            c.close()
-        try:
-            parsed = json.loads(data) if data else None
-        except ValueError:
-            parsed = data.decode(errors="replace")
-        return r.status, parsed, {k.lower(): v for k, v in r.getheaders()}
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            return self.proc.wait(timeout=60)
-        return self.proc.returncode
-
-
-def keys(data_dir, *args):
-    out = subprocess.run([LMAAS, "keys"] + list(args) + ["--data-dir", data_dir], check=True, capture_output=True, text=True)
-    return out.stdout
 
 
 class ServeTest(unittest.TestCase):
@@ -131,6 +69,10 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(self.call("GET", "/v2/models/sent-en/ready")[0], 200)
         self.assertEqual(self.call("GET", "/v2/models/sent-en/versions/1/ready")[0], 200)
         self.assert_error(*self.call("GET", "/v2/models/sent-en/versions/9")[:2], 404)
+        for bad in ("0", "x", "-1"):  # not a positive integer: 400 on metadata and infer routes alike
+            self.assert_error(*self.call("GET", "/v2/models/sent-en/versions/%s" % bad)[:2], 400, "invalid_model")
+            self.assert_error(*self.call("POST", "/v2/models/sent-en/versions/%s/infer" % bad, {
+                "inputs": [{"name": "text", "shape": [1], "datatype": "BYTES", "data": ["x"]}]})[:2], 400, "invalid_model")
 
     def test_classify(self):
         st, body, _ = self.call("POST", "/v1/classify", {"model": "sent-en", "input": ["a wonderful , moving film", "dull"], "top_k": 1})
@@ -481,10 +423,8 @@ class SchedulingTest(unittest.TestCase):
 if __name__ == "__main__":
     LMAAS, DATA = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     del sys.argv[1:3]
-    WORK = tempfile.mkdtemp(prefix="lmaas-serve-test-")
+    WORK = lmaas_server.start(LMAAS, DATA)
     try:
-        train("sent-en", os.path.join(DATA, "sentiment/en/mr/train.tsv"), [])
-        train("sent-zh", os.path.join(DATA, "sentiment/zh/waimai_10k/train.tsv"), [])
         unittest.main(verbosity=2)
     finally:
-        shutil.rmtree(WORK, ignore_errors=True)
+        lmaas_server.finish()

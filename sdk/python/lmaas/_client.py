@@ -1,0 +1,307 @@
+"""lmaas.Client: the HTTP API of `lmaas serve` from Python, standard library only.
+
+    client = lmaas.Client(base_url="http://127.0.0.1:8080", api_key="lmaas-...")
+    client.classify("a fine film", model="sentiment-en").data[0].label
+
+Connections are kept alive (one per thread). 429 and 503 answers, and connections that fail before an
+answer, are retried up to max_retries times: after the server's Retry-After when it gives one, else after
+an exponential backoff with jitter. Errors are exceptions by status (lmaas.errors).
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import threading
+import time
+import urllib.parse
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
+
+from . import errors
+from .types import (ApiKey, ClassifyResponse, EmbeddingsResponse, InferResponse, Model, SentimentResponse,
+                    UsageRow)
+
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+Texts = Union[str, Sequence[str]]
+
+
+class _Response:
+    def __init__(self, status: int, headers: Dict[str, str], body: bytes):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+
+class Client:
+    """A client of one lmaas server. Thread-safe: each thread uses its own kept-alive connection."""
+
+    def __init__(self, base_url: Optional[str] = None, api_key: Optional[str] = None, timeout: float = 60.0,
+                 max_retries: int = 2):
+        base_url = base_url or os.environ.get("LMAAS_BASE_URL") or DEFAULT_BASE_URL
+        self.api_key = api_key if api_key is not None else os.environ.get("LMAAS_API_KEY")
+        parsed = urllib.parse.urlsplit(base_url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"base_url '{base_url}' is not an http(s) URL")
+        self.base_url = base_url.rstrip("/")
+        self._scheme, self._host, self._port = parsed.scheme, parsed.hostname, parsed.port
+        self._prefix = parsed.path.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._local = threading.local()
+        self.models = _Models(self)
+        self.embeddings = _Embeddings(self)
+        self.keys = _Keys(self)
+
+    # --- task API ---------------------------------------------------------------------------------------
+    def classify(self, input: Texts, *, model: str, top_k: Optional[int] = None) -> ClassifyResponse:
+        """Label, score and class probabilities of each text; `model` is "name" or "name/version"."""
+        body: Dict[str, Any] = {"model": model, "input": _texts(input)}
+        if top_k is not None:
+            body["top_k"] = top_k
+        return ClassifyResponse.from_json(self._json("POST", "/v1/classify", body))
+
+    def sentiment(self, input: Texts, *, language: Optional[str] = None) -> SentimentResponse:
+        """Sentiment by the default English or Chinese model, chosen by script unless `language` says."""
+        body: Dict[str, Any] = {"input": _texts(input)}
+        if language is not None:
+            body["language"] = language
+        return SentimentResponse.from_json(self._json("POST", "/v1/sentiment", body))
+
+    # --- KServe v2 --------------------------------------------------------------------------------------
+    def infer(self, model: str, texts: Sequence[str], *, version: Optional[Union[int, str]] = None,
+              classification: Optional[int] = None, id: Optional[str] = None) -> InferResponse:
+        """KServe v2 inference with a BYTES input; `classification=k` asks for Triton's top-k strings."""
+        texts = list(texts)
+        body: Dict[str, Any] = {"inputs": [{"name": "text", "shape": [len(texts)], "datatype": "BYTES", "data": texts}]}
+        if classification is not None:
+            body["outputs"] = [{"name": "probabilities", "parameters": {"classification": classification}}]
+        if id is not None:
+            body["id"] = id
+        path = f"/v2/models/{_segment(model)}" + (f"/versions/{_segment(str(version))}" if version is not None else "")
+        return InferResponse.from_json(self._json("POST", path + "/infer", body))
+
+    def live(self) -> bool:
+        return self._request("GET", "/v2/health/live", None, retry=False).status == 200
+
+    def ready(self) -> bool:
+        """True when every model has loaded and the server is not draining."""
+        try:
+            return self._request("GET", "/v2/health/ready", None, retry=False).status == 200
+        except errors.ServerError:
+            return False
+
+    # --- management -------------------------------------------------------------------------------------
+    def usage(self, *, key_id: Optional[int] = None, since: Optional[str] = None) -> List[UsageRow]:
+        """Requests and characters per key, model and UTC day (admin); `since` is YYYY-MM-DD."""
+        query = {k: v for k, v in (("key_id", key_id), ("since", since)) if v is not None}
+        path = "/v1/usage" + ("?" + urllib.parse.urlencode(query) if query else "")
+        return [UsageRow(**{k: r[k] for k in UsageRow.__dataclass_fields__}) for r in self._json("GET", path)["data"]]
+
+    # --- transport --------------------------------------------------------------------------------------
+    def _json(self, method: str, path: str, body: Any = None) -> Any:
+        response = self._request(method, path, body)
+        return response.json()
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._scheme == "https" else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def _headers(self, has_body: bool) -> Dict[str, str]:
+        headers = {"Accept": "application/json", "User-Agent": "lmaas-python"}
+        if has_body:
+            headers["Content-Type"] = "application/json"
+        if self.api_key:
+            headers["Authorization"] = "Bearer " + self.api_key
+        return headers
+
+    def _send(self, method: str, path: str, payload: Optional[bytes], stream: bool = False):
+        """One attempt: the http.client response (unread when streaming)."""
+        conn = self._connection()
+        try:
+            conn.request(method, self._prefix + path, body=payload, headers=self._headers(payload is not None))
+            response = conn.getresponse()
+            if stream:
+                return response
+            body = response.read()
+        except TimeoutError as e:  # socket.timeout
+            self._drop_connection()
+            raise errors.APITimeoutError(f"{method} {path}: no answer within {self.timeout} s") from e
+        except (OSError, http.client.HTTPException) as e:
+            self._drop_connection()
+            raise errors.APIConnectionError(f"{method} {path}: {e.__class__.__name__}: {e}") from e
+        if response.will_close:
+            self._drop_connection()
+        return _Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+
+    def _request(self, method: str, path: str, body: Any = None, retry: bool = True) -> _Response:
+        payload = json.dumps(body).encode() if body is not None else None
+        attempt = 0
+        while True:
+            try:
+                response = self._send(method, path, payload)
+            except errors.APIConnectionError:
+                if not retry or attempt >= self.max_retries:
+                    raise
+                time.sleep(_backoff(attempt, None))
+                attempt += 1
+                continue
+            if response.status < 400:
+                return response
+            error = _status_error(response)
+            if retry and attempt < self.max_retries and response.status in (429, 503):
+                time.sleep(_backoff(attempt, getattr(error, "retry_after", None) or _retry_after(response.headers)))
+                attempt += 1
+                continue
+            raise error
+
+    def _stream(self, method: str, path: str, body: Any = None) -> Iterator[Any]:
+        """A server-sent-events response as an iterator of its JSON events, ending at "data: [DONE]"."""
+        payload = json.dumps(body).encode() if body is not None else None
+        try:
+            response = self._send(method, path, payload, stream=True)
+        except errors.APIConnectionError:
+            raise
+        if response.status >= 400:
+            err = _status_error(_Response(response.status, {k.lower(): v for k, v in response.getheaders()},
+                                          response.read()))
+            raise err
+        return _sse_events(response, self)
+
+    def close(self) -> None:
+        self._drop_connection()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _sse_events(response: http.client.HTTPResponse, client: Client) -> Iterator[Any]:
+    """Parses `data:` lines (an event may span several), yields each event's JSON until [DONE]."""
+    data: List[str] = []
+    try:
+        while True:
+            raw = response.readline()
+            if not raw:
+                break
+            line = raw.decode("utf-8").rstrip("\r\n")
+            if line.startswith("data:"):
+                data.append(line[5:].lstrip(" "))
+                continue
+            if line == "" and data:
+                text = "\n".join(data)
+                data = []
+                if text == "[DONE]":
+                    return
+                event = json.loads(text)
+                if isinstance(event, dict) and "error" in event:
+                    e = event["error"]
+                    raise errors.ServerError(e.get("message", "stream error"), status=500, type=e.get("type"),
+                                             param=e.get("param"), code=e.get("code"), body=event)
+                yield event
+        raise errors.APIConnectionError("the stream ended before data: [DONE]")
+    finally:
+        response.close()
+        client._drop_connection()  # the connection's state after a stream is not worth trusting
+
+
+def _texts(input: Texts) -> Union[str, List[str]]:
+    return input if isinstance(input, str) else list(input)
+
+
+def _segment(s: str) -> str:
+    return urllib.parse.quote(s, safe="")
+
+
+def _retry_after(headers: Dict[str, str]) -> Optional[float]:
+    try:
+        return float(headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _backoff(attempt: int, retry_after: Optional[float]) -> float:
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), 60.0)
+    return min(0.5 * 2 ** attempt, 8.0) * (0.5 + random.random() / 2)
+
+
+def _status_error(response: _Response) -> errors.APIStatusError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    e = body.get("error") if isinstance(body, dict) and isinstance(body.get("error"), dict) else {}
+    message = e.get("message") or response.body.decode("utf-8", "replace")[:500] or f"HTTP {response.status}"
+    kw = dict(status=response.status, type=e.get("type"), param=e.get("param"), code=e.get("code"),
+              request_id=response.headers.get("x-request-id"), body=body)
+    cls = errors.error_class(response.status)
+    if cls is errors.RateLimitError:
+        return cls(message, retry_after=_retry_after(response.headers), **kw)
+    return cls(message, **kw)
+
+
+class _Models:
+    def __init__(self, client: Client):
+        self._c = client
+
+    def list(self) -> List[Model]:
+        return [Model.from_json(m) for m in self._c._json("GET", "/v1/models")["data"]]
+
+    def get(self, id: str) -> Model:
+        return Model.from_json(self._c._json("GET", "/v1/models/" + _segment(id)))
+
+    def load(self, name: str) -> None:
+        """Loads (or reloads, with the newest version on disk) a model of the repository (admin)."""
+        self._c._json("POST", f"/v2/repository/models/{_segment(name)}/load")
+
+    def unload(self, name: str) -> None:
+        self._c._json("POST", f"/v2/repository/models/{_segment(name)}/unload")
+
+    def index(self) -> List[Dict[str, Any]]:
+        """Every model version on disk with its state (admin)."""
+        return self._c._json("POST", "/v2/repository/index", {})
+
+
+class _Embeddings:
+    def __init__(self, client: Client):
+        self._c = client
+
+    def create(self, *, input: Texts, model: str, encoding_format: str = "float") -> EmbeddingsResponse:
+        body = {"model": model, "input": _texts(input), "encoding_format": encoding_format}
+        return EmbeddingsResponse.from_json(self._c._json("POST", "/v1/embeddings", body))
+
+
+class _Keys:
+    def __init__(self, client: Client):
+        self._c = client
+
+    def create(self, name: str, *, scope: str = "infer", requests_per_minute: Optional[int] = None,
+               chars_per_minute: Optional[int] = None) -> ApiKey:
+        """A new key (admin); its secret is in the answer and nowhere else."""
+        body: Dict[str, Any] = {"name": name, "scope": scope}
+        if requests_per_minute is not None:
+            body["requests_per_minute"] = requests_per_minute
+        if chars_per_minute is not None:
+            body["chars_per_minute"] = chars_per_minute
+        return ApiKey.from_json(self._c._json("POST", "/v1/keys", body))
+
+    def list(self) -> List[ApiKey]:
+        return [ApiKey.from_json(k) for k in self._c._json("GET", "/v1/keys")["data"]]
+
+    def revoke(self, key: Union[int, str]) -> None:
+        """Revokes a key by id or name (admin)."""
+        self._c._json("DELETE", "/v1/keys/" + _segment(str(key)))
