@@ -73,6 +73,29 @@ void write_classification(JsonWriter& w, const std::vector<std::string>& labels,
   }
 }
 
+Result<ClassifyResponse> parse_classify_response(const nlohmann::json& body) {
+  try {
+    ClassifyResponse r;
+    r.model = body.value("model", std::string());
+    r.version = body.value("version", std::string());
+    for (const auto& row : body.at("data")) {
+      Classification c;
+      c.index = row.at("index").get<int64_t>();
+      c.label = row.at("label").get<std::string>();
+      c.score = row.at("score").get<float>();
+      for (const auto& [label, p] : row.at("probabilities").items()) c.probabilities.emplace_back(label, p.get<float>());
+      if (row.contains("top"))
+        for (const auto& t : row["top"]) c.top.emplace_back(t.at("label").get<std::string>(), t.at("score").get<float>());
+      c.language = row.value("language", std::string());
+      c.model = row.value("model", std::string());
+      r.data.push_back(std::move(c));
+    }
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Status(Code::kDataLoss, std::string("unexpected classification response: ") + e.what());
+  }
+}
+
 std::string classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
                               const std::vector<std::vector<float>>& probabilities, int64_t top_k) {
   std::string out;

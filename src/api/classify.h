@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,5 +48,21 @@ void write_classification(JsonWriter& w, const std::vector<std::string>& labels,
 // The /v1/classify response body: one entry of "data" per row of probabilities, in input order.
 std::string classify_response(const std::string& model, int64_t version, const std::vector<std::string>& labels,
                               const std::vector<std::vector<float>>& probabilities, int64_t top_k);
+
+// The response read back (the C++ SDK): one text's result, and the whole body of /v1/classify or
+// /v1/sentiment (whose rows also name their language and model; model and version stay empty).
+struct Classification {
+  int64_t index = 0;
+  std::string label;
+  float score = 0;
+  std::vector<std::pair<std::string, float>> probabilities;  // in the labels' order
+  std::vector<std::pair<std::string, float>> top;            // when top_k was asked for
+  std::string language, model;                               // /v1/sentiment
+};
+struct ClassifyResponse {
+  std::string model, version;
+  std::vector<Classification> data;
+};
+Result<ClassifyResponse> parse_classify_response(const nlohmann::json& body);
 
 }  // namespace lmaas::api

@@ -64,4 +64,33 @@ nlohmann::json error_body(const ApiError& error) {
 
 ApiError to_api_error(const Status& status) { return {status.code(), status.message(), "", ""}; }
 
+Code code_for_http_status(int status) {
+  switch (status) {
+    case 400: case 405: case 415: case 422: return Code::kInvalidArgument;
+    case 401: return Code::kUnauthenticated;
+    case 403: return Code::kPermissionDenied;
+    case 404: return Code::kNotFound;
+    case 409: return Code::kAlreadyExists;
+    case 413: return Code::kOutOfRange;
+    case 429: return Code::kResourceExhausted;
+    case 499: return Code::kCancelled;
+    case 501: return Code::kUnimplemented;
+    case 503: return Code::kUnavailable;
+    case 504: return Code::kDeadlineExceeded;
+    default: return status >= 400 && status < 500 ? Code::kInvalidArgument : Code::kInternal;
+  }
+}
+
+ApiError parse_error_response(int status, const std::string& body) {
+  ApiError e{code_for_http_status(status), "", "", ""};
+  const nlohmann::json j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+    const nlohmann::json& err = j["error"];
+    auto text = [&](const char* k) { return err.contains(k) && err[k].is_string() ? err[k].get<std::string>() : std::string(); };
+    e.message = text("message"), e.param = text("param"), e.error_code = text("code");
+  }
+  if (e.message.empty()) e.message = "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body.substr(0, 300));
+  return e;
+}
+
 }  // namespace lmaas::api

@@ -25,4 +25,9 @@ nlohmann::json error_body(const ApiError& error);
 // A Status from a lower level as an ApiError (message kept, param empty).
 ApiError to_api_error(const Status& status);
 
+// The other way (clients): the Code an HTTP error status stands for, and an error response read back
+// (its body when it has the error shape, else the status and the start of the body).
+Code code_for_http_status(int status);
+ApiError parse_error_response(int status, const std::string& body);
+
 }  // namespace lmaas::api

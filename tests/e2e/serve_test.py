@@ -290,6 +290,42 @@ class ServeTest(unittest.TestCase):
             self.assertIn(b"Connection: close\r\n", reply)
         self.still_serves()
 
+    def test_lmaas_call(self):
+        """`lmaas call` (the C++ SDK underneath) answers what the HTTP API answers."""
+        url = "http://127.0.0.1:%d" % self.s.port
+
+        def call(*args, key=self.infer, stdin=None):
+            return subprocess.run([LMAAS, "call"] + list(args), input=stdin, capture_output=True, text=True,
+                                  env=dict(os.environ, LMAAS_BASE_URL=url, LMAAS_API_KEY=key), timeout=60)
+
+        out = call("classify", "--model", "sent-en", "--top-k", "2", "a fine film", "dull and long")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = [json.loads(l) for l in out.stdout.splitlines()]
+        _, body, _ = self.call("POST", "/v1/classify", {"model": "sent-en", "input": ["a fine film", "dull and long"]})
+        for line, row in zip(lines, body["data"]):
+            self.assertEqual(line["label"], row["label"])
+            for label, p in row["probabilities"].items():
+                self.assertAlmostEqual(line["probabilities"][label], p, places=6)
+            self.assertEqual([t["label"] for t in line["top"]], sorted(row["probabilities"], key=row["probabilities"].get,
+                                                                       reverse=True))
+        out = call("sentiment", stdin="这家店的菜很好吃\n\nwhat a great movie\n")  # texts from stdin, blank lines skipped
+        self.assertEqual([json.loads(l)["model"] for l in out.stdout.splitlines()], ["sent-zh/1", "sent-en/1"])
+        out = call("embeddings", "--model", "sent-en", "good")
+        self.assertEqual(len(json.loads(out.stdout)), 16)
+        self.assertEqual(json.loads(call("models", "sent-en").stdout)["id"], "sent-en")
+        out = call("classify", "--model", "nope", "x")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("404 model_not_found", out.stderr)
+        out = call("classify", "--model", "sent-en", "x", key="lmaas-wrong")
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("401", out.stderr)
+        out = call("unload", "sent-zh")  # an infer key on a management route
+        self.assertIn("403", out.stderr)
+        self.assertEqual(call("load", "sent-zh", key=self.admin).returncode, 0)
+        out = subprocess.run([LMAAS, "call", "models", "--url", "http://127.0.0.1:9"], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("connection_error", out.stderr)
+
     def test_batch_invariance(self):
         texts = ["a moving and thoughtful film", "tedious", "neither here nor there , but watchable", "brilliant"]
         alone = [self.call("POST", "/v1/classify", {"model": "sent-en", "input": t})[1]["data"][0]["probabilities"] for t in texts]

@@ -14,5 +14,6 @@ void add_eval_command(CLI::App& app, int& exit_code);
 void add_predict_command(CLI::App& app, int& exit_code);
 void add_keys_command(CLI::App& app, int& exit_code);
 void add_serve_command(CLI::App& app, int& exit_code);
+void add_call_command(CLI::App& app, int& exit_code);
 
 }  // namespace lmaas::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   lmaas::cli::add_predict_command(app, exit_code);
   lmaas::cli::add_keys_command(app, exit_code);
   lmaas::cli::add_serve_command(app, exit_code);
+  lmaas::cli::add_call_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -117,6 +117,33 @@ TEST(Classify, ResponseOrdersTopByProbabilityTiesToLowerIndex) {
   EXPECT_FALSE(json::parse(classify_response("m", 1, {"a"}, {{1.0f}}, 0))["data"][0].contains("top"));
 }
 
+TEST(Classify, ResponseReadsBack) {
+  const auto r = parse_classify_response(json::parse(classify_response("m", 2, {"a", "b"}, {{0.25f, 0.75f}}, 1)));
+  ASSERT_TRUE(r.is_ok());
+  EXPECT_EQ(r.value().model, "m");
+  EXPECT_EQ(r.value().version, "2");
+  const Classification& c = r.value().data.at(0);
+  EXPECT_EQ(c.label, "b");
+  EXPECT_EQ(c.score, 0.75f);
+  EXPECT_EQ(c.probabilities, (std::vector<std::pair<std::string, float>>{{"a", 0.25f}, {"b", 0.75f}}));
+  EXPECT_EQ(c.top, (std::vector<std::pair<std::string, float>>{{"b", 0.75f}}));
+  EXPECT_EQ(parse_classify_response(json::parse(R"({"data":[{"index":0}]})")).status().code(), Code::kDataLoss);
+}
+
+TEST(Errors, ResponsesReadBackToTheirCode) {
+  const ApiError e = parse_error_response(404, error_body({Code::kNotFound, "no model 'x'", "model", "model_not_found"}).dump());
+  EXPECT_EQ(e.code, Code::kNotFound);
+  EXPECT_EQ(e.message, "no model 'x'");
+  EXPECT_EQ(e.param, "model");
+  EXPECT_EQ(e.error_code, "model_not_found");
+  for (Code c : {Code::kInvalidArgument, Code::kUnauthenticated, Code::kPermissionDenied, Code::kOutOfRange,
+                 Code::kResourceExhausted, Code::kUnavailable, Code::kDeadlineExceeded, Code::kInternal})
+    EXPECT_EQ(code_for_http_status(http_status(c)), c) << code_name(c);
+  const ApiError plain = parse_error_response(502, "<html>bad gateway</html>");  // not lmaas' shape
+  EXPECT_EQ(plain.code, Code::kInternal);
+  EXPECT_EQ(plain.message, "HTTP 502: <html>bad gateway</html>");
+}
+
 TEST(Kserve, ParsesBytesTensorAndClassificationParameter) {
   RequestLimits limits;
   auto body = json::parse(R"({"id":"7","inputs":[{"name":"text","shape":[2,1],"datatype":"BYTES","data":[["x"],["y"]]}],

@@ -1,0 +1,79 @@
+// lmaas::Client — the C++ client of `lmaas serve`, over libcurl, with the server's own api types.
+//
+//   lmaas::Client client({.base_url = "http://127.0.0.1:8080", .api_key = "lmaas-..."});
+//   lmaas::api::ClassifyResponse r = client.classify("sentiment-en", {"a fine film"});
+//   r.data[0].label, r.data[0].score, r.data[0].probabilities
+//
+// Errors are lmaas::ClientError exceptions carrying the HTTP status and the server's error (code, param,
+// message) and request id. Thread-safe: calls from several threads share a pool of curl handles, each
+// keeping its connection alive for the next call. 429 and 503 are retried max_retries times after the
+// server's Retry-After (else an exponential backoff).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/classify.h"
+#include "api/error.h"
+
+namespace lmaas {
+
+struct ClientOptions {
+  std::string base_url = "http://127.0.0.1:8080";  // empty: $LMAAS_BASE_URL, else this default
+  std::string api_key;                             // empty: $LMAAS_API_KEY, else none
+  int64_t timeout_ms = 60000;
+  int max_retries = 2;
+};
+
+class ClientError : public std::runtime_error {
+ public:
+  ClientError(int http_status, api::ApiError error, std::string request_id);
+  int http_status() const { return http_status_; }  // 0: no answer (connection failed or timed out)
+  const api::ApiError& error() const { return error_; }  // code, message, param, error_code
+  const std::string& request_id() const { return request_id_; }
+
+ private:
+  int http_status_;
+  api::ApiError error_;
+  std::string request_id_;
+};
+
+struct ModelInfo {
+  std::string id;
+  std::string version;  // serving now; empty when none
+  bool ready = false;
+  std::vector<std::string> labels;
+  nlohmann::json raw;   // the whole entry as the server sent it
+};
+
+class Client {
+ public:
+  explicit Client(ClientOptions options = {});
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  api::ClassifyResponse classify(const std::string& model, const std::vector<std::string>& texts, int64_t top_k = 0);
+  api::ClassifyResponse sentiment(const std::vector<std::string>& texts, const std::string& language = "");
+  std::vector<std::vector<float>> embeddings(const std::string& model, const std::vector<std::string>& texts);
+  std::vector<ModelInfo> models();
+  ModelInfo model(const std::string& id);
+  void load_model(const std::string& name);    // admin
+  void unload_model(const std::string& name);  // admin
+  bool ready();
+
+  // Any route: the parsed JSON answer (null when empty); errors thrown as above.
+  nlohmann::json request(const std::string& method, const std::string& path, const nlohmann::json* body = nullptr);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace lmaas
