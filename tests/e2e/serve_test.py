@@ -326,6 +326,31 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(out.returncode, 1)
         self.assertIn("connection_error", out.stderr)
 
+    def test_cpp_sdk_package(self):
+        """`cmake --install` gives a package an application finds with find_package(lmaas) and links as
+        lmaas::client: examples/client_example builds that way and classifies over this server."""
+        build = os.path.dirname(LMAAS)  # the binary sits at the top of its build directory
+        prefix, example_build = os.path.join(WORK, "sdk-prefix"), os.path.join(WORK, "client-example")
+        example = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "examples", "client_example")
+        for cmd in (["cmake", "--install", build, "--prefix", prefix],
+                    ["cmake", "-S", example, "-B", example_build, "-DCMAKE_PREFIX_PATH=" + prefix, "-DCMAKE_BUILD_TYPE=Release"],
+                    ["cmake", "--build", example_build]):
+            out = subprocess.run(cmd, capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, "%s\n%s%s" % (" ".join(cmd), out.stdout[-3000:], out.stderr[-3000:]))
+        self.assertTrue(os.path.exists(os.path.join(prefix, "lib", "cmake", "lmaas", "lmaasConfig.cmake")))
+        env = dict(os.environ, LMAAS_BASE_URL="http://127.0.0.1:%d" % self.s.port, LMAAS_API_KEY=self.infer)
+        texts = ["a fine film %d" % i for i in range(6)] + ["dull and long"]
+        out = subprocess.run([os.path.join(example_build, "classify_texts"), "sent-en"] + texts, capture_output=True,
+                             text=True, env=env, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        _, body, _ = self.call("POST", "/v1/classify", {"model": "sent-en", "input": texts})
+        self.assertEqual([l.split(" ", 2)[0] for l in out.stdout.splitlines()], [r["label"] for r in body["data"]])
+        self.assertEqual([l.split(" ", 2)[2] for l in out.stdout.splitlines()], texts)
+        out = subprocess.run([os.path.join(example_build, "classify_texts"), "nope", "x"], capture_output=True, text=True,
+                             env=env, timeout=60)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("model_not_found, HTTP 404", out.stderr)
+
     def test_batch_invariance(self):
         texts = ["a moving and thoughtful film", "tedious", "neither here nor there , but watchable", "brilliant"]
         alone = [self.call("POST", "/v1/classify", {"model": "sent-en", "input": t})[1]["data"][0]["probabilities"] for t in texts]
