@@ -7,6 +7,7 @@ CTEST_ARGS ?=
 
 deps:
 	scripts/install-deps
+	scripts/install-node-deps
 
 build: deps
 	cmake --preset release -DLMAAS_WERROR=$(WERROR)

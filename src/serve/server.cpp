@@ -182,7 +182,12 @@ asio::awaitable<HttpResponse> Server::handle(HttpRequest& request) {
       }
       ctx_.metrics->in_flight.unlabelled().dec();
       model = call.model_label;
-      for (auto& h : call.headers) response.headers.push_back(std::move(h));
+      // The route's own headers win over a generic one of the same name (a rate limit's Retry-After
+      // over error_response's "1"): one value per header.
+      for (auto& h : call.headers) {
+        std::erase_if(response.headers, [&](const auto& existing) { return existing.first == h.first; });
+        response.headers.push_back(std::move(h));
+      }
     }
   }
   ctx_.metrics->requests.with({model, endpoint, std::to_string(response.status)}).inc();

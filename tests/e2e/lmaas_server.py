@@ -76,7 +76,10 @@ class Server:
             parsed = json.loads(data) if data else None
         except ValueError:
             parsed = data.decode(errors="replace")
-        return r.status, parsed, {k.lower(): v for k, v in r.getheaders()}
+        headers = {}  # a repeated header's values joined, as HTTP reads them: a duplicate shows
+        for k, v in r.getheaders():
+            headers[k.lower()] = headers[k.lower()] + ", " + v if k.lower() in headers else v
+        return r.status, parsed, headers
 
     def stop(self):
         if self.proc.poll() is None:
