@@ -4,6 +4,7 @@
 //   routes_inference.cpp   POST /v1/classify, /v1/sentiment, /v1/embeddings, /v2/models/{m}[/versions/{v}]/infer
 //   routes_repository.cpp  POST /v2/repository/index, /v2/repository/models/{m}/load|unload (admin)
 //   routes_admin.cpp       GET/POST /v1/keys, DELETE /v1/keys/{id}, GET /v1/usage (admin)
+//   routes_console.cpp     GET / and /console/{file}: the web console (web/, compiled in)
 #pragma once
 
 #include "serve/server.h"
@@ -15,5 +16,6 @@ void add_model_routes(Router<RouteHandler>& router);
 void add_inference_routes(Router<RouteHandler>& router);
 void add_repository_routes(Router<RouteHandler>& router);
 void add_admin_routes(Router<RouteHandler>& router);
+void add_console_routes(Router<RouteHandler>& router);
 
 }  // namespace lmaas::serve

@@ -66,6 +66,7 @@ void Server::add_routes() {
   add_inference_routes(router_);
   add_repository_routes(router_);
   add_admin_routes(router_);
+  add_console_routes(router_);
 }
 
 namespace {

@@ -91,3 +91,16 @@ class Server:
 def keys(data_dir, *args):
     out = subprocess.run([LMAAS, "keys"] + list(args) + ["--data-dir", data_dir], check=True, capture_output=True, text=True)
     return out.stdout
+
+
+def node_check(cwd, script, env, timeout):
+    """Runs `node script` in cwd (its node_modules from scripts/install-node-deps) with env added; prints
+    its output; exits the test with status 1 when it fails."""
+    if not os.path.isdir(os.path.join(cwd, "node_modules")):
+        raise SystemExit("%s has no node_modules: run scripts/install-node-deps" % cwd)
+    out = subprocess.run(["node", script], cwd=cwd, env=dict(os.environ, **env), capture_output=True, text=True,
+                         timeout=timeout)
+    print(out.stdout + out.stderr)
+    if out.returncode != 0:
+        raise SystemExit(1)
+

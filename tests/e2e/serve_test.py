@@ -52,6 +52,20 @@ class ServeTest(unittest.TestCase):
             self.assertIn("x-request-id", headers)
         self.assertIn("model_repository", self.call("GET", "/v2", key=None)[1]["extensions"])
 
+    def test_console_files(self):
+        """The console's files come from the binary, public, under a Content-Security-Policy."""
+        st, body, headers = self.call("GET", "/", key=None)
+        self.assertEqual((st, headers["content-type"]), (200, "text/html; charset=utf-8"))
+        self.assertIn('src="/console/app.js"', body)
+        self.assertIn("default-src 'self'", headers["content-security-policy"])
+        self.assertEqual(headers["x-content-type-options"], "nosniff")
+        st, body, headers = self.call("GET", "/console/app.js", key=None)
+        self.assertEqual((st, headers["content-type"]), (200, "text/javascript; charset=utf-8"))
+        self.assertEqual(body, open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "app.js"),
+                                    encoding="utf-8").read())
+        self.assert_error(*self.call("GET", "/console/nope.js", key=None)[:2], 404)
+        self.assert_error(*self.call("GET", "/console/..%2fserve_test.py", key=None)[:2], 404)
+
     def test_models_routes(self):
         st, body, _ = self.call("GET", "/v1/models")
         self.assertEqual(st, 200)
