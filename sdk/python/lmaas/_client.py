@@ -79,8 +79,19 @@ class Client:
             body["outputs"] = [{"name": "probabilities", "parameters": {"classification": classification}}]
         if id is not None:
             body["id"] = id
-        path = f"/v2/models/{_segment(model)}" + (f"/versions/{_segment(str(version))}" if version is not None else "")
-        return InferResponse.from_json(self._json("POST", path + "/infer", body))
+        return InferResponse.from_json(self._json("POST", _kserve_path(model, version) + "/infer", body))
+
+    def server_metadata(self) -> Dict[str, Any]:
+        """KServe v2 server metadata: name, version, extensions."""
+        return self._json("GET", "/v2")
+
+    def metrics(self) -> str:
+        """The Prometheus text of GET /metrics."""
+        return self._request("GET", "/metrics").body.decode("utf-8")
+
+    def openapi(self) -> Dict[str, Any]:
+        """The server's OpenAPI description of every route."""
+        return self._json("GET", "/openapi.json")
 
     def live(self) -> bool:
         return self._request("GET", "/v2/health/live", None, retry=False).status == 200
@@ -226,6 +237,10 @@ def _segment(s: str) -> str:
     return urllib.parse.quote(s, safe="")
 
 
+def _kserve_path(model: str, version: Optional[Union[int, str]]) -> str:
+    return f"/v2/models/{_segment(model)}" + (f"/versions/{_segment(str(version))}" if version is not None else "")
+
+
 def _retry_after(headers: Dict[str, str]) -> Optional[float]:
     try:
         return float(headers["retry-after"])
@@ -263,6 +278,17 @@ class _Models:
 
     def get(self, id: str) -> Model:
         return Model.from_json(self._c._json("GET", "/v1/models/" + _segment(id)))
+
+    def metadata(self, name: str, version: Optional[Union[int, str]] = None) -> Dict[str, Any]:
+        """KServe v2 model metadata: versions, platform, input and output tensors."""
+        return self._c._json("GET", _kserve_path(name, version))
+
+    def ready(self, name: str, version: Optional[Union[int, str]] = None) -> bool:
+        """KServe v2 model readiness."""
+        try:
+            return self._c._request("GET", _kserve_path(name, version) + "/ready", retry=False).status == 200
+        except (errors.NotFoundError, errors.ServerError):
+            return False
 
     def load(self, name: str) -> None:
         """Loads (or reloads, with the newest version on disk) a model of the repository (admin)."""

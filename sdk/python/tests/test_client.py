@@ -67,6 +67,13 @@ def test_models_list_get_and_kserve_infer(client):
     probs = client.infer("sent-en", ["a fine film"], version=1).outputs[0]
     assert probs.datatype == "FP32" and probs.shape == [1, 2]
     assert client.live() and client.ready()
+    meta = client.models.metadata("sent-en")
+    assert meta["versions"] == ["1"] and meta["inputs"][0]["datatype"] == "BYTES"
+    assert client.models.metadata("sent-en", version=1)["name"] == "sent-en"
+    assert client.models.ready("sent-en") and client.models.ready("sent-en", 1) and not client.models.ready("nope")
+    assert "model_repository" in client.server_metadata()["extensions"]
+    assert "/v1/classify" in client.openapi()["paths"]
+    assert "lmaas_requests_total" in client.metrics()
 
 
 def test_errors_are_exceptions_by_status(server, base_url, client):
