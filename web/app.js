@@ -274,8 +274,10 @@ async function route() {
   $("#nav").hidden = false;
   for (const a of document.querySelectorAll("[data-admin]")) a.hidden = !state.admin;
   const page = pages[location.hash] && (location.hash !== "#/usage" || state.admin) ? location.hash : "#/models";
-  for (const a of document.querySelectorAll("nav a")) a.toggleAttribute("aria-current", a.getAttribute("href") === page) || a.removeAttribute("aria-current");
-  for (const a of document.querySelectorAll("nav a")) if (a.getAttribute("href") === page) a.setAttribute("aria-current", "page");
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === page) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
   try {
     await pages[page]();
     $("#main").focus();

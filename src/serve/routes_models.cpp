@@ -69,9 +69,10 @@ asio::awaitable<HttpResponse> get_model(ServerContext& ctx, RouteCall& call) {
 
 // The version the path names (or the served one), as an error response when there is none.
 std::variant<std::shared_ptr<store::ServedModel>, api::ApiError> path_model(ServerContext& ctx, RouteCall& call) {
-  auto ref = path_model_ref(call);
-  if (auto* e = std::get_if<api::ApiError>(&ref)) return *e;
-  auto served = ctx.repository->find(std::get<api::ModelRef>(ref).name, std::get<api::ModelRef>(ref).version);
+  auto parsed = path_model_ref(call);
+  if (auto* e = std::get_if<api::ApiError>(&parsed)) return *e;
+  const api::ModelRef& ref = std::get<api::ModelRef>(parsed);
+  auto served = ctx.repository->find(ref.name, ref.version);
   if (!served.is_ok()) return model_lookup_error(served.status());
   return served.value();
 }

@@ -154,7 +154,7 @@ class Client:
             raise errors.APIConnectionError(f"{method} {path}: {e.__class__.__name__}: {e}") from e
         if response.will_close:
             self._drop_connection()
-        return _Response(response.status, {k.lower(): v for k, v in response.getheaders()}, body)
+        return _Response(response.status, _lower_headers(response), body)
 
     def _request(self, method: str, path: str, body: Any = None, retry: bool = True) -> _Response:
         payload = json.dumps(body).encode() if body is not None else None
@@ -180,14 +180,9 @@ class Client:
     def _stream(self, method: str, path: str, body: Any = None) -> Iterator[Any]:
         """A server-sent-events response as an iterator of its JSON events, ending at "data: [DONE]"."""
         payload = json.dumps(body).encode() if body is not None else None
-        try:
-            response = self._send(method, path, payload, stream=True)
-        except errors.APIConnectionError:
-            raise
+        response = self._send(method, path, payload, stream=True)
         if response.status >= 400:
-            err = _status_error(_Response(response.status, {k.lower(): v for k, v in response.getheaders()},
-                                          response.read()))
-            raise err
+            raise _status_error(_Response(response.status, _lower_headers(response), response.read()))
         return _sse_events(response, self)
 
     def close(self) -> None:
@@ -227,6 +222,10 @@ def _sse_events(response: http.client.HTTPResponse, client: Client) -> Iterator[
     finally:
         response.close()
         client._drop_connection()  # the connection's state after a stream is not worth trusting
+
+
+def _lower_headers(response: http.client.HTTPResponse) -> Dict[str, str]:
+    return {k.lower(): v for k, v in response.getheaders()}
 
 
 def _texts(input: Texts) -> Union[str, List[str]]:
