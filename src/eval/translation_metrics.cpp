@@ -156,6 +156,19 @@ void check_streams(size_t n_hyp, const std::vector<std::vector<std::string>>& re
 
 }  // namespace
 
+BleuTokenize default_bleu_tokenize(std::string_view lang) {
+  const bool chinese = lang == "zh" || lang == "cmn" || lang.substr(0, 3) == "zh-" || lang.substr(0, 3) == "zh_";
+  return chinese ? BleuTokenize::kZh : BleuTokenize::k13a;
+}
+
+bool parse_bleu_tokenize(std::string_view name, BleuTokenize& out) {
+  if (name == "13a") out = BleuTokenize::k13a;
+  else if (name == "zh") out = BleuTokenize::kZh;
+  else if (name == "none") out = BleuTokenize::kNone;
+  else return false;
+  return true;
+}
+
 std::string tokenize_13a(std::string_view line) {
   std::string s(line);
   replace_all(s, "<skipped>", "");

@@ -22,6 +22,11 @@ namespace lmaas::eval {
 
 enum class BleuTokenize { k13a, kZh, kNone };
 
+// sacreBLEU's choice for a target language: zh for Chinese ("zh", "zh-…", "cmn"), 13a otherwise.
+BleuTokenize default_bleu_tokenize(std::string_view target_language);
+// "13a" | "zh" | "none"; false for another name.
+bool parse_bleu_tokenize(std::string_view name, BleuTokenize& out);
+
 std::string tokenize_13a(std::string_view line);
 std::string tokenize_zh(std::string_view line);
 

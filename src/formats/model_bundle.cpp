@@ -59,10 +59,11 @@ Result<nlohmann::json> read_bundle_config(const std::string& dir) {
     return bad("format_version " + std::to_string(version) + " is newer than this lmaas reads (" +
                std::to_string(kBundleFormatVersion) + "); upgrade lmaas");
   if (version < 1) return bad("format_version " + std::to_string(version) + " is not valid");
-  if (!c.contains("task") || !c["task"].is_string() || c["task"] != "classification")
-    return bad("task must be \"classification\"");
+  if (!c.contains("task") || !c["task"].is_string() || (c["task"] != "classification" && c["task"] != "translation"))
+    return bad("task must be \"classification\" or \"translation\"");
   for (const char* key : {"architecture", "tokenizer"})
     if (!c.contains(key) || !c[key].is_object()) return bad(std::string("no \"") + key + "\" object");
+  if (c["task"] == "translation") return c;  // its tokenizer files are checked by the translator's loader
   if (!c.contains("labels") || !c["labels"].is_array() || c["labels"].size() < 2)
     return bad("\"labels\" must list at least two labels");
   std::set<std::string> seen;

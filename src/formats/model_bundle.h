@@ -27,7 +27,8 @@ Status write_model_bundle(const std::string& dir, nlohmann::json config, const n
                           const std::function<Status(const std::string& tmp_dir)>& write_extra = {});
 
 // Reads and validates config.json: an object with an integer format_version no newer than this lmaas
-// reads, a known task, an "architecture" and a "tokenizer" object, and at least two distinct labels.
+// reads, a known task ("classification" or "translation"), an "architecture" and a "tokenizer" object,
+// and for classification at least two distinct labels.
 Result<nlohmann::json> read_bundle_config(const std::string& dir);
 // Loads model.safetensors into `module` (every parameter present, with its shape; nothing extra).
 Status load_bundle_weights(const std::string& dir, nn::Module& module);

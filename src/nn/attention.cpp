@@ -36,7 +36,11 @@ MultiheadAttention::MultiheadAttention(int64_t embed_dim, int64_t n_heads, Rng& 
 
 Tensor MultiheadAttention::forward(const Tensor& query, const Tensor& key, const Tensor& value,
                                    const Tensor& key_padding_mask, bool causal) const {
-  Tensor q = q_proj_->forward(query), k = k_proj_->forward(key), v = v_proj_->forward(value);
+  return attend(project_query(query), project_key(key), project_value(value), key_padding_mask, causal);
+}
+
+Tensor MultiheadAttention::attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask,
+                                  bool causal) const {
   return out_proj_->forward(ops::scaled_dot_product_attention(q, k, v, n_heads_, key_padding_mask, causal));
 }
 

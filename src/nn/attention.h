@@ -31,6 +31,14 @@ class MultiheadAttention : public Module {
                  bool causal = false) const;
   // Self-attention over packed tokens x[N, E] → [N, E]; same values as forward() at the real tokens.
   Tensor forward_packed(const Tensor& x, const TokenPacking& packing, bool causal = false) const;
+  // The parts of forward() for incremental decoding, which keeps projected keys and values in a cache:
+  // forward(q, k, v) == attend(project_query(q), project_key(k), project_value(v)).
+  Tensor project_query(const Tensor& x) const { return q_proj_->forward(x); }
+  Tensor project_key(const Tensor& x) const { return k_proj_->forward(x); }
+  Tensor project_value(const Tensor& x) const { return v_proj_->forward(x); }
+  // Projected q[B, Tq, E], k/v[B, Tk, E] → out_proj(attention) [B, Tq, E].
+  Tensor attend(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_padding_mask = Tensor(),
+                bool causal = false) const;
   int64_t n_heads() const { return n_heads_; }
 
  private:

@@ -8,9 +8,10 @@
 namespace lmaas::nn {
 namespace {
 
-void check_length(const Tensor& x, int64_t max_len, int64_t dim) {
+void check_length(const Tensor& x, int64_t offset, int64_t max_len, int64_t dim) {
   LMAAS_CHECK(x.dim() == 3 && x.size(2) == dim, "positional encoding: input {} is not [B, T, {}]", shape_str(x.shape()), dim);
-  LMAAS_CHECK(x.size(1) <= max_len, "positional encoding: sequence length {} exceeds max_len {}", x.size(1), max_len);
+  LMAAS_CHECK(offset >= 0 && offset + x.size(1) <= max_len,
+              "positional encoding: positions {}..{} exceed max_len {}", offset, offset + x.size(1) - 1, max_len);
 }
 
 }  // namespace
@@ -27,9 +28,9 @@ SinusoidalPositionalEncoding::SinusoidalPositionalEncoding(int64_t max_len, int6
   }
 }
 
-Tensor SinusoidalPositionalEncoding::forward(const Tensor& x) const {
-  check_length(x, table_.size(0), table_.size(1));
-  return ops::add(x, table_.slice(0, 0, x.size(1)).to(x.dtype()));
+Tensor SinusoidalPositionalEncoding::forward(const Tensor& x, int64_t offset) const {
+  check_length(x, offset, table_.size(0), table_.size(1));
+  return ops::add(x, table_.slice(0, offset, offset + x.size(1)).to(x.dtype()));
 }
 
 LearnedPositionalEmbedding::LearnedPositionalEmbedding(int64_t max_len, int64_t dim, Rng& rng) {
@@ -38,9 +39,9 @@ LearnedPositionalEmbedding::LearnedPositionalEmbedding(int64_t max_len, int64_t 
   weight_ = register_parameter("weight", w);
 }
 
-Tensor LearnedPositionalEmbedding::forward(const Tensor& x) const {
-  check_length(x, weight_.size(0), weight_.size(1));
-  return ops::add(x, ops::slice(weight_, 0, 0, x.size(1)));
+Tensor LearnedPositionalEmbedding::forward(const Tensor& x, int64_t offset) const {
+  check_length(x, offset, weight_.size(0), weight_.size(1));
+  return ops::add(x, ops::slice(weight_, 0, offset, offset + x.size(1)));
 }
 
 }  // namespace lmaas::nn

@@ -2,7 +2,8 @@
 // - SinusoidalPositionalEncoding (Vaswani et al. 2017): pe[t, 2i] = sin(t / 10000^(2i/D)),
 //   pe[t, 2i+1] = cos(t / 10000^(2i/D)); no parameters.
 // - LearnedPositionalEmbedding: a parameter `weight` [max_len, D], init N(0, 0.02).
-// Both reject T > max_len with an error naming both.
+// Both reject offset + T > max_len with an error naming both. `offset` is the position of x's first
+// step (incremental decoding feeds one step at a time).
 #pragma once
 
 #include "base/rng.h"
@@ -13,7 +14,7 @@ namespace lmaas::nn {
 class SinusoidalPositionalEncoding : public Module {
  public:
   SinusoidalPositionalEncoding(int64_t max_len, int64_t dim);
-  Tensor forward(const Tensor& x) const;
+  Tensor forward(const Tensor& x, int64_t offset = 0) const;
   const Tensor& table() const { return table_; }
 
  private:
@@ -23,7 +24,7 @@ class SinusoidalPositionalEncoding : public Module {
 class LearnedPositionalEmbedding : public Module {
  public:
   LearnedPositionalEmbedding(int64_t max_len, int64_t dim, Rng& rng);
-  Tensor forward(const Tensor& x) const;
+  Tensor forward(const Tensor& x, int64_t offset = 0) const;
 
  private:
   Tensor weight_;

@@ -64,18 +64,42 @@ TransformerDecoderLayer::TransformerDecoderLayer(const TransformerOptions& o, Rn
   dropout_ = register_module("dropout", std::make_shared<Dropout>(o.dropout, o.dropout_seed));
 }
 
-Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_key_padding_mask,
-                                        const Tensor& memory_key_padding_mask, bool causal) {
-  auto sa = [&](const Tensor& h) {
-    return dropout_->forward(self_attn_->forward(h, h, h, tgt_key_padding_mask, causal));
-  };
-  auto ca = [&](const Tensor& h) {
-    return dropout_->forward(cross_attn_->forward(h, memory, memory, memory_key_padding_mask, false));
-  };
+template <typename SelfAttention, typename CrossAttention>
+Tensor TransformerDecoderLayer::forward_with(const Tensor& tgt, SelfAttention self_attention,
+                                             CrossAttention cross_attention) {
+  auto sa = [&](const Tensor& h) { return dropout_->forward(self_attention(h)); };
+  auto ca = [&](const Tensor& h) { return dropout_->forward(cross_attention(h)); };
   auto ff = [&](const Tensor& h) { return feed_forward(options_, *linear1_, *linear2_, *dropout_, h); };
   Tensor h = residual(options_.norm_first, *norm1_, tgt, sa);
   h = residual(options_.norm_first, *norm2_, h, ca);
   return residual(options_.norm_first, *norm3_, h, ff);
+}
+
+Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_key_padding_mask,
+                                        const Tensor& memory_key_padding_mask, bool causal) {
+  return forward_with(
+      tgt, [&](const Tensor& h) { return self_attn_->forward(h, h, h, tgt_key_padding_mask, causal); },
+      [&](const Tensor& h) { return cross_attn_->forward(h, memory, memory, memory_key_padding_mask, false); });
+}
+
+DecoderLayerCache TransformerDecoderLayer::start_cache(const Tensor& memory) const {
+  return {Tensor(), Tensor(), cross_attn_->project_key(memory), cross_attn_->project_value(memory)};
+}
+
+Tensor TransformerDecoderLayer::forward_step(const Tensor& x, DecoderLayerCache& cache,
+                                             const Tensor& memory_key_padding_mask) {
+  LMAAS_CHECK(x.dim() == 3 && x.size(1) == 1, "decoder step: input {} is not [N, 1, E]", shape_str(x.shape()));
+  auto self_attention = [&](const Tensor& h) {
+    Tensor k = self_attn_->project_key(h), v = self_attn_->project_value(h);
+    cache.self_k = cache.self_k.defined() ? ops::cat({cache.self_k, k}, 1) : k;
+    cache.self_v = cache.self_v.defined() ? ops::cat({cache.self_v, v}, 1) : v;
+    // The new step sees every cached step (all earlier): no causal mask is needed.
+    return self_attn_->attend(self_attn_->project_query(h), cache.self_k, cache.self_v);
+  };
+  auto cross_attention = [&](const Tensor& h) {
+    return cross_attn_->attend(cross_attn_->project_query(h), cache.cross_k, cache.cross_v, memory_key_padding_mask);
+  };
+  return forward_with(x, self_attention, cross_attention);
 }
 
 }  // namespace lmaas::nn

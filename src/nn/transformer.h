@@ -43,14 +43,28 @@ class TransformerEncoderLayer : public Module {
   std::shared_ptr<Dropout> dropout_;
 };
 
+// Incremental decoding state of one decoder layer: the projected keys and values of the target steps
+// decoded so far (self-attention) and of the memory (cross-attention, projected once).
+struct DecoderLayerCache {
+  Tensor self_k, self_v;    // [N, t, E]; undefined before the first step
+  Tensor cross_k, cross_v;  // [N, Ts, E]
+};
+
 class TransformerDecoderLayer : public Module {
  public:
   TransformerDecoderLayer(const TransformerOptions& options, Rng& rng);
   // tgt[B, Tt, E] attends causally to itself (when causal) and to memory[B, Ts, E].
   Tensor forward(const Tensor& tgt, const Tensor& memory, const Tensor& tgt_key_padding_mask = Tensor(),
                  const Tensor& memory_key_padding_mask = Tensor(), bool causal = true);
+  // Incremental decoding (inference): start_cache projects memory[N, Ts, E] once; forward_step takes the
+  // newest target step x[N, 1, E], appends its keys and values to the cache and returns [N, 1, E] — equal
+  // to row t of forward() over the whole prefix with causal masking.
+  DecoderLayerCache start_cache(const Tensor& memory) const;
+  Tensor forward_step(const Tensor& x, DecoderLayerCache& cache, const Tensor& memory_key_padding_mask = Tensor());
 
  private:
+  template <typename SelfAttention, typename CrossAttention>
+  Tensor forward_with(const Tensor& tgt, SelfAttention self_attention, CrossAttention cross_attention);
   TransformerOptions options_;
   std::shared_ptr<MultiheadAttention> self_attn_, cross_attn_;
   std::shared_ptr<Linear> linear1_, linear2_;

@@ -22,6 +22,9 @@ double Schedule::factor(int64_t step) const {
       double progress = std::min(1.0, (s - warmup) / std::max(1.0, total - warmup));
       return 0.5 * (1.0 + std::cos(M_PI * progress));
     }
+    case ScheduleKind::kInverseSqrt:
+      if (step < warmup_steps) return s / std::max(1.0, warmup);
+      return std::sqrt(std::max(1.0, warmup) / std::max(1.0, s));
   }
   return 1.0;
 }
@@ -31,8 +34,9 @@ Result<ScheduleKind> parse_schedule_kind(const std::string& name) {
   if (name == "warmup_linear") return ScheduleKind::kWarmupLinear;
   if (name == "cosine") return ScheduleKind::kCosine;
   if (name == "warmup_cosine") return ScheduleKind::kWarmupCosine;
-  return Status(Code::kInvalidArgument,
-                "unknown learning-rate schedule '" + name + "' (expected constant, warmup_linear, cosine, warmup_cosine)");
+  if (name == "inverse_sqrt") return ScheduleKind::kInverseSqrt;
+  return Status(Code::kInvalidArgument, "unknown learning-rate schedule '" + name +
+                                            "' (expected constant, warmup_linear, cosine, warmup_cosine, inverse_sqrt)");
 }
 
 }  // namespace lmaas::optim

@@ -3,6 +3,7 @@
 //   warmup_linear:   step/warmup for step < warmup, then max(0, (total - step)/(total - warmup))
 //   cosine:          min + (1 - min)·½(1 + cos(π·step/total)), clamped at total
 //   warmup_cosine:   step/warmup, then ½(1 + cos(π·(step - warmup)/(total - warmup)))
+//   inverse_sqrt:    step/warmup, then √(warmup/step) (Vaswani et al.'s "noam" shape; fairseq's inverse_sqrt)
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace lmaas::optim {
 
-enum class ScheduleKind { kConstant, kWarmupLinear, kCosine, kWarmupCosine };
+enum class ScheduleKind { kConstant, kWarmupLinear, kCosine, kWarmupCosine, kInverseSqrt };
 
 struct Schedule {
   ScheduleKind kind = ScheduleKind::kConstant;
@@ -23,7 +24,7 @@ struct Schedule {
   double factor(int64_t step) const;
 };
 
-// "constant" | "warmup_linear" | "cosine" | "warmup_cosine"
+// "constant" | "warmup_linear" | "cosine" | "warmup_cosine" | "inverse_sqrt"
 Result<ScheduleKind> parse_schedule_kind(const std::string& name);
 
 }  // namespace lmaas::optim

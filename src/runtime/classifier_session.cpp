@@ -13,6 +13,9 @@ namespace lmaas::runtime {
 Result<std::unique_ptr<ClassifierSession>> ClassifierSession::load(const std::string& dir) {
   auto config = read_bundle_config(dir);
   if (!config.is_ok()) return config.status();
+  if (config.value()["task"] != "classification")
+    return Status(Code::kInvalidArgument, dir + " holds a " + config.value()["task"].get<std::string>() +
+                                              " model, not a classifier");
   std::unique_ptr<ClassifierSession> s(new ClassifierSession());
   s->config_ = config.value();
   s->labels_ = s->config_["labels"].get<std::vector<std::string>>();

@@ -54,12 +54,6 @@ Status for_each_example(const DataSpec& spec, Progress& progress,
   return Status::ok();
 }
 
-// The seeded hash split used when no validation file is given.
-bool in_dev_split(uint64_t seed, int64_t index, double fraction) {
-  return static_cast<double>(mix64(seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(index)) % 1000000) <
-         fraction * 1e6;
-}
-
 struct EncodedData {
   EncodedSet train, dev;
 };
@@ -424,6 +418,12 @@ Status refit_on_all_data(const TrainOptions& o, const RunSetup& run, const Encod
 }  // namespace
 
 void request_stop() { g_stop.store(true); }
+bool stop_requested() { return g_stop.load(); }
+
+bool in_dev_split(uint64_t seed, int64_t index, double fraction) {
+  return static_cast<double>(mix64(seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(index)) % 1000000) <
+         fraction * 1e6;
+}
 
 std::string checkpoint_dir(const std::string& out_dir) {
   std::string d = out_dir;

@@ -64,8 +64,13 @@ struct TrainResult {
   bool interrupted = false;
 };
 
-// Asks a running train_classifier to checkpoint and return at the next step (signal-safe).
+// Asks a running train_classifier (or train_translator) to checkpoint and return at the next step
+// (signal-safe); the trainers poll stop_requested().
 void request_stop();
+bool stop_requested();
+
+// The seeded hash split used when no validation file is given: example `index` goes to dev.
+bool in_dev_split(uint64_t seed, int64_t index, double fraction);
 
 Result<TrainResult> train_classifier(const TrainOptions& options, Progress& progress);
 

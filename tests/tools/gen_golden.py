@@ -301,6 +301,88 @@ def case_transformer_decoder_post():
 def case_transformer_decoder_pre():
     return make_decoder("transformer_decoder_pre", 1011, True)
 
+# ----------------------------------------------------------------------------- seq2seq translator
+
+
+def sinusoid_table(max_len, dim):
+    """pe[t, 2i] = sin(t / 10000^(2i/dim)), pe[t, 2i+1] = cos(...), as Vaswani et al. 2017."""
+    pe = torch.zeros(max_len, dim)
+    position = torch.arange(max_len, dtype=torch.float64)[:, None]
+    div = torch.pow(10000.0, torch.arange(0, dim, 2, dtype=torch.float64) / dim)
+    pe[:, 0::2] = torch.sin(position / div).float()
+    pe[:, 1::2] = torch.cos(position / div).float()
+    return pe
+
+
+class Translator(nn.Module):
+    """Pre-norm encoder-decoder: embeddings * sqrt(d) + sinusoids, final LayerNorms, output tied to the
+    target embedding; the C++ TransformerTranslator's parameter names."""
+
+    def __init__(self, src_vocab, tgt_vocab, d, heads, ff, n_enc, n_dec, max_len):
+        super().__init__()
+        self.d = d
+        self.src_embedding = nn.Embedding(src_vocab, d, padding_idx=0)
+        self.tgt_embedding = nn.Embedding(tgt_vocab, d, padding_idx=0)
+        layer = lambda cls: cls(d, heads, dim_feedforward=ff, dropout=0.0, batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer(nn.TransformerEncoderLayer), n_enc, norm=nn.LayerNorm(d),
+                                             enable_nested_tensor=False)
+        self.decoder = nn.TransformerDecoder(layer(nn.TransformerDecoderLayer), n_dec, norm=nn.LayerNorm(d))
+        self.register_buffer("pe", sinusoid_table(max_len, d), persistent=False)
+
+    def embed(self, table, ids):
+        return table(ids) * math.sqrt(self.d) + self.pe[: ids.shape[1]]
+
+    def forward(self, src, tgt_in):
+        src_pad = src == 0
+        memory = self.encoder(self.embed(self.src_embedding, src), src_key_padding_mask=src_pad)
+        h = self.decoder(self.embed(self.tgt_embedding, tgt_in), memory, tgt_mask=bool_causal(tgt_in.shape[1]),
+                         memory_key_padding_mask=src_pad)
+        return h @ self.tgt_embedding.weight.t()
+
+
+def case_translator():
+    seed = 1012
+    start(seed)
+    config = dict(src_vocab_size=11, tgt_vocab_size=13, d_model=16, n_heads=4, dim_feedforward=32,
+                  encoder_layers=2, decoder_layers=2, max_len=32, pad_id=0, bos_id=2, eos_id=3,
+                  label_smoothing=0.1, norm_first=True, positions="sinusoidal", tie_output=True)
+    model = Translator(11, 13, 16, 4, 32, 2, 2, 32).train()
+    src = torch.tensor([[5, 6, 7, 8, 3], [9, 4, 3, 0, 0]], dtype=torch.int32)
+    tgt_in = torch.tensor([[2, 5, 6, 7], [2, 8, 9, 0]], dtype=torch.int32)
+    tgt_out = torch.tensor([[5, 6, 7, 3], [8, 9, 3, 0]], dtype=torch.int32)
+    fx = Fixture("translator", seed, config)
+    fx.add_all("param.", engine_tensors(model))
+    fx.add("input.src", src, np.int32)
+    fx.add("input.tgt_in", tgt_in, np.int32)
+    fx.add("input.tgt_out", tgt_out, np.int32)
+    logits = model(src.long(), tgt_in.long())
+    loss = F.cross_entropy(logits.reshape(-1, 13), tgt_out.long().reshape(-1), ignore_index=0, label_smoothing=0.1)
+    fx.add("output.logits", logits)
+    fx.add("output.loss", loss)
+    loss.backward()
+    fx.add_all("grad.param.", engine_tensors(model, "grad"))
+    # A few Adam steps on the batch, so greedy decoding has something to say (an untrained model repeats one
+    # token); the trained weights are kept as trained.<n>.
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(40):
+        opt.zero_grad()
+        F.cross_entropy(model(src.long(), tgt_in.long()).reshape(-1, 13), tgt_out.long().reshape(-1),
+                        ignore_index=0).backward()
+        opt.step()
+    fx.add_all("trained.", engine_tensors(model))
+    # Greedy decoding of the sources, recomputing the decoder over the whole prefix at every step; <pad>
+    # and <s> are never generated.
+    with torch.no_grad():
+        model.eval()
+        out = torch.full((2, 1), 2, dtype=torch.long)
+        for _ in range(12):
+            logits = model(src.long(), out)[:, -1]
+            logits[:, [0, 2]] = -float("inf")
+            step = logits.argmax(-1)
+            out = torch.cat([out, step[:, None]], 1)
+    fx.add("output.greedy", out[:, 1:], np.int32)
+    return fx
+
 # ----------------------------------------------------------------------------- losses
 
 
@@ -483,7 +565,8 @@ CASES = [case_embedding_lstm, case_gru, case_simple_rnn, case_bilstm, case_mha, 
          case_transformer_decoder_post, case_transformer_decoder_pre,
          case_loss_bce, case_loss_ce, case_loss_ce_plain, case_loss_mse,
          case_optim_sgd, case_optim_sgd_momentum, case_optim_sgd_nesterov, case_optim_adam,
-         case_optim_adam_l2, case_optim_adamw, case_optim_clip, case_seed_model_adam, case_schedules]
+         case_optim_adam_l2, case_optim_adamw, case_optim_clip, case_seed_model_adam, case_schedules,
+         case_translator]
 
 # ----------------------------------------------------------------------------- independent reader
 

@@ -1,5 +1,6 @@
 // lmaas eval: a model directory on a labelled file → accuracy, per-class P/R/F1, macro/micro/weighted,
-// confusion, ROC-AUC (binary); a table, or one JSON object with --json.
+// confusion, ROC-AUC (binary); a table, or one JSON object with --json. A translation model on parallel
+// data, or --hypotheses/--references files, → BLEU and chrF (translation_cli.h).
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -9,7 +10,9 @@
 #include "config_values.h"
 #include "data_flags.h"
 #include "eval/classification_metrics.h"
+#include "formats/model_bundle.h"
 #include "runtime/classifier_session.h"
+#include "translation_cli.h"
 
 namespace lmaas::cli {
 namespace {
@@ -17,15 +20,29 @@ namespace {
 struct EvalArgs {
   ConfigValues values;
   std::string model, data;
+  TranslationEvalArgs translation;
   bool json = false;
   int64_t batch_size = 64;
   int threads = 0;
 };
 
+// A translation model, or hypothesis files to score.
+bool is_translation(const EvalArgs& args) {
+  if (args.model.empty()) return !args.translation.hypotheses.empty();
+  auto config = read_bundle_config(args.model);
+  return config.is_ok() && config.value()["task"] == "translation";
+}
+
 int run_eval(const EvalArgs& args) {
   if (args.threads > 0) set_num_threads(args.threads);
   auto merged = args.values.merged("");
   if (!merged.is_ok()) throw Error(merged.status());
+  if (is_translation(args)) {
+    TranslationEvalArgs t = args.translation;
+    t.model = args.model, t.data = args.data, t.json = args.json;
+    return run_eval_translation(merged.value(), t);
+  }
+  if (args.model.empty() || args.data.empty()) throw Error(Code::kInvalidArgument, "--model and --data are required");
   auto spec = data_spec_from(merged.value(), args.data);
   if (!spec.is_ok()) throw Error(spec.status());
   auto session = runtime::ClassifierSession::load(args.model);
@@ -78,9 +95,19 @@ int run_eval(const EvalArgs& args) {
 
 void add_eval_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<EvalArgs>();
-  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model directory on a labelled file");
-  cmd->add_option("--model", args->model, "model directory (from lmaas train)")->required();
-  cmd->add_option("--data", args->data, "labelled data file")->required();
+  CLI::App* cmd = app.add_subcommand("eval", "Evaluate a model directory on a labelled (or parallel) file");
+  cmd->add_option("--model", args->model, "model directory (from lmaas train)");
+  cmd->add_option("--data", args->data, "labelled data file; translation: parallel data (source and target columns)");
+  TranslationEvalArgs& t = args->translation;
+  cmd->add_option("--data-target", t.data_target, "translation: target-side file aligned with --data (two-file form)");
+  cmd->add_option("--hypotheses", t.hypotheses, "translation without a model: system output, one sentence per line");
+  cmd->add_option("--references", t.references, "translation without a model: references aligned with --hypotheses");
+  cmd->add_option("--bleu-tokenize", t.bleu_tokenize, "13a | zh | none (default: zh for a Chinese target, else 13a)");
+  cmd->add_option("--beam-size", t.decode.search.beam_size, "translation: beam size (4; 1 = greedy)")
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--length-penalty", t.decode.search.length_penalty, "translation: score / length^α (1.0)");
+  cmd->add_option("--output-hypotheses", t.output_hypotheses, "translation: write the model's translations here");
+  add_parallel_flags(args->values, cmd);
   cmd->add_flag("--json", args->json, "print one JSON object instead of a table");
   cmd->add_option("--batch-size", args->batch_size, "texts per forward pass (64)")->check(CLI::Range(1, 65536));
   cmd->add_option("--threads", args->threads, "kernel threads (default: all CPUs)")->check(CLI::Range(1, 1024));

@@ -1,4 +1,5 @@
-// lmaas train: text classification from a labelled file to a model directory (see train/trainer.h).
+// lmaas train: text classification from a labelled file to a model directory (see train/trainer.h), or
+// with --task translate a translation model from parallel data (translation_cli.h).
 // Every option is a flag or a key of a --config YAML/JSON file (flags win); prints one JSON summary
 // line on stdout at the end; Ctrl-C checkpoints and exits with status 130.
 #include <csignal>
@@ -9,6 +10,7 @@
 #include "config_values.h"
 #include "data_flags.h"
 #include "train/trainer.h"
+#include "translation_cli.h"
 
 namespace lmaas::cli {
 namespace {
@@ -78,14 +80,23 @@ int run_train(const TrainArgs& args) {
   auto merged = args.values.merged(args.config);
   if (!merged.is_ok()) throw Error(merged.status());
   const nlohmann::json& o = merged.value();
-  auto options = options_from(o);
-  if (!options.is_ok()) throw Error(options.status());
+  const std::string task = get<std::string>(o, "task", "classify");
+  if (task != "classify" && task != "translate")
+    throw Error(Code::kInvalidArgument, "--task: expected classify or translate, got '" + task + "'");
   set_num_threads(static_cast<int>(get<int64_t>(o, "threads", num_threads())));
   auto format = train::parse_log_format(get<std::string>(o, "log_format", "auto"));
   if (!format.is_ok()) throw Error(format.status());
   train::Progress progress(format.value());
   std::signal(SIGINT, on_interrupt);
   std::signal(SIGTERM, on_interrupt);
+  if (task == "translate") {
+    const int code = run_train_translation(o, progress);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    return code;
+  }
+  auto options = options_from(o);
+  if (!options.is_ok()) throw Error(options.status());
   auto result = train::train_classifier(options.value(), progress);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
@@ -105,7 +116,8 @@ int run_train(const TrainArgs& args) {
 
 void add_train_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* cmd = app.add_subcommand("train", "Train a text classifier from a labelled file into a model directory");
+  CLI::App* cmd = app.add_subcommand(
+      "train", "Train a text classifier (or, with --task translate, a translation model) into a model directory");
   using K = ConfigValues::Kind;
   ConfigValues& v = args->values;
   cmd->add_option("--config", args->config, "YAML or JSON file of options (keys as the flags: valid_fraction, …)");
@@ -157,6 +169,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
         ".vec file (word2vec/fastText/GloVe text) whose vectors start the token embeddings; dims must match --embedding-dim");
   v.add_switch(cmd, "--refit", "refit", true,
                "after early stopping, retrain on training + validation data for the best epoch count");
+  add_translation_train_flags(v, cmd);
   v.add(cmd, "--log-format", K::kString, "auto (default: bar on a terminal, else JSON lines) | text | json");
   cmd->callback([args, &exit_code] { exit_code = run_train(*args); });
 }

@@ -38,14 +38,40 @@ Result<train::DataSpec> data_spec_from(const nlohmann::json& o, const std::strin
   if (encoding == "latin-1" || encoding == "latin1" || encoding == "iso-8859-1") s.encoding = train::TextEncoding::kLatin1;
   else if (encoding != "utf-8" && encoding != "utf8")
     return Status(Code::kInvalidArgument, "option 'encoding': '" + encoding + "' is not utf-8 or latin-1");
+  Status policies = line_policies_from(o, s.invalid_utf8, s.bad_lines);
+  if (!policies.is_ok()) return policies;
+  return s;
+}
+
+Status line_policies_from(const nlohmann::json& o, train::InvalidUtf8& invalid_utf8, train::BadLines& bad_lines) {
   const std::string invalid = get<std::string>(o, "invalid_utf8", "error");
   if (invalid != "error" && invalid != "replace")
     return Status(Code::kInvalidArgument, "option 'invalid_utf8': '" + invalid + "' is not error or replace");
-  s.invalid_utf8 = invalid == "replace" ? train::InvalidUtf8::kReplace : train::InvalidUtf8::kError;
+  invalid_utf8 = invalid == "replace" ? train::InvalidUtf8::kReplace : train::InvalidUtf8::kError;
   const std::string bad = get<std::string>(o, "bad_lines", "error");
   if (bad != "error" && bad != "skip")
     return Status(Code::kInvalidArgument, "option 'bad_lines': '" + bad + "' is not error or skip");
-  s.bad_lines = bad == "skip" ? train::BadLines::kSkip : train::BadLines::kError;
+  bad_lines = bad == "skip" ? train::BadLines::kSkip : train::BadLines::kError;
+  return Status::ok();
+}
+
+void add_parallel_flags(ConfigValues& v, CLI::App* cmd) {
+  using K = ConfigValues::Kind;
+  v.add(cmd, "--source-column", K::kInt, "translation, one file: 0-based column of the source sentence (0)");
+  v.add(cmd, "--target-column", K::kInt, "translation, one file: 0-based column of the target sentence (1)");
+}
+
+Result<train::ParallelSpec> parallel_spec_from(const nlohmann::json& o, const std::string& path,
+                                               const std::string& target_path) {
+  train::ParallelSpec s;
+  s.paths = {path};
+  if (!target_path.empty()) s.paths.push_back(target_path);
+  s.source_column = static_cast<int>(get<int64_t>(o, "source_column", 0));
+  s.target_column = static_cast<int>(get<int64_t>(o, "target_column", 1));
+  const std::string delimiter = get<std::string>(o, "delimiter", "");
+  if (!delimiter.empty()) s.delimiter = delimiter;
+  Status policies = line_policies_from(o, s.invalid_utf8, s.bad_lines);
+  if (!policies.is_ok()) return policies;
   return s;
 }
 
