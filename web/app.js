@@ -1,6 +1,6 @@
-// The lmaas console: sign in with an API key, models (load/unload for admins), a classification
-// playground, live metrics, usage per key (admins). Plain DOM code, no dependencies; every value from the
-// server goes in as text (textContent), never as markup.
+// The lmaas console: sign in with an API key, models (load/unload for admins), a playground (classify,
+// sentiment, translate), live metrics, usage per key (admins). Plain DOM code, no dependencies; every
+// value from the server goes in as text (textContent), never as markup.
 "use strict";
 
 const state = { key: sessionStorage.getItem("lmaas-key") || "", admin: sessionStorage.getItem("lmaas-admin") === "1" };
@@ -130,14 +130,23 @@ async function manage(action, name) {
 // --- playground ------------------------------------------------------------------------------------------
 async function playgroundPage() {
   const served = await api("GET", "/v1/models");
+  const task = new Map(served.data.map((m) => [m.id, m.task]));
   const select = el("select", { id: "model" }, el("option", { value: "" }, "Sentiment (by script: English or Chinese)"),
                     served.data.filter((m) => m.ready).map((m) => el("option", { value: m.id }, m.id)));
   const text = el("textarea", { id: "text", required: true }, "");
   const out = el("div", { id: "result", "aria-live": "polite" });
+  const button = el("button", { class: "primary", type: "submit", id: "classify" }, "Classify");
+  const translating = () => task.get(select.value) === "translation";
+  select.addEventListener("change", () => { button.textContent = translating() ? "Translate" : "Classify"; });
   const form = el("form", { onsubmit: async (ev) => {
     ev.preventDefault();
     const model = select.value;
     try {
+      if (translating()) {
+        const r = await api("POST", "/v1/translations", { model, input: text.value });
+        out.replaceChildren(renderTranslation(r.translations[0], `${r.model}/${r.version}`));
+        return;
+      }
       const r = model ? await api("POST", "/v1/classify", { model, input: text.value })
                       : await api("POST", "/v1/sentiment", { input: text.value });
       out.replaceChildren(renderClassification(r.data[0], model || r.data[0].model));
@@ -145,9 +154,13 @@ async function playgroundPage() {
       out.replaceChildren(el("p", { class: "error", role: "alert" }, e.message));
     }
   } },
-  el("label", { for: "model" }, "Model"), select, el("label", { for: "text" }, "Text"), text,
-  el("p", {}, el("button", { class: "primary", type: "submit", id: "classify" }, "Classify")));
+  el("label", { for: "model" }, "Model"), select, el("label", { for: "text" }, "Text"), text, el("p", {}, button));
   show("Playground", form, out);
+}
+
+function renderTranslation(t, model) {
+  return el("div", { class: "result" }, el("p", { id: "translation" }, t.text),
+            el("p", { class: "muted" }, `score ${t.score.toFixed(3)} (mean log-probability per token) by ${model}`));
 }
 
 // Set through the CSSOM: the Content-Security-Policy refuses inline style attributes.

@@ -110,6 +110,7 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
     Sentence s{b, std::min<int64_t>(static_cast<int64_t>(o.max_len_ratio * static_cast<double>(src_len)) + o.max_len_extra,
                                     config.max_len - 1),
                std::vector<Beam>(static_cast<size_t>(k_beams)), {}};
+    if (o.max_tokens > 0) s.max_len = std::min(s.max_len, o.max_tokens + 1);
     s.max_len = std::max<int64_t>(s.max_len, 1);
     s.beams[0].log_prob = 0;
     active.push_back(std::move(s));

@@ -7,8 +7,8 @@
 //     with score = log-prob / length^length_penalty (length counts </s>), the first `beam` others
 //     continue;
 //   - a sentence stops once it has `beam` finished hypotheses, or at its length limit
-//     min(max_len_ratio · source tokens + max_len_extra, the model's max_len − 1), where its open
-//     hypotheses are finished with </s>;
+//     min(max_len_ratio · source tokens + max_len_extra, max_tokens + 1, the model's max_len − 1) tokens
+//     (</s> counted), where its open hypotheses are finished with </s>;
 //   - sentences that are done leave the batch (their rows are dropped from the cache).
 // Returned per sentence: the n_best finished hypotheses, best first, tokens without <s>/</s>.
 // Runs under NoGradGuard with the model in eval mode (the caller's job); deterministic.
@@ -27,6 +27,7 @@ struct SearchOptions {
   double max_len_ratio = 1.5;
   int64_t max_len_extra = 10;
   int64_t n_best = 1;  // <= beam_size
+  int64_t max_tokens = 0;  // > 0: at most this many tokens per translation, </s> not counted
 };
 
 struct Hypothesis {

@@ -52,7 +52,8 @@ std::vector<std::shared_ptr<Job>> BatchQueue::take_batch(std::unique_lock<std::m
   std::vector<std::shared_ptr<Job>> batch;
   int64_t n = 0;
   const JobKind kind = jobs_.front()->kind;
-  while (!jobs_.empty() && jobs_.front()->kind == kind) {
+  const DecodeSettings decode = jobs_.front()->decode;
+  while (!jobs_.empty() && jobs_.front()->kind == kind && jobs_.front()->decode == decode) {
     const auto size = static_cast<int64_t>(jobs_.front()->texts.size());
     if (!batch.empty() && n + size > options_.max_batch_texts) break;
     n += size;
@@ -79,24 +80,27 @@ void BatchQueue::execute(std::vector<std::shared_ptr<Job>>& batch) {
     }
   }
   if (!live.empty()) {
-    Result<std::vector<std::vector<float>>> rows =
-        Status(Code::kInternal, "the model runner failed");
+    Result<BatchOutput> out = Status(Code::kInternal, "the model runner failed");
     try {
-      rows = runner_(live.front()->kind, texts);
+      out = runner_(live.front()->kind, live.front()->decode, texts);
     } catch (const std::exception& e) {
-      rows = Status(Code::kInternal, std::string("the model failed on this batch: ") + e.what());
+      out = Status(Code::kInternal, std::string("the model failed on this batch: ") + e.what());
     }
-    if (rows.is_ok() && rows.value().size() != texts.size())
-      rows = Status(Code::kInternal, "the model returned " + std::to_string(rows.value().size()) + " rows for " +
-                                         std::to_string(texts.size()) + " texts");
+    if (out.is_ok() && (out.value().rows.size() != texts.size() ||
+                        (!out.value().texts.empty() && out.value().texts.size() != texts.size())))
+      out = Status(Code::kInternal, "the model returned " + std::to_string(out.value().rows.size()) + " rows for " +
+                                        std::to_string(texts.size()) + " texts");
     size_t next = 0;
     for (auto& job : live) {
       job->batch_texts = static_cast<int64_t>(texts.size());
-      if (!rows.is_ok()) {
-        job->status = rows.status();
+      if (!out.is_ok()) {
+        job->status = out.status();
         continue;
       }
-      for (size_t i = 0; i < job->texts.size(); ++i) job->outputs.push_back(std::move(rows.value()[next++]));
+      for (size_t i = 0; i < job->texts.size(); ++i, ++next) {
+        job->outputs.push_back(std::move(out.value().rows[next]));
+        if (!out.value().texts.empty()) job->text_outputs.push_back(std::move(out.value().texts[next]));
+      }
     }
     if (options_.on_batch)
       options_.on_batch(name_, static_cast<int64_t>(texts.size()), std::chrono::duration<double>(Clock::now() - start).count());

@@ -1,13 +1,14 @@
 // BatchQueue: one model's request queue with dynamic batching (TEI's queue/Triton's dynamic batcher).
 // - Submitters (any thread) add Jobs; one owner thread takes them, coalescing consecutive jobs of the same
-//   kind until the batch holds max_batch_texts texts or the oldest job has waited max_queue_delay_us, and
+//   kind (and, for translation, the same decoding settings) until the batch holds max_batch_texts texts or the oldest job has waited max_queue_delay_us, and
 //   runs them through the BatchRunner in one call. A job larger than a batch runs alone. With a delay of 0
 //   (the default) a batch is whatever waited while the previous one ran: no added latency when idle,
 //   large batches under load.
 // - The queue is bounded by max_queue_texts: submit() refuses with kResourceExhausted (the server's 429)
 //   rather than wait. A job past its deadline or cancelled (client gone) is dropped unrun.
 // - Every submitted job completes exactly once: its `on_done` runs on the owner thread after `status` and
-//   `outputs` are set (outputs[i] is the runner's row for texts[i]).
+//   `outputs` are set (outputs[i] is the runner's row for texts[i]; text_outputs[i] its text, for runners
+//   that produce text).
 // - stop() (and the destructor) refuse new jobs, finish the queued ones, and join the thread.
 #pragma once
 
@@ -28,12 +29,20 @@
 
 namespace lmaas::scheduler {
 
-enum class JobKind { kClassify, kEmbed };
+enum class JobKind { kClassify, kEmbed, kTranslate };
+
+// How a translation job decodes (0: the model's default). Jobs batch together only when these are equal.
+struct DecodeSettings {
+  int64_t beam_size = 0;
+  int64_t max_tokens = 0;
+  bool operator==(const DecodeSettings&) const = default;
+};
 
 using Clock = std::chrono::steady_clock;
 
 struct Job {
   JobKind kind = JobKind::kClassify;
+  DecodeSettings decode;
   std::vector<std::string> texts;
   Clock::time_point deadline = Clock::time_point::max();
   std::function<void()> on_done;        // called once, on the queue's thread
@@ -42,14 +51,21 @@ struct Job {
   // Set by the queue before on_done:
   Status status;
   std::vector<std::vector<float>> outputs;
+  std::vector<std::string> text_outputs;
   double queue_seconds = 0;             // submit -> batch start
   int64_t batch_texts = 0;              // texts in the batch it ran in
   // Internal:
   Clock::time_point enqueued;
 };
 
-// Runs texts through the model; must return one row per text, in order.
-using BatchRunner = std::function<Result<std::vector<std::vector<float>>>(JobKind, const std::vector<std::string_view>&)>;
+// What a runner returns for a batch: one row per text, in order, and (runners that produce text, e.g.
+// translation) one text per text; `texts` stays empty otherwise.
+struct BatchOutput {
+  std::vector<std::vector<float>> rows;
+  std::vector<std::string> texts;
+};
+using BatchRunner =
+    std::function<Result<BatchOutput>(JobKind, const DecodeSettings&, const std::vector<std::string_view>&)>;
 
 struct BatchQueueOptions {
   int64_t max_batch_texts = 64;

@@ -1,5 +1,5 @@
-// Inference routes: the task API (/v1/classify, /v1/sentiment), OpenAI's /v1/embeddings and KServe v2
-// infer. Each parses and validates its body (api/), finds the served model version, and runs the texts
+// Inference routes: the task API (/v1/classify, /v1/sentiment, /v1/translations), OpenAI's /v1/embeddings
+// and KServe v2 infer (classifiers and translators). Each parses and validates its body (api/), finds the served model version, and runs the texts
 // as one Job through that model's batching queue.
 #include <algorithm>
 #include <chrono>
@@ -7,6 +7,7 @@
 #include "api/classify.h"
 #include "api/json_body.h"
 #include "api/kserve.h"
+#include "api/translation.h"
 #include "serve/job_wait.h"
 #include "serve/routes.h"
 #include "text/utf8.h"
@@ -30,14 +31,30 @@ scheduler::Clock::time_point deadline_for(const ServerContext& ctx, const HttpRe
 struct RunResult {
   std::shared_ptr<store::ServedModel> model;
   std::vector<std::vector<float>> outputs;
+  std::vector<std::string> text_outputs;  // translations
 };
+
+const scheduler::DecodeSettings kNoDecodeSettings{};
+
+// A 400 when the model cannot run this kind of job (a classifier asked to translate, or the reverse).
+std::optional<api::ApiError> task_mismatch(const store::ServedModel& model, scheduler::JobKind kind) {
+  const bool wants_translator = kind == scheduler::JobKind::kTranslate;
+  if (wants_translator == model.is_translator()) return std::nullopt;
+  return api::ApiError{Code::kInvalidArgument,
+                       "model '" + model.name() + "' is a " + (model.is_translator() ? "translation model" : "classifier") +
+                           (wants_translator ? "; /v1/translations needs a translation model"
+                                             : "; use /v1/translations (or KServe infer) with it"),
+                       "model", "wrong_model_task"};
+}
 
 // Finds the model and runs the texts (moved from) through its queue. Every argument is a reference to a
 // caller's named object: GCC 12 mishandles coroutine parameters built from temporaries.
 asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext& ctx, RouteCall& call, const api::ModelRef& ref,
-                                                                  scheduler::JobKind kind, std::vector<std::string>& texts) {
+                                                                  scheduler::JobKind kind, std::vector<std::string>& texts,
+                                                                  const scheduler::DecodeSettings& decode) {
   auto model = ctx.repository->find(ref.name, ref.version);
   if (!model.is_ok()) co_return model_lookup_error(model.status());
+  if (auto mismatch = task_mismatch(*model.value(), kind)) co_return *mismatch;
   call.model_label = ref.name;
   int64_t n_chars = 0;
   for (const auto& t : texts) n_chars += api::count_code_points(t);
@@ -57,6 +74,7 @@ asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext&
   call.request_counted = true;
   auto job = std::make_shared<scheduler::Job>();
   job->kind = kind;
+  job->decode = decode;
   job->texts = std::move(texts);
   job->deadline = deadline_for(ctx, call.request);
   job->abandoned = call.request.client_gone;
@@ -64,7 +82,7 @@ asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext&
   ctx.metrics->queue_time.with({ref.name}).observe(job->queue_seconds);
   if (!s.is_ok()) co_return api::to_api_error(s);
   if (ctx.usage) ctx.usage->add(call.caller.key_id, ref.name, n_requests, n_chars);
-  co_return RunResult{model.value(), std::move(job->outputs)};
+  co_return RunResult{model.value(), std::move(job->outputs), std::move(job->text_outputs)};
 }
 
 template <typename T>
@@ -85,7 +103,7 @@ asio::awaitable<HttpResponse> classify(ServerContext& ctx, RouteCall& call) {
   auto req = parse_body_as(ctx, call.request, api::parse_classify_request);
   if (auto* e = error_of(req)) co_return error_response(*e);
   auto& r = std::get<api::ClassifyRequest>(req);
-  auto run = co_await run_texts(ctx, call, r.model, scheduler::JobKind::kClassify, r.inputs);
+  auto run = co_await run_texts(ctx, call, r.model, scheduler::JobKind::kClassify, r.inputs, kNoDecodeSettings);
   if (auto* e = error_of(run)) co_return error_response(*e);
   auto& result = std::get<RunResult>(run);
   co_return json_response(200, api::classify_response(result.model->name(), result.model->version(),
@@ -127,7 +145,7 @@ asio::awaitable<HttpResponse> sentiment(ServerContext& ctx, RouteCall& call) {
       if (language[i] == lang) texts.push_back(r.inputs[i]), where.push_back(i);
     if (texts.empty()) continue;
     const api::ModelRef ref{lang == "zh" ? ctx.options.sentiment_zh : ctx.options.sentiment_en, std::nullopt};
-    auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
+    auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts, kNoDecodeSettings);
     if (auto* e = error_of(run)) co_return error_response(*e);
     results.push_back(std::move(std::get<RunResult>(run)));
     for (size_t j = 0; j < where.size(); ++j) rows[where[j]] = Row{&results.back(), j};
@@ -182,7 +200,7 @@ asio::awaitable<HttpResponse> embeddings(ServerContext& ctx, RouteCall& call) {
   int64_t n_chars = 0;
   for (const auto& t : std::get<std::vector<std::string>>(inputs)) n_chars += api::count_code_points(t);
   auto run = co_await run_texts(ctx, call, std::get<api::ModelRef>(ref), scheduler::JobKind::kEmbed,
-                                std::get<std::vector<std::string>>(inputs));
+                                std::get<std::vector<std::string>>(inputs), kNoDecodeSettings);
   if (auto* e = error_of(run)) co_return error_response(*e);
   auto& result = std::get<RunResult>(run);
   json data = json::array();
@@ -205,11 +223,36 @@ asio::awaitable<HttpResponse> kserve_infer(ServerContext& ctx, RouteCall& call) 
   if (auto* e = error_of(parsed_ref)) co_return error_response(*e);
   const api::ModelRef& ref = std::get<api::ModelRef>(parsed_ref);
   std::vector<std::string> texts = r.texts;
-  auto run = co_await run_texts(ctx, call, ref, scheduler::JobKind::kClassify, texts);
+  // The served model decides what infer means: classification or translation.
+  auto found = ctx.repository->find(ref.name, ref.version);
+  const scheduler::JobKind kind = found.is_ok() && found.value()->is_translator() ? scheduler::JobKind::kTranslate
+                                                                                 : scheduler::JobKind::kClassify;
+  auto run = co_await run_texts(ctx, call, ref, kind, texts, kNoDecodeSettings);
   if (auto* e = error_of(run)) co_return error_response(*e);
   auto& result = std::get<RunResult>(run);
+  if (result.model->is_translator())
+    co_return json_response(200, api::kserve_translation_response(result.model->name(), result.model->version(), r.id,
+                                                                  result.text_outputs));
   co_return json_response(200, api::kserve_infer_response(result.model->name(), result.model->version(), r,
                                                            result.model->session().labels(), result.outputs));
+}
+
+asio::awaitable<HttpResponse> translations(ServerContext& ctx, RouteCall& call) {
+  auto req = parse_body_as(ctx, call.request, api::parse_translate_request);
+  if (auto* e = error_of(req)) co_return error_response(*e);
+  auto& r = std::get<api::TranslateRequest>(req);
+  auto found = ctx.repository->find(r.model.name, r.model.version);
+  if (found.is_ok() && found.value()->is_translator()) {
+    const json& config = found.value()->config();
+    if (auto e = api::check_languages(r, config.value("source_language", ""), config.value("target_language", "")))
+      co_return error_response(*e);
+  }
+  const scheduler::DecodeSettings decode{r.beam_size, r.max_tokens};
+  auto run = co_await run_texts(ctx, call, r.model, scheduler::JobKind::kTranslate, r.inputs, decode);
+  if (auto* e = error_of(run)) co_return error_response(*e);
+  auto& result = std::get<RunResult>(run);
+  co_return json_response(200, api::translate_response(result.model->name(), result.model->version(),
+                                                       result.text_outputs, result.outputs));
 }
 
 }  // namespace
@@ -217,6 +260,8 @@ asio::awaitable<HttpResponse> kserve_infer(ServerContext& ctx, RouteCall& call) 
 void add_inference_routes(Router<RouteHandler>& router) {
   router.add({"POST", "/v1/classify", Access::kInfer, "Classify texts with a model: label, score, class probabilities", classify});
   router.add({"POST", "/v1/sentiment", Access::kInfer, "Sentiment of texts, routed to the English or Chinese model", sentiment});
+  router.add({"POST", "/v1/translations", Access::kInfer, "Translate texts with a translation model (beam search)",
+              translations});
   router.add({"POST", "/v1/embeddings", Access::kInfer, "OpenAI embeddings: a classifier's pooled representation", embeddings});
   router.add({"POST", "/v2/models/{model}/infer", Access::kInfer, "KServe v2 inference (BYTES text input)", kserve_infer});
   router.add({"POST", "/v2/models/{model}/versions/{version}/infer", Access::kInfer, "KServe v2 inference on a version",

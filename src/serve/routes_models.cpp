@@ -1,8 +1,10 @@
 // Model listing routes: OpenAI's GET /v1/models[/{id}] (one entry per model name, its served version's
-// labels, task and evaluation metrics from config.json) and KServe v2 model metadata and readiness.
+// task, labels (classifiers) or languages (translators), and evaluation metrics from config.json) and
+// KServe v2 model metadata and readiness.
 #include <sys/stat.h>
 
 #include "api/kserve.h"
+#include "api/translation.h"
 #include "serve/routes.h"
 
 namespace lmaas::serve {
@@ -27,13 +29,18 @@ json model_entry(const std::string& name, const std::vector<store::ModelVersionI
     if (!info.reason.empty()) e["reason"] = info.reason;
     v.push_back(std::move(e));
   }
-  json entry = {{"id", name}, {"object", "model"}, {"owned_by", "lmaas"}, {"versions", v}, {"task", "classification"},
-                {"ready", served != nullptr}};
+  json entry = {{"id", name}, {"object", "model"}, {"owned_by", "lmaas"}, {"versions", v},
+                {"task", served && served->is_translator() ? "translation" : "classification"}, {"ready", served != nullptr}};
   entry["created"] = served ? created_unix(served->dir()) : 0;
   if (served) {
     entry["version"] = std::to_string(served->version());
-    entry["labels"] = served->session().labels();
-    const json& config = served->session().config();
+    const json& config = served->config();
+    if (served->is_translator()) {
+      entry["source_language"] = config.value("source_language", "");
+      entry["target_language"] = config.value("target_language", "");
+    } else {
+      entry["labels"] = served->session().labels();
+    }
     if (config.contains("metrics")) entry["metrics"] = config["metrics"];
     if (config.contains("architecture") && config["architecture"].contains("arch"))
       entry["architecture"] = config["architecture"]["arch"];
@@ -84,6 +91,7 @@ asio::awaitable<HttpResponse> model_metadata(ServerContext& ctx, RouteCall& call
   std::vector<int64_t> versions;
   for (const auto& info : ctx.repository->list())
     if (info.name == served->name() && info.served) versions.push_back(info.version);
+  if (served->is_translator()) co_return json_response(200, api::kserve_translator_metadata(served->name(), versions));
   co_return json_response(200, api::kserve_model_metadata(served->name(), versions,
                                                           static_cast<int64_t>(served->session().labels().size())));
 }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "formats/model_bundle.h"
+
 namespace lmaas::store {
 
 namespace fs = std::filesystem;
@@ -27,9 +29,35 @@ ServedModel::ServedModel(std::string name, int64_t version, std::string dir,
   const int64_t batch = std::max<int64_t>(1, queue_options.max_batch_texts);
   queue_ = std::make_unique<scheduler::BatchQueue>(
       name_ + "/" + std::to_string(version_), queue_options,
-      [s, batch](scheduler::JobKind kind, const std::vector<std::string_view>& views)
-          -> Result<std::vector<std::vector<float>>> {
-        return kind == scheduler::JobKind::kEmbed ? s->embed(views, batch) : s->predict(views, batch);
+      [s, batch](scheduler::JobKind kind, const scheduler::DecodeSettings&, const std::vector<std::string_view>& views)
+          -> Result<scheduler::BatchOutput> {
+        if (kind == scheduler::JobKind::kTranslate)
+          return Status(Code::kInvalidArgument, "this model is a classifier, not a translator");
+        return scheduler::BatchOutput{kind == scheduler::JobKind::kEmbed ? s->embed(views, batch) : s->predict(views, batch),
+                                      {}};
+      });
+}
+
+ServedModel::ServedModel(std::string name, int64_t version, std::string dir,
+                         std::unique_ptr<runtime::TranslatorSession> translator,
+                         const scheduler::BatchQueueOptions& queue_options)
+    : name_(std::move(name)), version_(version), dir_(std::move(dir)), translator_(std::move(translator)) {
+  const runtime::TranslatorSession* t = translator_.get();
+  queue_ = std::make_unique<scheduler::BatchQueue>(
+      name_ + "/" + std::to_string(version_), queue_options,
+      [t](scheduler::JobKind kind, const scheduler::DecodeSettings& decode, const std::vector<std::string_view>& views)
+          -> Result<scheduler::BatchOutput> {
+        if (kind != scheduler::JobKind::kTranslate)
+          return Status(Code::kInvalidArgument, "this model is a translator, not a classifier");
+        runtime::TranslateOptions options;
+        if (decode.beam_size > 0) options.search.beam_size = decode.beam_size;
+        options.search.max_tokens = decode.max_tokens;
+        scheduler::BatchOutput out;
+        for (auto& n_best : t->translate(views, options)) {
+          out.rows.push_back({static_cast<float>(n_best.empty() ? 0.0 : n_best.front().score)});
+          out.texts.push_back(n_best.empty() ? std::string() : std::move(n_best.front().text));
+        }
+        return out;
       });
 }
 
@@ -93,6 +121,12 @@ void ModelRepository::set_state(const std::string& name, int64_t version, ModelS
 
 Result<std::shared_ptr<ServedModel>> ModelRepository::load_version(const std::string& name, int64_t version,
                                                                    const std::string& dir) {
+  auto config = read_bundle_config(dir);
+  if (config.is_ok() && config.value()["task"] == "translation") {
+    auto translator = runtime::TranslatorSession::load(dir);
+    if (!translator.is_ok()) return translator.status();
+    return std::make_shared<ServedModel>(name, version, dir, std::move(translator.value()), queue_options_);
+  }
   auto session = runtime::ClassifierSession::load(dir);
   if (!session.is_ok()) return session.status();
   return std::make_shared<ServedModel>(name, version, dir, std::move(session.value()), queue_options_);

@@ -22,6 +22,7 @@
 
 #include "base/status.h"
 #include "runtime/classifier_session.h"
+#include "runtime/translator_session.h"
 #include "scheduler/batch_queue.h"
 
 namespace lmaas::store {
@@ -29,16 +30,24 @@ namespace lmaas::store {
 enum class ModelState { kLoading, kReady, kFailed, kUnloading };
 const char* model_state_name(ModelState state);  // "loading" | "ready" | "failed" | "unloading"
 
-// One loaded version. The queue is declared after the session so that it stops (draining its jobs)
-// before the session it runs is destroyed.
+// One loaded version: a classifier or a translator. The queue is declared after the sessions so that it
+// stops (draining its jobs) before the session it runs is destroyed.
 class ServedModel {
  public:
   ServedModel(std::string name, int64_t version, std::string dir, std::unique_ptr<runtime::ClassifierSession> session,
               const scheduler::BatchQueueOptions& queue_options);
+  ServedModel(std::string name, int64_t version, std::string dir,
+              std::unique_ptr<runtime::TranslatorSession> translator,
+              const scheduler::BatchQueueOptions& queue_options);
   const std::string& name() const { return name_; }
   int64_t version() const { return version_; }
   const std::string& dir() const { return dir_; }
+  bool is_translator() const { return translator_ != nullptr; }
+  // The classifier; only when !is_translator().
   const runtime::ClassifierSession& session() const { return *session_; }
+  // The translator; only when is_translator().
+  const runtime::TranslatorSession& translator() const { return *translator_; }
+  const nlohmann::json& config() const { return translator_ ? translator_->config() : session_->config(); }
   scheduler::BatchQueue& queue() { return *queue_; }
 
  private:
@@ -46,6 +55,7 @@ class ServedModel {
   int64_t version_;
   std::string dir_;
   std::unique_ptr<runtime::ClassifierSession> session_;
+  std::unique_ptr<runtime::TranslatorSession> translator_;
   std::unique_ptr<scheduler::BatchQueue> queue_;
 };
 

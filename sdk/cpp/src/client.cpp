@@ -207,6 +207,18 @@ std::vector<std::vector<float>> Client::embeddings(const std::string& model, con
   return out;
 }
 
+std::vector<api::Translation> Client::translate(const std::string& model, const std::vector<std::string>& texts,
+                                               const TranslateParams& options) {
+  nlohmann::json body = {{"model", model}, {"input", texts}};
+  if (!options.source_language.empty()) body["source_language"] = options.source_language;
+  if (!options.target_language.empty()) body["target_language"] = options.target_language;
+  if (options.beam_size > 0) body["beam_size"] = options.beam_size;
+  if (options.max_tokens > 0) body["max_tokens"] = options.max_tokens;
+  auto parsed = api::parse_translate_response(request("POST", "/v1/translations", &body));
+  if (!parsed.is_ok()) throw ClientError(200, api::to_api_error(parsed.status()), "");
+  return std::move(parsed.value());
+}
+
 std::vector<ModelInfo> Client::models() {
   std::vector<ModelInfo> out;
   for (const auto& m : request("GET", "/v1/models").at("data")) out.push_back(model_info(m));

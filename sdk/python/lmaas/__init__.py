@@ -9,7 +9,8 @@ from .errors import (APIConnectionError, APIStatusError, APITimeoutError, Authen
                      InvalidRequestError, LmaasError, NotFoundError, PermissionDeniedError, RateLimitError,
                      ServerError)
 from .types import (ApiKey, Classification, ClassifyResponse, Embedding, EmbeddingsResponse, InferOutput,
-                    InferResponse, LabelScore, Model, ModelVersion, SentimentResponse, UsageRow)
+                    InferResponse, LabelScore, Model, ModelVersion, SentimentResponse, Translation,
+                    TranslationsResponse, UsageRow)
 
 __version__ = "0.1.0"
 
@@ -17,5 +18,5 @@ __all__ = [
     "Client", "LmaasError", "APIConnectionError", "APITimeoutError", "APIStatusError", "InvalidRequestError",
     "AuthenticationError", "PermissionDeniedError", "NotFoundError", "ConflictError", "RateLimitError", "ServerError",
     "ApiKey", "Classification", "ClassifyResponse", "Embedding", "EmbeddingsResponse", "InferOutput", "InferResponse",
-    "LabelScore", "Model", "ModelVersion", "SentimentResponse", "UsageRow",
+    "LabelScore", "Model", "ModelVersion", "SentimentResponse", "Translation", "TranslationsResponse", "UsageRow",
 ]

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import errors
 from .types import (ApiKey, ClassifyResponse, EmbeddingsResponse, InferResponse, Model, SentimentResponse,
-                    UsageRow)
+                    TranslationsResponse, UsageRow)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 Texts = Union[str, Sequence[str]]
@@ -68,6 +68,18 @@ class Client:
         if language is not None:
             body["language"] = language
         return SentimentResponse.from_json(self._json("POST", "/v1/sentiment", body))
+
+    def translate(self, input: Texts, *, model: str, source_language: Optional[str] = None,
+                  target_language: Optional[str] = None, beam_size: Optional[int] = None,
+                  max_tokens: Optional[int] = None) -> TranslationsResponse:
+        """Translations of each text by a translation model ("name" or "name/version"); the languages, when
+        given, must be the model's."""
+        body: Dict[str, Any] = {"model": model, "input": _texts(input)}
+        for key, value in (("source_language", source_language), ("target_language", target_language),
+                           ("beam_size", beam_size), ("max_tokens", max_tokens)):
+            if value is not None:
+                body[key] = value
+        return TranslationsResponse.from_json(self._json("POST", "/v1/translations", body))
 
     # --- KServe v2 --------------------------------------------------------------------------------------
     def infer(self, model: str, texts: Sequence[str], *, version: Optional[Union[int, str]] = None,

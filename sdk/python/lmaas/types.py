@@ -57,6 +57,33 @@ class ClassifyResponse:
 
 
 @dataclass
+class Translation:
+    """One input's translation and its score (length-normalised log-probability)."""
+    index: int
+    text: str
+    score: Optional[float] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "Translation":
+        return cls(**_split(cls, data))
+
+
+@dataclass
+class TranslationsResponse:
+    model: str
+    version: str
+    translations: List[Translation]
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "TranslationsResponse":
+        kw = _split(cls, {k: v for k, v in data.items() if k != "object"})
+        kw["translations"] = [Translation.from_json(d) for d in data["translations"]]
+        return cls(**kw)
+
+
+@dataclass
 class SentimentResponse:
     data: List[Classification]
     extra: Dict[str, Any] = field(default_factory=dict)

@@ -14,7 +14,8 @@ struct Recorder {
   std::mutex mu;
   std::vector<int64_t> batch_sizes;
   BatchRunner runner(std::chrono::milliseconds work = 0ms) {
-    return [this, work](JobKind kind, const std::vector<std::string_view>& texts) -> Result<std::vector<std::vector<float>>> {
+    return [this, work](JobKind kind, const DecodeSettings&, const std::vector<std::string_view>& texts)
+               -> Result<BatchOutput> {
       std::this_thread::sleep_for(work);
       {
         std::lock_guard lock(mu);
@@ -22,7 +23,7 @@ struct Recorder {
       }
       std::vector<std::vector<float>> rows;
       for (auto t : texts) rows.push_back({static_cast<float>(t.size()), kind == JobKind::kEmbed ? 1.0f : 0.0f});
-      return rows;
+      return BatchOutput{std::move(rows), {}};
     };
   }
 };
@@ -123,10 +124,28 @@ TEST(BatchQueue, ExpiredAndAbandonedJobsAreDroppedUnrun) {
   EXPECT_EQ(rec.batch_sizes, std::vector<int64_t>({1}));
 }
 
+TEST(BatchQueue, OnlyJobsWithTheSameDecodeSettingsShareABatch) {
+  Recorder rec;
+  BatchQueueOptions o;
+  o.max_queue_delay_us = 50000;
+  BatchQueue q("m/1", o, rec.runner());
+  std::promise<void> d1, d2, d3;
+  auto a = make_job({"a", "b"}, &d1), b = make_job({"c"}, &d2), c = make_job({"d"}, &d3);
+  for (auto* job : {&a, &b, &c}) (*job)->kind = JobKind::kTranslate;
+  a->decode.beam_size = 4, b->decode.beam_size = 4, c->decode.beam_size = 1;
+  ASSERT_TRUE(q.submit(a).is_ok());
+  ASSERT_TRUE(q.submit(b).is_ok());
+  ASSERT_TRUE(q.submit(c).is_ok());
+  d1.get_future().wait();
+  d2.get_future().wait();
+  d3.get_future().wait();
+  EXPECT_EQ(rec.batch_sizes, std::vector<int64_t>({3, 1}));
+}
+
 TEST(BatchQueue, RunnerFailureReachesEveryJobOfTheBatch) {
   BatchQueueOptions o;
   o.max_queue_delay_us = 100000;
-  BatchQueue q("m/1", o, [](JobKind, const std::vector<std::string_view>&) -> Result<std::vector<std::vector<float>>> {
+  BatchQueue q("m/1", o, [](JobKind, const DecodeSettings&, const std::vector<std::string_view>&) -> Result<BatchOutput> {
     throw std::runtime_error("boom");
   });
   std::promise<void> d1, d2;

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/classify.h"
+#include "api/translation.h"
 #include "api/error.h"
 
 namespace lmaas {
@@ -52,6 +53,12 @@ struct ModelInfo {
   nlohmann::json raw;   // the whole entry as the server sent it
 };
 
+// Options of Client::translate; those left at 0 / "" take the model's defaults.
+struct TranslateParams {
+  std::string source_language, target_language;
+  int64_t beam_size = 0, max_tokens = 0;
+};
+
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -62,6 +69,9 @@ class Client {
   api::ClassifyResponse classify(const std::string& model, const std::vector<std::string>& texts, int64_t top_k = 0);
   api::ClassifyResponse sentiment(const std::vector<std::string>& texts, const std::string& language = "");
   std::vector<std::vector<float>> embeddings(const std::string& model, const std::vector<std::string>& texts);
+  // One translation per text, in order.
+  std::vector<api::Translation> translate(const std::string& model, const std::vector<std::string>& texts,
+                                          const TranslateParams& params = TranslateParams());
   std::vector<ModelInfo> models();
   ModelInfo model(const std::string& id);
   void load_model(const std::string& name);    // admin
