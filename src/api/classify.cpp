@@ -22,16 +22,22 @@ Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field) {
   return ref;
 }
 
+std::optional<ApiError> read_model_and_inputs(const nlohmann::json& body, const RequestLimits& limits, ModelRef& model,
+                                              std::vector<std::string>& inputs) {
+  auto name = required_string(body, "model");
+  if (auto* e = std::get_if<ApiError>(&name)) return *e;
+  auto ref = parse_model_ref(std::get<std::string>(name), "model");
+  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
+  model = std::get<ModelRef>(ref);
+  auto texts = text_inputs(body, "input", limits);
+  if (auto* e = std::get_if<ApiError>(&texts)) return *e;
+  inputs = std::move(std::get<std::vector<std::string>>(texts));
+  return std::nullopt;
+}
+
 Parsed<ClassifyRequest> parse_classify_request(const nlohmann::json& body, const RequestLimits& limits) {
   ClassifyRequest r;
-  auto model = required_string(body, "model");
-  if (auto* e = std::get_if<ApiError>(&model)) return *e;
-  auto ref = parse_model_ref(std::get<std::string>(model), "model");
-  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
-  r.model = std::get<ModelRef>(ref);
-  auto inputs = text_inputs(body, "input", limits);
-  if (auto* e = std::get_if<ApiError>(&inputs)) return *e;
-  r.inputs = std::move(std::get<std::vector<std::string>>(inputs));
+  if (auto e = read_model_and_inputs(body, limits, r.model, r.inputs)) return *e;
   auto top_k = optional_int(body, "top_k", 0, 0, 1 << 20);
   if (auto* e = std::get_if<ApiError>(&top_k)) return *e;
   r.top_k = std::get<int64_t>(top_k);

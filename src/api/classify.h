@@ -25,6 +25,10 @@ struct ModelRef {
 };
 Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field);
 
+// "model" (a ModelRef) and "input" (texts within limits) of a task request body.
+std::optional<ApiError> read_model_and_inputs(const nlohmann::json& body, const RequestLimits& limits, ModelRef& model,
+                                              std::vector<std::string>& inputs);
+
 struct ClassifyRequest {
   ModelRef model;
   std::vector<std::string> inputs;

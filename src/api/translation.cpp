@@ -7,14 +7,7 @@ namespace lmaas::api {
 
 Parsed<TranslateRequest> parse_translate_request(const nlohmann::json& body, const RequestLimits& limits) {
   TranslateRequest r;
-  auto model = required_string(body, "model");
-  if (auto* e = std::get_if<ApiError>(&model)) return *e;
-  auto ref = parse_model_ref(std::get<std::string>(model), "model");
-  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
-  r.model = std::get<ModelRef>(ref);
-  auto inputs = text_inputs(body, "input", limits);
-  if (auto* e = std::get_if<ApiError>(&inputs)) return *e;
-  r.inputs = std::move(std::get<std::vector<std::string>>(inputs));
+  if (auto e = read_model_and_inputs(body, limits, r.model, r.inputs)) return *e;
   for (auto [field, out] : {std::pair{"source_language", &r.source_language}, std::pair{"target_language", &r.target_language}}) {
     auto lang = optional_string(body, field);
     if (auto* e = std::get_if<ApiError>(&lang)) return *e;
@@ -80,13 +73,9 @@ nlohmann::json kserve_translation_response(const std::string& model, int64_t ver
 }
 
 nlohmann::json kserve_translator_metadata(const std::string& model, const std::vector<int64_t>& versions) {
-  nlohmann::json v = nlohmann::json::array();
-  for (int64_t x : versions) v.push_back(std::to_string(x));
-  return {{"name", model},
-          {"versions", v},
-          {"platform", "lmaas"},
-          {"inputs", {{{"name", kKserveInput}, {"datatype", "BYTES"}, {"shape", {-1}}}}},
-          {"outputs", {{{"name", kKserveTranslationOutput}, {"datatype", "BYTES"}, {"shape", {-1}}}}}};
+  nlohmann::json metadata = kserve_model_metadata(model, versions, 0);
+  metadata["outputs"] = {{{"name", kKserveTranslationOutput}, {"datatype", "BYTES"}, {"shape", {-1}}}};
+  return metadata;
 }
 
 }  // namespace lmaas::api
