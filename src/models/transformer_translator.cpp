@@ -160,23 +160,34 @@ Tensor TransformerTranslator::encode(const Tensor& src_ids, const Tensor& src_pa
   return nn::unpack_tokens(h, packing);
 }
 
-Tensor TransformerTranslator::decode(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask) {
+Tensor TransformerTranslator::decoder_states(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask) {
   LMAAS_CHECK(tgt_in.dim() == 2 && tgt_in.dtype() == DType::kI32, "translator: target ids must be I32 [B, T], got {} {}",
               dtype_name(tgt_in.dtype()), shape_str(tgt_in.shape()));
   // Right padding: a causal mask already keeps real target steps from seeing the padding after them.
   Tensor h = embed(*tgt_embedding_, *tgt_positions_, tgt_in, 0);
   for (auto& layer : decoder_layers_) h = layer->forward(h, memory, Tensor(), src_padding_mask, /*causal=*/true);
-  if (decoder_norm_) h = decoder_norm_->forward(h);
-  return project_output(h);
+  return decoder_norm_ ? decoder_norm_->forward(h) : h;
+}
+
+Tensor TransformerTranslator::decode(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask) {
+  return project_output(decoder_states(tgt_in, memory, src_padding_mask));
 }
 
 Tensor TransformerTranslator::loss(const Tensor& src_ids, const Tensor& tgt_in, const Tensor& tgt_out,
                                    double label_smoothing) {
   Tensor src_mask = padding_mask(src_ids);
-  Tensor logits = decode(tgt_in, encode(src_ids, src_mask), src_mask);
-  const int64_t rows = logits.size(0) * logits.size(1);
-  return ops::cross_entropy(ops::reshape(logits, {rows, config_.tgt_vocab_size}), ops::reshape(tgt_out, {rows}),
-                            config_.pad_id, label_smoothing);
+  Tensor h = decoder_states(tgt_in, encode(src_ids, src_mask), src_mask);
+  // Only the real target positions reach the output projection, the largest matrix product: padding
+  // rows would be ignored by the loss anyway.
+  Tensor expected = tgt_out.contiguous();
+  std::vector<int32_t> rows, targets;
+  for (int64_t i = 0; i < expected.numel(); ++i) {
+    const int32_t t = expected.data<int32_t>()[i];
+    if (t != config_.pad_id) rows.push_back(static_cast<int32_t>(i)), targets.push_back(t);
+  }
+  const auto n = static_cast<int64_t>(rows.size());
+  Tensor real = ops::gather_rows(ops::reshape(h, {expected.numel(), config_.d_model}), Tensor::from_vector(rows, {n}));
+  return ops::cross_entropy(project_output(real), Tensor::from_vector(targets, {n}), config_.pad_id, label_smoothing);
 }
 
 DecoderState TransformerTranslator::start_decoding(const Tensor& memory, const Tensor& src_padding_mask) {
@@ -199,20 +210,22 @@ Tensor TransformerTranslator::decode_step(DecoderState& state, const Tensor& las
   return ops::log_softmax(ops::reshape(project_output(h), {state.rows(), config_.tgt_vocab_size}), -1);
 }
 
-void TransformerTranslator::select_rows(DecoderState& state, const Tensor& rows) {
-  auto pick = [&](Tensor& t) {
+void TransformerTranslator::select_rows(DecoderState& state, const Tensor& rows, const Tensor& memory_rows) {
+  auto pick = [](Tensor& t, const Tensor& which) {
     if (!t.defined()) return;
     Shape shape = t.shape();
-    shape[0] = rows.size(0);
-    t = ops::reshape(ops::gather_rows(ops::reshape(t, {t.size(0), t.numel() / t.size(0)}), rows), shape);
+    shape[0] = which.size(0);
+    t = ops::reshape(ops::gather_rows(ops::reshape(t, {t.size(0), t.numel() / t.size(0)}), which), shape);
   };
   for (auto& layer : state.layers) {
-    pick(layer.self_k), pick(layer.self_v), pick(layer.cross_k), pick(layer.cross_v);
+    pick(layer.self_k, rows), pick(layer.self_v, rows);
+    if (memory_rows.defined()) pick(layer.cross_k, memory_rows), pick(layer.cross_v, memory_rows);
   }
-  Tensor mask = state.memory_key_padding_mask;
-  Tensor picked = Tensor::empty({rows.size(0), mask.size(1)}, DType::kU8);
-  const int32_t* r = rows.data<int32_t>();
-  for (int64_t i = 0; i < rows.size(0); ++i)
+  if (!memory_rows.defined()) return;
+  const Tensor& mask = state.memory_key_padding_mask;
+  Tensor picked = Tensor::empty({memory_rows.size(0), mask.size(1)}, DType::kU8);
+  const int32_t* r = memory_rows.data<int32_t>();
+  for (int64_t i = 0; i < memory_rows.size(0); ++i)
     std::copy_n(mask.data<uint8_t>() + r[i] * mask.size(1), mask.size(1), picked.data<uint8_t>() + i * mask.size(1));
   state.memory_key_padding_mask = picked;
 }

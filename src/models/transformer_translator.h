@@ -69,12 +69,15 @@ class TransformerTranslator : public nn::Module {
   // row per step and read log-probabilities [N, V] of the next token.
   DecoderState start_decoding(const Tensor& memory, const Tensor& src_padding_mask);
   Tensor decode_step(DecoderState& state, const Tensor& last_tokens);
-  // Keeps rows `rows` (I32 [M], any order, repeats allowed) of every cached tensor: beam search reorders
-  // hypotheses after each step.
-  static void select_rows(DecoderState& state, const Tensor& rows);
+  // Keeps rows `rows` (I32 [M], any order, repeats allowed) of the self-attention caches, and rows
+  // `memory_rows` (I32 [M]) of the memory's keys, values and mask — undefined: the memory rows stay as they
+  // are (beam search reorders hypotheses within a sentence's rows, whose memory is the same).
+  static void select_rows(DecoderState& state, const Tensor& rows, const Tensor& memory_rows);
 
  private:
   Tensor embed(const nn::Embedding& table, const nn::Module& positions, const Tensor& ids, int64_t offset) const;
+  // The decoder's final hidden states [B, Tt, E] (before the output projection).
+  Tensor decoder_states(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask);
   Tensor project_output(const Tensor& h) const;
 
   TranslatorConfig config_;

@@ -34,23 +34,37 @@ double normalised(double log_prob, size_t length, double penalty) {
   return log_prob / std::pow(static_cast<double>(length), penalty);
 }
 
-// The best 2·beam continuations of a sentence's beams, best first (ties: lower beam, then lower token);
-// tokens never_a and never_b (<pad> and <s>) are never generated.
+// Candidate order: higher log-probability first; ties to the lower beam, then the lower token.
+bool better(const Candidate& a, const Candidate& b) {
+  if (a.log_prob != b.log_prob) return a.log_prob > b.log_prob;
+  return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
+}
+
+// The best 2·beam continuations of a sentence's beams, best first; tokens never_a and never_b (<pad> and
+// <s>) are never generated. Each beam row keeps its own best `want` in a small heap (most tokens fail the
+// heap's threshold at once), then the beams' survivors are ranked together.
 std::vector<Candidate> best_candidates(const Sentence& s, const float* logp, int64_t vocab, size_t want,
                                        int64_t never_a, int64_t never_b) {
   std::vector<Candidate> all;
-  all.reserve(s.beams.size() * static_cast<size_t>(vocab));
+  std::vector<Candidate> heap;  // a min-heap under `better`: heap.front() is the worst kept
   for (size_t k = 0; k < s.beams.size(); ++k) {
     if (s.beams[k].log_prob == kDead) continue;
     const float* row = logp + static_cast<int64_t>(k) * vocab;
-    for (int64_t v = 0; v < vocab; ++v)
-      if (v != never_a && v != never_b)
-        all.push_back({s.beams[k].log_prob + row[v], static_cast<int32_t>(k), static_cast<int32_t>(v)});
+    heap.clear();
+    for (int64_t v = 0; v < vocab; ++v) {
+      if (v == never_a || v == never_b) continue;
+      const Candidate c{s.beams[k].log_prob + row[v], static_cast<int32_t>(k), static_cast<int32_t>(v)};
+      if (heap.size() < want) {
+        heap.push_back(c);
+        std::push_heap(heap.begin(), heap.end(), better);
+      } else if (better(c, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), better);
+        heap.back() = c;
+        std::push_heap(heap.begin(), heap.end(), better);
+      }
+    }
+    all.insert(all.end(), heap.begin(), heap.end());
   }
-  auto better = [](const Candidate& a, const Candidate& b) {
-    if (a.log_prob != b.log_prob) return a.log_prob > b.log_prob;
-    return a.beam != b.beam ? a.beam < b.beam : a.token < b.token;
-  };
   want = std::min(want, all.size());
   std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(want), all.end(), better);
   all.resize(want);
@@ -116,7 +130,8 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
     active.push_back(std::move(s));
     for (int64_t k = 0; k < k_beams; ++k) rows.push_back(static_cast<int32_t>(b));
   }
-  models::TransformerTranslator::select_rows(state, Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())}));
+  const Tensor expand = Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())});
+  models::TransformerTranslator::select_rows(state, expand, expand);
   std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(batch));
   const int64_t vocab = config.tgt_vocab_size;
   while (!active.empty()) {
@@ -125,7 +140,7 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
       for (const Beam& b : s.beams) last.push_back(b.tokens.empty() ? config.bos_id : b.tokens.back());
     Tensor logp = model.decode_step(state, Tensor::from_vector(last, {static_cast<int64_t>(last.size())})).contiguous();
     std::vector<Sentence> still;
-    std::vector<int32_t> keep_rows;
+    std::vector<int32_t> keep_rows, memory_rows;
     for (size_t j = 0; j < active.size(); ++j) {
       std::vector<int32_t> source_rows;
       const float* block = logp.data<float>() + static_cast<int64_t>(j) * k_beams * vocab;
@@ -137,12 +152,16 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
         continue;
       }
       for (int32_t r : source_rows) keep_rows.push_back(static_cast<int32_t>(j * k_beams) + r);
+      for (int64_t k = 0; k < k_beams; ++k) memory_rows.push_back(static_cast<int32_t>(j * k_beams + k));
       still.push_back(std::move(active[j]));
     }
+    // The beams of a sentence share its memory rows, so those move only when a sentence leaves.
+    const bool sentence_left = still.size() != active.size();
     active = std::move(still);
     if (!active.empty())
       models::TransformerTranslator::select_rows(
-          state, Tensor::from_vector(keep_rows, {static_cast<int64_t>(keep_rows.size())}));
+          state, Tensor::from_vector(keep_rows, {static_cast<int64_t>(keep_rows.size())}),
+          sentence_left ? Tensor::from_vector(memory_rows, {static_cast<int64_t>(memory_rows.size())}) : Tensor());
   }
   return results;
 }

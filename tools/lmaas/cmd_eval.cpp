@@ -106,6 +106,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--beam-size", t.decode.search.beam_size, "translation: beam size (4; 1 = greedy)")
       ->check(CLI::Range(1, 64));
   cmd->add_option("--length-penalty", t.decode.search.length_penalty, "translation: score / length^α (1.0)");
+  cmd->add_option("--decode-batch-size", t.decode.batch_size, "translation: sentences decoded together (32)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("--output-hypotheses", t.output_hypotheses, "translation: write the model's translations here");
   add_parallel_flags(args->values, cmd);
   cmd->add_flag("--json", args->json, "print one JSON object instead of a table");
