@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CTEST_ARGS ?=
 
-.PHONY: deps build build-asan test test-asan bench bench-fasttext bench-serve models serve clean
+.PHONY: deps build build-asan test test-asan bench bench-fasttext bench-serve bench-translation models models-translation serve clean
 
 deps:
 	scripts/install-deps
@@ -40,13 +40,25 @@ bench-serve: build
 	scripts/install-deps --references
 	bench/serve_vs_fastapi.sh
 
+# lmaas against the same transformer trained in PyTorch for the same time: dev BLEU and beam-search speed.
+bench-translation: build
+	scripts/install-deps --references
+	bench/translation_vs_pytorch.sh
+
 # The default models the server ships (sentiment-en, sentiment-zh, question-type) into models/<name>/1/.
 models: build
 	scripts/train-default-models
 
+# The default translation model (Chinese → English) into models/translate-zh-en/1/: about an hour on 2 cores.
+models-translation: build
+	scripts/train-default-models --translation
+
 # The README's main command: builds, trains the default models if they are missing, and serves them on
-# 127.0.0.1:8080 with the SQLite store under var/ (its first start prints an admin API key, once).
+# 127.0.0.1:8080 with the SQLite store under var/ (its first start prints an admin API key, once). The
+# translation model is served when present (make models-translation).
 serve: models
+	@test -f models/translate-zh-en/1/config.json || \
+	  echo "serve: no translation model; 'make models-translation' trains translate-zh-en (about an hour), then it is served too"
 	build/release/lmaas serve --models models --data-dir var
 
 clean:

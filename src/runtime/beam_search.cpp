@@ -110,7 +110,7 @@ bool advance(Sentence& s, const float* logp, int64_t vocab, const models::Transl
 
 }  // namespace
 
-std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& model, const Tensor& src_ids,
+std::vector<std::vector<Hypothesis>> beam_search(models::Translator& model, const Tensor& src_ids,
                                                  const SearchOptions& o) {
   const models::TranslatorConfig& config = model.config();
   const int64_t batch = src_ids.size(0), k_beams = std::max<int64_t>(1, o.beam_size);
@@ -131,7 +131,7 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
     for (int64_t k = 0; k < k_beams; ++k) rows.push_back(static_cast<int32_t>(b));
   }
   const Tensor expand = Tensor::from_vector(rows, {static_cast<int64_t>(rows.size())});
-  models::TransformerTranslator::select_rows(state, expand, expand);
+  models::Translator::select_rows(state, expand, expand);
   std::vector<std::vector<Hypothesis>> results(static_cast<size_t>(batch));
   const int64_t vocab = config.tgt_vocab_size;
   while (!active.empty()) {
@@ -159,7 +159,7 @@ std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& 
     const bool sentence_left = still.size() != active.size();
     active = std::move(still);
     if (!active.empty())
-      models::TransformerTranslator::select_rows(
+      models::Translator::select_rows(
           state, Tensor::from_vector(keep_rows, {static_cast<int64_t>(keep_rows.size())}),
           sentence_left ? Tensor::from_vector(memory_rows, {static_cast<int64_t>(memory_rows.size())}) : Tensor());
   }

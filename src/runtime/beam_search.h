@@ -1,4 +1,4 @@
-// Beam search (and greedy decoding, beam_size 1) over a TransformerTranslator, batched: the sentences of
+// Beam search (and greedy decoding, beam_size 1) over a Translator (transformer or LSTM), batched: the sentences of
 // a batch decode together, beam_size rows each, with the decoder's key/value cache (one step feeds one
 // token per row). The rules follow fairseq's sequence generator:
 //   - <pad> and <s> are never generated;
@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "models/transformer_translator.h"
+#include "models/translator.h"
 
 namespace lmaas::runtime {
 
@@ -37,7 +37,7 @@ struct Hypothesis {
 };
 
 // src_ids [B, Ts] I32 right-padded with the model's pad id, each row ending in </s>.
-std::vector<std::vector<Hypothesis>> beam_search(models::TransformerTranslator& model, const Tensor& src_ids,
+std::vector<std::vector<Hypothesis>> beam_search(models::Translator& model, const Tensor& src_ids,
                                                  const SearchOptions& options);
 
 }  // namespace lmaas::runtime

@@ -21,7 +21,7 @@ Tensor pad_sources(const std::vector<std::vector<int32_t>>& ids, std::span<const
 
 }  // namespace
 
-std::vector<std::vector<Translation>> translate_texts(models::TransformerTranslator& model,
+std::vector<std::vector<Translation>> translate_texts(models::Translator& model,
                                                       const text::SentencePieceTokenizer& source_tokenizer,
                                                       const text::SentencePieceTokenizer& target_tokenizer,
                                                       std::span<const std::string_view> texts,
@@ -78,7 +78,9 @@ Result<std::unique_ptr<TranslatorSession>> TranslatorSession::load(const std::st
                                               std::to_string(s->source_->vocab_size()) + ", " +
                                               std::to_string(s->target_->vocab_size()) +
                                               ") do not match the architecture's src/tgt_vocab_size");
-  s->model_ = std::make_unique<models::TransformerTranslator>(arch.value());
+  auto model = models::make_translator(arch.value());
+  if (!model.is_ok()) return Status(model.status().code(), dir + "/config.json: " + model.status().message());
+  s->model_ = std::move(model.value());
   Status w = load_bundle_weights(dir, *s->model_);
   if (!w.is_ok()) return w;
   s->model_->eval();

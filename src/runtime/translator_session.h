@@ -1,4 +1,4 @@
-// Translation inference: texts → translations with a TransformerTranslator and its SentencePiece models.
+// Translation inference: texts → translations with a Translator and its SentencePiece models.
 //   translate_texts: the core, shared by training-time scoring and serving — each text is encoded
 //     (pieces + </s>, cut to the model's max_len), texts are sorted by length and decoded in batches of
 //     batch_size sentences with beam_search, and each hypothesis is decoded back to text.
@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
-#include "models/transformer_translator.h"
+#include "models/translator.h"
 #include "runtime/beam_search.h"
 #include "text/sentencepiece_tokenizer.h"
 
@@ -32,7 +32,7 @@ struct TranslateOptions {
 };
 
 // result[i] holds up to n_best translations of texts[i], best first.
-std::vector<std::vector<Translation>> translate_texts(models::TransformerTranslator& model,
+std::vector<std::vector<Translation>> translate_texts(models::Translator& model,
                                                       const text::SentencePieceTokenizer& source_tokenizer,
                                                       const text::SentencePieceTokenizer& target_tokenizer,
                                                       std::span<const std::string_view> texts,
@@ -49,7 +49,7 @@ class TranslatorSession {
   TranslatorSession() = default;
   nlohmann::json config_;
   std::unique_ptr<text::SentencePieceTokenizer> source_, target_;
-  std::unique_ptr<models::TransformerTranslator> model_;
+  std::unique_ptr<models::Translator> model_;
 };
 
 }  // namespace lmaas::runtime

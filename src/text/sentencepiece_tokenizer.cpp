@@ -53,9 +53,9 @@ Result<SentencePieceTokenizer> SentencePieceTokenizer::from_serialized(std::stri
 
 Result<SentencePieceTokenizer> SentencePieceTokenizer::train(const std::vector<std::string>& texts,
                                                              const SentencePieceTrainOptions& options) {
-  if (options.model_type != "bpe" && options.model_type != "unigram")
+  if (options.model_type != "bpe" && options.model_type != "unigram" && options.model_type != "char")
     return Status(Code::kInvalidArgument, "sentencepiece: model type '" + options.model_type +
-                                              "' is not 'bpe' or 'unigram'");
+                                              "' is not 'bpe', 'unigram' or 'char'");
   if (texts.empty()) return Status(Code::kInvalidArgument, "sentencepiece: no training texts");
   const std::unordered_map<std::string, std::string> args = {
       {"model_type", options.model_type},

@@ -19,7 +19,7 @@ class SentencePieceProcessor;
 namespace lmaas::text {
 
 struct SentencePieceTrainOptions {
-  std::string model_type = "bpe";  // "bpe" | "unigram"
+  std::string model_type = "bpe";  // "bpe" | "unigram" | "char" (one piece per character; translation sources)
   int64_t vocab_size = 8000;
   double character_coverage = 0.9995;  // < 1 lets rare characters (e.g. rare Han) map to unknown
   bool bos_eos = false;                // reserve <s>=2 and </s>=3 (translation); off for classifiers

@@ -32,7 +32,7 @@ struct Tokenizers {
 
 Result<Tokenizers> train_tokenizers(const TranslationTokenizerOptions& o, const std::vector<SentencePair>& pairs) {
   text::SentencePieceTrainOptions spm;
-  spm.model_type = o.model_type, spm.character_coverage = o.character_coverage, spm.bos_eos = true;
+  spm.model_type = o.source_model_type, spm.character_coverage = o.character_coverage, spm.bos_eos = true;
   std::vector<std::string> sources, targets;
   for (const auto& p : pairs) sources.push_back(p.source), targets.push_back(p.target);
   if (o.joint) {
@@ -47,7 +47,7 @@ Result<Tokenizers> train_tokenizers(const TranslationTokenizerOptions& o, const 
   spm.vocab_size = o.source_vocab_size;
   auto source = text::SentencePieceTokenizer::train(sources, spm);
   if (!source.is_ok()) return Status(source.status().code(), "source tokenizer: " + source.status().message());
-  spm.vocab_size = o.target_vocab_size;
+  spm.vocab_size = o.target_vocab_size, spm.model_type = o.target_model_type;
   auto target = text::SentencePieceTokenizer::train(targets, spm);
   if (!target.is_ok()) return Status(target.status().code(), "target tokenizer: " + target.status().message());
   return Tokenizers{std::move(source.value()), std::move(target.value())};
@@ -113,7 +113,7 @@ std::vector<PairLength> lengths_of(const std::vector<EncodedPair>& data) {
 }
 
 // Teacher-forced mean cross-entropy per target token (no smoothing) over the whole set.
-double dev_loss(models::TransformerTranslator& model, const std::vector<EncodedPair>& dev, int64_t batch_tokens) {
+double dev_loss(models::Translator& model, const std::vector<EncodedPair>& dev, int64_t batch_tokens) {
   autograd::NoGradGuard no_grad;
   model.eval();
   double sum = 0;
@@ -216,13 +216,14 @@ Status check_options(const TranslationTrainOptions& o) {
   if (o.label_smoothing < 0 || o.label_smoothing >= 1) return bad("--label-smoothing must be in [0, 1)");
   if (o.valid.paths.empty() && !(o.valid_fraction > 0 && o.valid_fraction < 1))
     return bad("--valid-fraction must be in (0, 1) when no --valid is given");
-  if (o.tokenizer.model_type != "bpe" && o.tokenizer.model_type != "unigram")
-    return bad("the translation tokenizer must be spm-bpe or spm-unigram");
+  for (const std::string& type : {o.tokenizer.source_model_type, o.tokenizer.target_model_type})
+    if (type != "bpe" && type != "unigram" && type != "char")
+      return bad("the translation tokenizers must be spm-bpe, spm-unigram or spm-char, got spm-" + type);
   return optim::parse_schedule_kind(o.schedule).status();
 }
 
 // The dev figures of the model as it stands: loss, and the caller's score when it gave a scorer.
-Result<DevScore> score(const TranslationTrainOptions& o, Run& run, models::TransformerTranslator& model) {
+Result<DevScore> score(const TranslationTrainOptions& o, Run& run, models::Translator& model) {
   const double loss = dev_loss(model, run.dev, o.batch_tokens);
   DevScore s{{{"loss", loss}}, -loss};
   if (!o.score_dev) return s;
@@ -248,7 +249,9 @@ nlohmann::json bundle_config(const TranslationTrainOptions& o, const Run& run, c
   return {{"task", "translation"},
           {"architecture", models::translator_config_to_json(run.config)},
           {"tokenizer",
-           {{"type", "spm-" + o.tokenizer.model_type}, {"joint", o.tokenizer.joint},
+           {{"source_type", "spm-" + o.tokenizer.source_model_type},
+            {"target_type", "spm-" + (o.tokenizer.joint ? o.tokenizer.source_model_type : o.tokenizer.target_model_type)},
+            {"joint", o.tokenizer.joint},
             {"source", kSourceModelFile}, {"target", kTargetModelFile}}},
           {"source_language", o.source_language},
           {"target_language", o.target_language},
@@ -265,7 +268,9 @@ Result<TranslationTrainResult> train_translator(const TranslationTrainOptions& o
   auto prepared = prepare(o, progress, data_info);
   if (!prepared.is_ok()) return prepared.status();
   Run& run = prepared.value();
-  models::TransformerTranslator model(run.config);
+  auto built = models::make_translator(run.config);
+  if (!built.is_ok()) return built.status();
+  models::Translator& model = *built.value();
   auto optimizer = make_optimizer(o, model);
   optim::Schedule schedule{optim::parse_schedule_kind(o.schedule).value(), o.warmup_steps, 0, 0.0};
   const std::vector<PairLength> lengths = lengths_of(run.train);

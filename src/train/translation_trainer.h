@@ -5,7 +5,7 @@
 //      (shared vocabulary, needed for share_embeddings) — with <pad>=0 <unk>=1 <s>=2 </s>=3. Sources are
 //      encoded as pieces + </s>; targets as <s> + pieces (decoder input) and pieces + </s> (what it must
 //      predict). Training pairs longer than max_len tokens on either side are left out (and counted).
-//   3. Trains a TransformerTranslator: batches by token count (make_token_batches), label-smoothed
+//   3. Trains a Translator (transformer or lstm): batches by token count (make_token_batches), label-smoothed
 //      cross-entropy, Adam (β 0.9/0.98, ε 1e-9), warmup then inverse-sqrt (or another schedule),
 //      global-norm clipping. Stops at `epochs`, at the time budget `max_minutes`, at early stopping
 //      (`patience` epochs without a better dev score) or on request (Ctrl-C).
@@ -26,7 +26,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
-#include "models/transformer_translator.h"
+#include "models/translator.h"
 #include "text/sentencepiece_tokenizer.h"
 #include "train/parallel_reader.h"
 #include "train/progress.h"
@@ -34,8 +34,9 @@
 namespace lmaas::train {
 
 struct TranslationTokenizerOptions {
-  std::string model_type = "bpe";  // SentencePiece bpe | unigram
-  bool joint = false;              // one model for both sides
+  std::string source_model_type = "bpe";  // SentencePiece bpe | unigram | char
+  std::string target_model_type = "bpe";  // (joint: source_model_type for both)
+  bool joint = false;                     // one model for both sides
   int64_t source_vocab_size = 8000, target_vocab_size = 8000;  // joint: source_vocab_size
   double character_coverage = 0.9995;
 };
@@ -49,7 +50,7 @@ struct DevScore {
 
 // The translation model as it stands in training, with its tokenizers (what a scorer decodes with).
 struct TranslatorParts {
-  models::TransformerTranslator& model;
+  models::Translator& model;
   const text::SentencePieceTokenizer& source_tokenizer;
   const text::SentencePieceTokenizer& target_tokenizer;
 };
@@ -62,7 +63,7 @@ struct TranslationTrainOptions {
   int64_t valid_score_limit = 0;  // > 0: score_dev sees at most this many dev pairs (dev loss uses all)
   std::string source_language, target_language;  // recorded in config.json (e.g. "zh", "en")
   TranslationTokenizerOptions tokenizer;
-  nlohmann::json architecture;  // TranslatorConfig fields; vocab sizes and special ids come from the tokenizers
+  nlohmann::json architecture;  // TranslatorConfig fields ("arch": transformer | lstm); vocab sizes and special ids come from the tokenizers
   int64_t epochs = 50;
   double max_minutes = 0;  // > 0: training stops once this much wall-clock time has passed
   int64_t batch_tokens = 4096;

@@ -76,6 +76,19 @@ class CommandLineTest(unittest.TestCase):
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("has 1 lines but", bad.stderr)
 
+    def test_lstm_with_attention_trains_and_translates(self):
+        out = os.path.join(WORK, "lstm")
+        run("train", "--task", "translate", "--arch", "lstm", "--train", os.path.join(WORK, "train.tsv"), "--valid",
+            os.path.join(WORK, "dev.tsv"), "--source-column", "1", "--target-column", "0", "--source-vocab-size", "1500",
+            "--target-vocab-size", "600", "--d-model", "32", "--hidden-size", "32", "--encoder-layers", "1",
+            "--decoder-layers", "1", "--epochs", "1", "--batch-tokens", "1024", "--valid-score-limit", "20",
+            "--threads", "2", "--log-format", "json", "--out", out)
+        with open(os.path.join(out, "config.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["architecture"]["arch"], "lstm")
+        rows = run("predict", "--model", out, stdin=SOURCES[0] + "\n").stdout.splitlines()
+        self.assertEqual(len(rows), 1)
+        self.assertIn("text", json.loads(rows[0]))
+
     def test_predict_prints_json_lines_with_text(self):
         out = run("predict", "--model", self.model, "--beam-size", "1", stdin="\n".join(SOURCES) + "\n")
         rows = [json.loads(line) for line in out.stdout.splitlines()]

@@ -340,6 +340,29 @@ class Translator(nn.Module):
         return h @ self.tgt_embedding.weight.t()
 
 
+def translator_fixture(name, seed, config, model):
+    """A two-sentence batch (the second padded on both sides) through a translator: logits, the
+    label-smoothed loss (0.1), every gradient, then train_and_greedy."""
+    src = torch.tensor([[5, 6, 7, 8, 3], [9, 4, 3, 0, 0]], dtype=torch.int32)
+    tgt_in = torch.tensor([[2, 5, 6, 7], [2, 8, 9, 0]], dtype=torch.int32)
+    tgt_out = torch.tensor([[5, 6, 7, 3], [8, 9, 3, 0]], dtype=torch.int32)
+    vocab = config["tgt_vocab_size"]
+    fx = Fixture(name, seed, config)
+    fx.add_all("param.", engine_tensors(model))
+    fx.add("input.src", src, np.int32)
+    fx.add("input.tgt_in", tgt_in, np.int32)
+    fx.add("input.tgt_out", tgt_out, np.int32)
+    logits = model(src.long(), tgt_in.long())
+    loss = F.cross_entropy(logits.reshape(-1, vocab), tgt_out.long().reshape(-1), ignore_index=0,
+                           label_smoothing=config["label_smoothing"])
+    fx.add("output.logits", logits)
+    fx.add("output.loss", loss)
+    loss.backward()
+    fx.add_all("grad.param.", engine_tensors(model, "grad"))
+    train_and_greedy(fx, model, src, tgt_in, tgt_out, vocab)
+    return fx
+
+
 def case_translator():
     seed = 1012
     start(seed)
@@ -347,41 +370,60 @@ def case_translator():
                   encoder_layers=2, decoder_layers=2, max_len=32, pad_id=0, bos_id=2, eos_id=3,
                   label_smoothing=0.1, norm_first=True, positions="sinusoidal", tie_output=True)
     model = Translator(11, 13, 16, 4, 32, 2, 2, 32).train()
-    src = torch.tensor([[5, 6, 7, 8, 3], [9, 4, 3, 0, 0]], dtype=torch.int32)
-    tgt_in = torch.tensor([[2, 5, 6, 7], [2, 8, 9, 0]], dtype=torch.int32)
-    tgt_out = torch.tensor([[5, 6, 7, 3], [8, 9, 3, 0]], dtype=torch.int32)
-    fx = Fixture("translator", seed, config)
-    fx.add_all("param.", engine_tensors(model))
-    fx.add("input.src", src, np.int32)
-    fx.add("input.tgt_in", tgt_in, np.int32)
-    fx.add("input.tgt_out", tgt_out, np.int32)
-    logits = model(src.long(), tgt_in.long())
-    loss = F.cross_entropy(logits.reshape(-1, 13), tgt_out.long().reshape(-1), ignore_index=0, label_smoothing=0.1)
-    fx.add("output.logits", logits)
-    fx.add("output.loss", loss)
-    loss.backward()
-    fx.add_all("grad.param.", engine_tensors(model, "grad"))
-    # A few Adam steps on the batch, so greedy decoding has something to say (an untrained model repeats one
-    # token); the trained weights are kept as trained.<n>.
+    return translator_fixture("translator", seed, config, model)
+
+
+class LstmTranslator(nn.Module):
+    """Bidirectional LSTM encoder (H/2 per direction), LSTM decoder, scaled "general" attention,
+    h~ = tanh(W_c [context; s]), output tied to the target embedding: the C++ LstmTranslator."""
+
+    def __init__(self, src_vocab, tgt_vocab, d, hidden, n_enc, n_dec):
+        super().__init__()
+        self.hidden = hidden
+        self.src_embedding = nn.Embedding(src_vocab, d, padding_idx=0)
+        self.tgt_embedding = nn.Embedding(tgt_vocab, d, padding_idx=0)
+        self.encoder = nn.LSTM(d, hidden // 2, n_enc, batch_first=True, bidirectional=True)
+        self.decoder = nn.LSTM(d, hidden, n_dec, batch_first=True)
+        self.attention = nn.Linear(hidden, hidden, bias=False)
+        self.combine = nn.Linear(2 * hidden, hidden)
+
+    def forward(self, src, tgt_in):
+        memory, _ = run_packed(self.encoder, self.src_embedding(src), (src != 0).sum(1).tolist(), src.shape[1])
+        s, _ = run_packed(self.decoder, self.tgt_embedding(tgt_in), (tgt_in != 0).sum(1).tolist(), tgt_in.shape[1])
+        scores = self.attention(s) @ memory.transpose(1, 2) / math.sqrt(self.hidden)
+        scores = scores.masked_fill((src == 0)[:, None, :], -float("inf"))
+        context = torch.softmax(scores, -1) @ memory
+        h = torch.tanh(self.combine(torch.cat([context, s], -1)))
+        return h @ self.tgt_embedding.weight.t()
+
+
+def train_and_greedy(fx, model, src, tgt_in, tgt_out, vocab):
+    """A few Adam steps on the batch (an untrained model repeats one token), the weights kept as trained.<n>,
+    then greedy decoding that recomputes the whole prefix each step, <pad> and <s> never generated."""
     opt = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(40):
         opt.zero_grad()
-        F.cross_entropy(model(src.long(), tgt_in.long()).reshape(-1, 13), tgt_out.long().reshape(-1),
+        F.cross_entropy(model(src.long(), tgt_in.long()).reshape(-1, vocab), tgt_out.long().reshape(-1),
                         ignore_index=0).backward()
         opt.step()
     fx.add_all("trained.", engine_tensors(model))
-    # Greedy decoding of the sources, recomputing the decoder over the whole prefix at every step; <pad>
-    # and <s> are never generated.
     with torch.no_grad():
         model.eval()
-        out = torch.full((2, 1), 2, dtype=torch.long)
+        out = torch.full((src.shape[0], 1), 2, dtype=torch.long)
         for _ in range(12):
             logits = model(src.long(), out)[:, -1]
             logits[:, [0, 2]] = -float("inf")
-            step = logits.argmax(-1)
-            out = torch.cat([out, step[:, None]], 1)
+            out = torch.cat([out, logits.argmax(-1)[:, None]], 1)
     fx.add("output.greedy", out[:, 1:], np.int32)
-    return fx
+
+
+def case_lstm_translator():
+    seed = 1013
+    start(seed)
+    config = dict(arch="lstm", src_vocab_size=11, tgt_vocab_size=13, d_model=16, hidden_size=16, encoder_layers=2,
+                  decoder_layers=1, max_len=32, pad_id=0, bos_id=2, eos_id=3, label_smoothing=0.1, tie_output=True)
+    model = LstmTranslator(11, 13, 16, 16, 2, 1).train()
+    return translator_fixture("lstm_translator", seed, config, model)
 
 # ----------------------------------------------------------------------------- losses
 
@@ -566,7 +608,7 @@ CASES = [case_embedding_lstm, case_gru, case_simple_rnn, case_bilstm, case_mha, 
          case_loss_bce, case_loss_ce, case_loss_ce_plain, case_loss_mse,
          case_optim_sgd, case_optim_sgd_momentum, case_optim_sgd_nesterov, case_optim_adam,
          case_optim_adam_l2, case_optim_adamw, case_optim_clip, case_seed_model_adam, case_schedules,
-         case_translator]
+         case_translator, case_lstm_translator]
 
 # ----------------------------------------------------------------------------- independent reader
 

@@ -29,16 +29,22 @@ Result<train::TranslationTrainOptions> translation_options_from(const nlohmann::
   t.source_language = get<std::string>(o, "source_lang", "");
   t.target_language = get<std::string>(o, "target_lang", "");
   const std::string tokenizer = get<std::string>(o, "tokenizer", "spm-bpe");
-  if (tokenizer.rfind("spm-", 0) != 0)
-    return Status(Code::kInvalidArgument, "--tokenizer: translation uses spm-bpe or spm-unigram, got '" + tokenizer + "'");
-  t.tokenizer.model_type = tokenizer.substr(4);
+  for (auto [key, out] : {std::pair{"source_tokenizer", &t.tokenizer.source_model_type},
+                          std::pair{"target_tokenizer", &t.tokenizer.target_model_type}}) {
+    const std::string type = get<std::string>(o, key, tokenizer);
+    if (type.rfind("spm-", 0) != 0)
+      return Status(Code::kInvalidArgument, "option '" + std::string(key) +
+                                                "': translation uses spm-bpe, spm-unigram or spm-char, got '" + type + "'");
+    *out = type.substr(4);
+  }
   t.tokenizer.joint = get<bool>(o, "joint_vocab", false);
   const int64_t vocab = get<int64_t>(o, "vocab_size", 8000);
   t.tokenizer.source_vocab_size = get<int64_t>(o, "source_vocab_size", vocab);
   t.tokenizer.target_vocab_size = get<int64_t>(o, "target_vocab_size", vocab);
   t.tokenizer.character_coverage = get<double>(o, "character_coverage", 0.9995);
-  nlohmann::json arch = nlohmann::json::object();
-  for (const char* key : {"d_model", "n_heads", "dim_feedforward", "encoder_layers", "decoder_layers", "max_len"})
+  nlohmann::json arch = {{"arch", get<std::string>(o, "arch", "transformer")}};
+  for (const char* key : {"d_model", "n_heads", "dim_feedforward", "hidden_size", "encoder_layers", "decoder_layers",
+                          "max_len"})
     if (o.contains(key)) arch[key] = get<int64_t>(o, key, 0);
   if (o.contains("dropout")) arch["dropout"] = get<double>(o, "dropout", 0.1);
   if (o.contains("positions")) arch["positions"] = get<std::string>(o, "positions", "sinusoidal");
@@ -113,6 +119,8 @@ void add_translation_train_flags(ConfigValues& v, CLI::App* cmd) {
   v.add(cmd, "--source-lang", K::kString, "translate: source language code, recorded in the model (e.g. zh)");
   v.add(cmd, "--target-lang", K::kString, "translate: target language code; zh selects character-level BLEU");
   v.add_switch(cmd, "--joint-vocab", "joint_vocab", true, "translate: one SentencePiece model for both sides");
+  v.add(cmd, "--source-tokenizer", K::kString, "translate: the source side's spm-bpe | spm-unigram | spm-char (--tokenizer)");
+  v.add(cmd, "--target-tokenizer", K::kString, "translate: the target side's tokenizer (--tokenizer)");
   v.add(cmd, "--source-vocab-size", K::kInt, "translate: source SentencePiece vocabulary (--vocab-size, 8000)");
   v.add(cmd, "--target-vocab-size", K::kInt, "translate: target SentencePiece vocabulary (--vocab-size, 8000)");
   v.add(cmd, "--character-coverage", K::kNumber, "translate: SentencePiece character coverage (0.9995)");

@@ -13,6 +13,7 @@
 #include "base/rng.h"
 #include "ops/ops.h"
 #include "optim/schedule.h"
+#include "models/translator.h"
 #include "runtime/beam_search.h"
 #include "runtime/translator_session.h"
 #include "train/token_batches.h"
@@ -49,15 +50,18 @@ TEST(Schedule, InverseSqrtWarmsUpThenDecays) {
   EXPECT_EQ(optim::parse_schedule_kind("inverse_sqrt").value(), optim::ScheduleKind::kInverseSqrt);
 }
 
-models::TranslatorConfig tiny_config() {
+std::unique_ptr<models::Translator> tiny_model(const std::string& arch) {
   models::TranslatorConfig c;
-  c.src_vocab_size = 9, c.tgt_vocab_size = 7, c.d_model = 16, c.n_heads = 2, c.dim_feedforward = 24;
-  c.encoder_layers = 2, c.decoder_layers = 2, c.dropout = 0.0, c.max_len = 24, c.seed = 11;
-  return c;
+  c.arch = arch, c.src_vocab_size = 9, c.tgt_vocab_size = 7, c.d_model = 16, c.n_heads = 2, c.dim_feedforward = 24;
+  c.hidden_size = 16, c.encoder_layers = 2, c.decoder_layers = 2, c.dropout = 0.0, c.max_len = 24, c.seed = 11;
+  auto model = models::make_translator(c);
+  EXPECT_TRUE(model.is_ok()) << model.status().message();
+  model.value()->eval();
+  return std::move(model.value());
 }
 
 // log P(tokens + </s> | src) by one teacher-forced forward pass (no cache).
-double teacher_forced_log_prob(models::TransformerTranslator& model, const Tensor& src_row,
+double teacher_forced_log_prob(models::Translator& model, const Tensor& src_row,
                                const std::vector<int32_t>& tokens) {
   const auto& c = model.config();
   std::vector<int32_t> in{c.bos_id};
@@ -73,9 +77,11 @@ double teacher_forced_log_prob(models::TransformerTranslator& model, const Tenso
   return sum;
 }
 
-TEST(BeamSearch, ScoresAreTheModelsLogProbabilitiesAndBatchingChangesNothing) {
-  models::TransformerTranslator model(tiny_config());
-  model.eval();
+class BeamSearch : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(BeamSearch, ScoresAreTheModelsLogProbabilitiesAndBatchingChangesNothing) {
+  auto owned = tiny_model(GetParam());
+  models::Translator& model = *owned;
   autograd::NoGradGuard no_grad;
   const Tensor src = Tensor::from_vector(std::vector<int32_t>{4, 5, 6, 7, 3, 8, 4, 3, 0, 0, 5, 3, 0, 0, 0}, {3, 5});
   runtime::SearchOptions o;
@@ -102,9 +108,9 @@ TEST(BeamSearch, ScoresAreTheModelsLogProbabilitiesAndBatchingChangesNothing) {
   }
 }
 
-TEST(BeamSearch, AWiderBeamNeverScoresWorseThanGreedyHere) {
-  models::TransformerTranslator model(tiny_config());
-  model.eval();
+TEST_P(BeamSearch, AWiderBeamNeverScoresWorseThanGreedyHere) {
+  auto owned = tiny_model(GetParam());
+  models::Translator& model = *owned;
   autograd::NoGradGuard no_grad;
   const Tensor src = Tensor::from_vector(std::vector<int32_t>{4, 5, 6, 7, 3, 8, 4, 3, 0, 0}, {2, 5});
   runtime::SearchOptions greedy, wide;
@@ -113,6 +119,9 @@ TEST(BeamSearch, AWiderBeamNeverScoresWorseThanGreedyHere) {
   const auto g = runtime::beam_search(model, src, greedy), w = runtime::beam_search(model, src, wide);
   for (size_t b = 0; b < 2; ++b) EXPECT_GE(w[b][0].score, g[b][0].score - 1e-6);
 }
+
+INSTANTIATE_TEST_SUITE_P(Architectures, BeamSearch, ::testing::Values("transformer", "lstm"),
+                         [](const auto& param_info) { return param_info.param; });
 
 // A synthetic task any working seq2seq learns in seconds: reverse a sequence of letters.
 TEST(TranslationTraining, LearnsToReverseSequences) {
