@@ -10,8 +10,9 @@
 # Reports, on the recipe's dev set:
 #   - dev BLEU/chrF of each side after M minutes (greedy decoding for both, scored by `lmaas eval
 #     --hypotheses`, so one scorer judges both);
-#   - decoding throughput, sentences/s, beam 4, batch 32, over the dev sources (median of N runs), each
-#     side decoding with its own trained model.
+#   - decoding throughput, sentences/s, beam 4, batch 32, over the dev sources (median of N runs), both
+#     sides decoding the lmaas-trained model (PyTorch loads its weights: --init-from-lmaas) with the same
+#     search rule (score / length^1, fairseq style).
 # Table: bench/out/translation_table.md; raw lines: bench/out/translation.jsonl. Nothing is built:
 # build/release/lmaas must exist.
 set -euo pipefail
@@ -80,8 +81,9 @@ echo "== decoding: beam 4, batch 32, $REPS runs each"
 for rep in $(seq "$REPS"); do
   "$LMAAS" eval --model "$OUT/lmaas-model" "${EVAL_ARGS[@]}" --beam-size 4 --decode-batch-size 32 --threads 2 --json \
     > "$OUT/lmaas-decode-$rep.json"
-  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 "$PY" bench/translation_torch.py "${DATA_ARGS[@]}" "${MODEL_ARGS[@]}" \
-    --decode-bench --beam 4 --decode-batch 32 --out "$OUT/torch" | tail -1 > "$OUT/torch-decode-$rep.json"
+  OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=2 "$PY" bench/translation_torch.py "${DATA_ARGS[@]}" --threads 2 \
+    --init-from-lmaas "$OUT/lmaas-model" --decode-bench --beam 4 --decode-batch 32 --length-penalty-style fairseq \
+    --length-penalty 1.0 --out "$OUT/torch-same-model" | tail -1 > "$OUT/torch-decode-$rep.json"
 done
 
 "$PY" - "$OUT" "$MINUTES" <<'EOF'
@@ -97,7 +99,7 @@ pt_dec = statistics.median(json.load(open(p))["decode_sentences_per_s"] for p in
 rows = [("dev BLEU (greedy) after %s min" % minutes, lm["bleu"], pt["bleu"]),
         ("dev chrF", lm["chrf"], pt["chrf"]),
         ("training steps", lm_train["steps"], pt_train["steps"]),
-        ("decode sentences/s (beam 4, batch 32)", lm_dec, pt_dec)]
+        ("decode sentences/s (beam 4, batch 32, same model)", lm_dec, pt_dec)]
 lines = ["| | lmaas | PyTorch | lmaas / PyTorch |", "|---|---:|---:|---:|"]
 for name, a, b in rows:
     lines.append("| %s | %.2f | %.2f | %.2f× |" % (name, a, b, a / b if b else float("inf")))
