@@ -326,7 +326,12 @@ Result<TranslationTrainResult> train_translator(const TranslationTrainOptions& o
     progress.epoch(summary);
     if (stopped_early || (o.patience > 0 && stale >= o.patience)) break;
   }
-  if (best_state.empty()) return Status(Code::kCancelled, "training stopped before the first epoch ended; nothing saved");
+  if (best_state.empty())
+    return Status(Code::kCancelled, result.interrupted || o.max_minutes <= 0
+                                        ? "training stopped before the first step; nothing saved"
+                                        : "--max-minutes " + fmt::format("{}", o.max_minutes) +
+                                              " ran out before the first training step (reading the data and "
+                                              "training the tokenizers took longer); nothing saved");
   if (recent.size() > 1) {
     nn::NamedTensors averaged = average(recent);
     Status loaded = model.load_state(averaged);
