@@ -14,12 +14,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string trim(std::string_view s) {
-  const char* ws = " \t\r\n";
-  const size_t a = s.find_first_not_of(ws);
-  if (a == std::string_view::npos) return "";
-  return std::string(s.substr(a, s.find_last_not_of(ws) - a + 1));
-}
+std::string trim(std::string_view s) { return trim_chars(s, " \t\r\n"); }
 
 std::optional<size_t> as_index(const std::string& column) {
   if (column.empty() || !std::all_of(column.begin(), column.end(), [](char c) { return c >= '0' && c <= '9'; }))
@@ -70,7 +65,7 @@ Result<std::unique_ptr<DatasetReader>> DatasetReader::open(const DataSpec& spec)
   if (!spec.delimiter.empty() && !delimited)
     return Status(Code::kInvalidArgument, "--delimiter applies to tsv and csv data only");
   if (delimited) {
-    const std::string d = spec.delimiter == "space" ? " " : spec.delimiter == "tab" ? "\t" : spec.delimiter;
+    const std::string d = resolve_delimiter(spec.delimiter);
     if (d.size() > 1) return Status(Code::kInvalidArgument, "delimiter '" + d + "' must be one character");
     r->delimiter_ = d.empty() ? (r->format_ == DataFormat::kCsv ? ',' : '\t') : d[0];
   }
@@ -145,19 +140,13 @@ Result<bool> DatasetReader::read_line(std::string& line) {
     return false;
   }
   ++line_no_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line_no_ == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // byte-order mark
+  strip_line_end(line, line_no_);
   if (spec_.encoding == TextEncoding::kLatin1) {
     line = text::latin1_to_utf8(line);
-  } else if (auto bad = text::find_invalid_utf8(line)) {
-    if (spec_.invalid_utf8 == InvalidUtf8::kReplace) {
-      line = text::replace_invalid_utf8(line);
-    } else {
-      return Status(Code::kInvalidArgument, where(line_no_) + ": invalid UTF-8 at byte " + std::to_string(*bad + 1) +
-                                                 " (--encoding latin-1 reads the file as ISO-8859-1; "
-                                                 "--invalid-utf8 replace substitutes U+FFFD)");
-    }
+    return true;
   }
+  Status s = check_line_utf8(line, spec_.invalid_utf8, where(line_no_), "--encoding latin-1 reads the file as ISO-8859-1; ");
+  if (!s.is_ok()) return s;
   return true;
 }
 
@@ -213,11 +202,7 @@ Result<bool> DatasetReader::next_record(std::vector<std::string>& fields, int64_
 }
 
 Status DatasetReader::malformed(int64_t line, const std::string& reason) {
-  if (spec_.bad_lines == BadLines::kError)
-    return Status(Code::kInvalidArgument, where(line) + ": " + reason + " (--bad-lines skip skips such lines)");
-  ++n_skipped_;
-  if (skip_reports_.size() < kMaxSkipReports) skip_reports_.push_back(where(line) + ": " + reason);
-  return Status();
+  return skipped_.record(spec_.bad_lines, where(line), reason);
 }
 
 Status DatasetReader::parse_record(const std::vector<std::string>& fields, Example& out) const {
@@ -295,8 +280,7 @@ Status DatasetReader::rewind() {
   in_.clear();
   in_.seekg(0);
   line_no_ = 0;
-  n_skipped_ = 0;
-  skip_reports_.clear();
+  skipped_ = SkippedLines();
   if (!in_) return Status(Code::kInternal, spec_.path + ": cannot rewind");
   return read_header();  // past the header again (the columns resolve as before)
 }

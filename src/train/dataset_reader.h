@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "train/line_checks.h"
 
 namespace lmaas::train {
 
@@ -30,8 +31,6 @@ Result<DataFormat> parse_data_format(const std::string& name);  // tsv | csv | j
 DataFormat guess_data_format(const std::string& path);
 
 enum class TextEncoding { kUtf8, kLatin1 };
-enum class InvalidUtf8 { kError, kReplace };
-enum class BadLines { kError, kSkip };
 
 struct DataSpec {
   std::string path;
@@ -59,10 +58,10 @@ class DatasetReader {
   // The next example; false at the end of the file. Errors name file:line.
   Result<bool> next(Example& out);
   Status rewind();
-  int64_t n_skipped() const { return n_skipped_; }
+  int64_t n_skipped() const { return skipped_.count; }
   // "file:line: reason" for the first skipped lines (at most kMaxSkipReports).
-  const std::vector<std::string>& skip_reports() const { return skip_reports_; }
-  static constexpr size_t kMaxSkipReports = 20;
+  const std::vector<std::string>& skip_reports() const { return skipped_.reports; }
+  static constexpr size_t kMaxSkipReports = SkippedLines::kMaxReports;
   const DataSpec& spec() const { return spec_; }
 
  private:
@@ -83,8 +82,7 @@ class DatasetReader {
   int64_t line_no_ = 0;
   size_t text_index_ = 1, label_index_ = 0, n_header_fields_ = 0;
   std::optional<std::regex> label_regex_;
-  int64_t n_skipped_ = 0;
-  std::vector<std::string> skip_reports_;
+  SkippedLines skipped_;
 };
 
 }  // namespace lmaas::train

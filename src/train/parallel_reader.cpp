@@ -1,5 +1,6 @@
 // read_parallel: LineFile yields the physical lines of a plain or gzip file (one buffer, lines of any
-// length); PairCollector checks, trims and keeps pairs or counts skips. The one-file and two-file layouts
+// length); PairCollector trims and keeps pairs or counts skips (train/line_checks.h holds the per-line
+// checks shared with DatasetReader). The one-file and two-file layouts
 // differ only in where a pair's two sides come from.
 #include "train/parallel_reader.h"
 
@@ -10,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "text/utf8.h"
+#include "train/line_checks.h"
 
 namespace lmaas::train {
 namespace {
@@ -72,9 +73,7 @@ class LineFile {
       }
     }
     if (!any) return false;
-    ++line_no_;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no_ == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    strip_line_end(line, ++line_no_);
     return true;
   }
 
@@ -124,12 +123,6 @@ class LineFile {
   int64_t line_no_ = 0;
 };
 
-std::string trim(std::string_view s) {
-  const size_t a = s.find_first_not_of(kAsciiSpace);
-  if (a == std::string_view::npos) return "";
-  return std::string(s.substr(a, s.find_last_not_of(kAsciiSpace) - a + 1));
-}
-
 bool blank(const std::string& s) { return s.find_first_not_of(kAsciiSpace) == std::string::npos; }
 
 std::vector<std::string> split(const std::string& line, const std::string& delimiter) {
@@ -148,18 +141,6 @@ std::string delimiter_name(const std::string& d) {
   return "'" + d + "'";
 }
 
-// Checks a line's UTF-8: an error naming file:line:byte, or the line with U+FFFD substituted.
-Status check_utf8(std::string& line, const LineFile& file, InvalidUtf8 mode) {
-  const auto bad = text::find_invalid_utf8(line);
-  if (!bad) return Status();
-  if (mode == InvalidUtf8::kReplace) {
-    line = text::replace_invalid_utf8(line);
-    return Status();
-  }
-  return Status(Code::kInvalidArgument, file.where() + ": invalid UTF-8 at byte " + std::to_string(*bad + 1) +
-                                            " (--invalid-utf8 replace substitutes U+FFFD)");
-}
-
 // Keeps well-formed pairs; a malformed line is an error or is skipped and counted, by spec.bad_lines.
 class PairCollector {
  public:
@@ -170,19 +151,19 @@ class PairCollector {
   }
 
   Status malformed(const std::string& where, const std::string& reason) {
-    if (spec_.bad_lines == BadLines::kError)
-      return Status(Code::kInvalidArgument, where + ": " + reason + " (--bad-lines skip skips such lines)");
-    ++out_.n_skipped;
-    if (out_.skip_reports.size() < ParallelData::kMaxSkipReports)
-      out_.skip_reports.push_back(where + ": " + reason);
-    return Status();
+    return skipped_.record(spec_.bad_lines, where, reason);
+  }
+  // Moves the skip count and reports into the output.
+  void finish() {
+    out_.n_skipped = skipped_.count;
+    out_.skip_reports = std::move(skipped_.reports);
   }
 
   // `where_source` / `where_target` name the file:line each side came from.
   Status add(std::string_view source, std::string_view target, int64_t line, const std::string& where_source,
              const std::string& where_target, const std::string& what_source,
              const std::string& what_target) {
-    SentencePair p{trim(source), trim(target), line};
+    SentencePair p{trim_chars(source, kAsciiSpace), trim_chars(target, kAsciiSpace), line};
     if (p.source.empty()) return malformed(where_source, "empty source sentence" + what_source);
     if (p.target.empty()) return malformed(where_target, "empty target sentence" + what_target);
     out_.pairs.push_back(std::move(p));
@@ -192,6 +173,7 @@ class PairCollector {
  private:
   const ParallelSpec& spec_;
   ParallelData& out_;
+  SkippedLines skipped_;
 };
 
 Status read_columns(const ParallelSpec& spec, const std::string& delimiter, PairCollector& pairs) {
@@ -202,7 +184,7 @@ Status read_columns(const ParallelSpec& spec, const std::string& delimiter, Pair
   while (!pairs.full()) {
     LMAAS_ASSIGN_OR_RETURN(bool more, file.next(line));
     if (!more) break;
-    LMAAS_RETURN_IF_ERROR(check_utf8(line, file, spec.invalid_utf8));
+    LMAAS_RETURN_IF_ERROR(check_line_utf8(line, spec.invalid_utf8, file.where()));
     if (blank(line)) continue;
     const std::vector<std::string> fields = split(line, delimiter);
     if (fields.size() < n_needed) {
@@ -238,8 +220,8 @@ Status read_aligned(const ParallelSpec& spec, PairCollector& pairs) {
     LMAAS_ASSIGN_OR_RETURN(bool more_target, target.next(target_line));
     if (more_source != more_target) return misaligned(source, target);
     if (!more_source) break;
-    LMAAS_RETURN_IF_ERROR(check_utf8(source_line, source, spec.invalid_utf8));
-    LMAAS_RETURN_IF_ERROR(check_utf8(target_line, target, spec.invalid_utf8));
+    LMAAS_RETURN_IF_ERROR(check_line_utf8(source_line, spec.invalid_utf8, source.where()));
+    LMAAS_RETURN_IF_ERROR(check_line_utf8(target_line, spec.invalid_utf8, target.where()));
     if (blank(source_line) && blank(target_line)) continue;
     LMAAS_RETURN_IF_ERROR(
         pairs.add(source_line, target_line, source.line_no(), source.where(), target.where(), "", ""));
@@ -275,13 +257,11 @@ Result<ParallelData> read_parallel(const ParallelSpec& spec) {
   ParallelData data;
   PairCollector pairs(spec, data);
   if (spec.paths.size() == 1) {
-    const std::string delimiter = spec.delimiter == "tab"     ? "\t"
-                                  : spec.delimiter == "space" ? " "
-                                                              : spec.delimiter;
-    LMAAS_RETURN_IF_ERROR(read_columns(spec, delimiter, pairs));
+    LMAAS_RETURN_IF_ERROR(read_columns(spec, resolve_delimiter(spec.delimiter), pairs));
   } else {
     LMAAS_RETURN_IF_ERROR(read_aligned(spec, pairs));
   }
+  pairs.finish();
   if (data.pairs.empty()) {
     std::string names = spec.paths[0] + (spec.paths.size() == 2 ? " and " + spec.paths[1] : "");
     std::string why = data.n_skipped > 0

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "train/dataset_reader.h"
+#include "train/line_checks.h"
 
 namespace lmaas::train {
 
@@ -46,7 +46,7 @@ struct ParallelData {
   std::vector<SentencePair> pairs;
   int64_t n_skipped = 0;                  // malformed lines skipped (BadLines::kSkip)
   std::vector<std::string> skip_reports;  // "file:line: reason" for the first kMaxSkipReports of them
-  static constexpr size_t kMaxSkipReports = DatasetReader::kMaxSkipReports;
+  static constexpr size_t kMaxSkipReports = SkippedLines::kMaxReports;
 };
 
 Result<ParallelData> read_parallel(const ParallelSpec& spec);

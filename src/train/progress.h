@@ -12,6 +12,11 @@
 
 namespace lmaas::train {
 
+// Seconds from `start` until now (the trainers' budgets, rates and ETAs).
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 enum class LogFormat { kAuto, kText, kJson };
 Result<LogFormat> parse_log_format(const std::string& name);  // auto | text | json
 

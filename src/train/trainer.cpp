@@ -30,7 +30,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 // Calls fn on every example of the file; reports skipped lines once at the end.
 Status for_each_example(const DataSpec& spec, Progress& progress,

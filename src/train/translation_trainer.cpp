@@ -20,7 +20,6 @@ namespace lmaas::train {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 constexpr int32_t kPadId = 0, kBosId = 2, kEosId = 3;  // how train_tokenizers reserves them
 inline constexpr const char* kSourceModelFile = "source.model";
@@ -258,6 +257,42 @@ nlohmann::json bundle_config(const TranslationTrainOptions& o, const Run& run, c
           {"data", data_info}};
 }
 
+// One epoch's steps; stops early on a stop request or once `out_of_time()`.
+struct EpochRun {
+  int64_t tokens = 0;  // target tokens trained on
+  bool stopped = false, interrupted = false;
+};
+
+template <typename OutOfTime>
+EpochRun train_epoch(const TranslationTrainOptions& o, const Run& run, models::Translator& model,
+                     optim::Optimizer& optimizer, const optim::Schedule& schedule, const std::vector<PairLength>& lengths,
+                     int64_t epoch, int64_t& step, Progress& progress, OutOfTime out_of_time) {
+  model.train();
+  const auto batches = make_token_batches(lengths, o.batch_tokens, o.seed, epoch, true);
+  const auto started = Clock::now();
+  EpochRun e;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    e.interrupted = stop_requested();
+    e.stopped = e.interrupted || out_of_time();
+    if (e.stopped) break;
+    BatchIds b = make_batch(run.train, batches[i]);
+    model.reseed(mix64(o.seed * 1000003 + static_cast<uint64_t>(step)));
+    optimizer.set_lr(o.lr * schedule.factor(step + 1));
+    optimizer.zero_grad();
+    Tensor loss = model.loss(b.source, b.target_in, b.target_out, o.label_smoothing);
+    autograd::backward(loss);
+    if (o.clip_norm > 0) optim::clip_grad_norm(model.parameters(), o.clip_norm);
+    optimizer.step();
+    ++step;
+    e.tokens += b.n_target_tokens;
+    const double elapsed = seconds_since(started);
+    progress.step({epoch, o.epochs, static_cast<int64_t>(i) + 1, static_cast<int64_t>(batches.size()), loss.item(),
+                   optimizer.lr(), static_cast<double>(e.tokens) / std::max(elapsed, 1e-9),
+                   elapsed / static_cast<double>(i + 1) * static_cast<double>(batches.size() - i - 1)});
+  }
+  return e;
+}
+
 }  // namespace
 
 Result<TranslationTrainResult> train_translator(const TranslationTrainOptions& o, Progress& progress) {
@@ -285,30 +320,10 @@ Result<TranslationTrainResult> train_translator(const TranslationTrainOptions& o
   int64_t stale = 0, step = 0;
   auto out_of_time = [&] { return o.max_minutes > 0 && seconds_since(started) > o.max_minutes * 60; };
   for (int64_t epoch = 1; epoch <= o.epochs && !result.interrupted; ++epoch) {
-    model.train();
-    const auto batches = make_token_batches(lengths, o.batch_tokens, o.seed, epoch, true);
     const auto epoch_started = Clock::now();
-    int64_t tokens = 0;
-    bool stopped_early = false;
-    for (size_t i = 0; i < batches.size(); ++i) {
-      if (stop_requested()) { result.interrupted = true; stopped_early = true; break; }
-      if (out_of_time()) { stopped_early = true; break; }
-      BatchIds b = make_batch(run.train, batches[i]);
-      model.reseed(mix64(o.seed * 1000003 + static_cast<uint64_t>(step)));
-      optimizer->set_lr(o.lr * schedule.factor(step + 1));
-      optimizer->zero_grad();
-      Tensor loss = model.loss(b.source, b.target_in, b.target_out, o.label_smoothing);
-      autograd::backward(loss);
-      if (o.clip_norm > 0) optim::clip_grad_norm(model.parameters(), o.clip_norm);
-      optimizer->step();
-      ++step;
-      tokens += b.n_target_tokens;
-      const double elapsed = seconds_since(epoch_started);
-      progress.step({epoch, o.epochs, static_cast<int64_t>(i) + 1, static_cast<int64_t>(batches.size()), loss.item(),
-                     optimizer->lr(), static_cast<double>(tokens) / std::max(elapsed, 1e-9),
-                     elapsed / static_cast<double>(i + 1) * static_cast<double>(batches.size() - i - 1)});
-    }
-    if (stopped_early && tokens == 0) break;
+    const EpochRun e = train_epoch(o, run, model, *optimizer, schedule, lengths, epoch, step, progress, out_of_time);
+    result.interrupted = e.interrupted;
+    if (e.stopped && e.tokens == 0) break;
     result.epochs_run = epoch;
     auto dev = score(o, run, model);
     if (!dev.is_ok()) return dev.status();
@@ -322,9 +337,9 @@ Result<TranslationTrainResult> train_translator(const TranslationTrainOptions& o
     }
     nlohmann::json summary = dev.value().metrics;
     summary["epoch"] = epoch, summary["steps"] = step, summary["improved"] = improved;
-    summary["elapsed_s"] = seconds_since(started), summary["train_tokens_per_s"] = tokens / seconds_since(epoch_started);
+    summary["elapsed_s"] = seconds_since(started), summary["train_tokens_per_s"] = e.tokens / seconds_since(epoch_started);
     progress.epoch(summary);
-    if (stopped_early || (o.patience > 0 && stale >= o.patience)) break;
+    if (e.stopped || (o.patience > 0 && stale >= o.patience)) break;
   }
   if (best_state.empty())
     return Status(Code::kCancelled, result.interrupted || o.max_minutes <= 0
