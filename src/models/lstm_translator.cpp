@@ -62,7 +62,8 @@ Tensor LstmTranslator::attend(const Tensor& s, const Tensor& memory, const Tenso
 Tensor LstmTranslator::decoder_states(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask) {
   LMAAS_CHECK(tgt_in.dim() == 2 && tgt_in.dtype() == DType::kI32, "translator: target ids must be I32 [B, T], got {} {}",
               dtype_name(tgt_in.dtype()), shape_str(tgt_in.shape()));
-  Tensor s = decoder_->forward(dropout_->forward(tgt_embedding_->forward(tgt_in)), token_mask(padding_mask(tgt_in))).output;
+  Tensor embedded = dropout_->forward(tgt_embedding_->forward(tgt_in));
+  Tensor s = decoder_->forward(embedded, tgt_embedding_->padding_mask(tgt_in)).output;
   return attend(s, memory, src_padding_mask);
 }
 

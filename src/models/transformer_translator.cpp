@@ -49,14 +49,10 @@ TransformerTranslator::TransformerTranslator(const TranslatorConfig& c) : Transl
         "output_projection", std::make_shared<nn::Linear>(c.d_model, c.tgt_vocab_size, rng, /*bias=*/false));
 }
 
-Tensor TransformerTranslator::embed(const nn::Embedding& table, const nn::Module& positions, const Tensor& ids,
-                                    int64_t offset) const {
+Tensor TransformerTranslator::embed(const nn::Embedding& table, const nn::PositionalEncoding& positions,
+                                    const Tensor& ids, int64_t offset) const {
   Tensor x = ops::mul_scalar(table.forward(ids), std::sqrt(static_cast<double>(config_.d_model)));
-  if (auto* learned = dynamic_cast<const nn::LearnedPositionalEmbedding*>(&positions))
-    x = learned->forward(x, offset);
-  else
-    x = static_cast<const nn::SinusoidalPositionalEncoding&>(positions).forward(x, offset);
-  return dropout_->forward(x);
+  return dropout_->forward(positions.forward(x, offset));
 }
 
 Tensor TransformerTranslator::project_output(const Tensor& h) const {

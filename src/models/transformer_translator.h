@@ -35,13 +35,14 @@ class TransformerTranslator : public Translator {
   Tensor decode_step(DecoderState& state, const Tensor& last_tokens) override;
 
  private:
-  Tensor embed(const nn::Embedding& table, const nn::Module& positions, const Tensor& ids, int64_t offset) const;
+  Tensor embed(const nn::Embedding& table, const nn::PositionalEncoding& positions, const Tensor& ids,
+               int64_t offset) const;
   // The decoder's final hidden states [B, Tt, E] (before the output projection).
   Tensor decoder_states(const Tensor& tgt_in, const Tensor& memory, const Tensor& src_padding_mask);
   Tensor project_output(const Tensor& h) const;
 
   std::shared_ptr<nn::Embedding> src_embedding_, tgt_embedding_;
-  std::shared_ptr<nn::Module> src_positions_, tgt_positions_;
+  std::shared_ptr<nn::PositionalEncoding> src_positions_, tgt_positions_;
   std::shared_ptr<nn::Dropout> dropout_;
   std::vector<std::shared_ptr<nn::TransformerEncoderLayer>> encoder_layers_;
   std::vector<std::shared_ptr<nn::TransformerDecoderLayer>> decoder_layers_;

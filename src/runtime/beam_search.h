@@ -10,7 +10,7 @@
 //     min(max_len_ratio · source tokens + max_len_extra, max_tokens + 1, the model's max_len − 1) tokens
 //     (</s> counted), where its open hypotheses are finished with </s>;
 //   - sentences that are done leave the batch (their rows are dropped from the cache).
-// Returned per sentence: the n_best finished hypotheses, best first, tokens without <s>/</s>.
+// Returned per sentence: the n_best finished hypotheses (at least one), best first, tokens without <s>/</s>.
 // Runs under NoGradGuard with the model in eval mode (the caller's job); deterministic.
 #pragma once
 

@@ -5,22 +5,9 @@
 
 #include "autograd/tape.h"
 #include "formats/model_bundle.h"
+#include "train/batching.h"
 
 namespace lmaas::runtime {
-namespace {
-
-// Right-padded source ids [B, T] for the given rows of `ids`.
-Tensor pad_sources(const std::vector<std::vector<int32_t>>& ids, std::span<const size_t> rows, int32_t pad_id) {
-  size_t width = 1;
-  for (size_t r : rows) width = std::max(width, ids[r].size());
-  Tensor out = Tensor::full({static_cast<int64_t>(rows.size()), static_cast<int64_t>(width)}, pad_id, DType::kI32);
-  for (size_t i = 0; i < rows.size(); ++i)
-    std::copy(ids[rows[i]].begin(), ids[rows[i]].end(), out.data<int32_t>() + i * width);
-  return out;
-}
-
-}  // namespace
-
 std::vector<std::vector<Translation>> translate_texts(models::Translator& model,
                                                       const text::SentencePieceTokenizer& source_tokenizer,
                                                       const text::SentencePieceTokenizer& target_tokenizer,
@@ -43,7 +30,9 @@ std::vector<std::vector<Translation>> translate_texts(models::Translator& model,
   const size_t batch = static_cast<size_t>(std::max<int64_t>(1, options.batch_size));
   for (size_t start = 0; start < order.size(); start += batch) {
     std::span<const size_t> rows(order.data() + start, std::min(batch, order.size() - start));
-    auto hypotheses = beam_search(model, pad_sources(ids, rows, c.pad_id), options.search);
+    std::vector<std::span<const int32_t>> sources;
+    for (size_t r : rows) sources.emplace_back(ids[r]);
+    auto hypotheses = beam_search(model, train::pad_batch(sources, c.pad_id), options.search);
     for (size_t i = 0; i < rows.size(); ++i)
       for (const Hypothesis& h : hypotheses[i]) out[rows[i]].push_back({target_tokenizer.decode(h.tokens), h.score});
   }

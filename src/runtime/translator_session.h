@@ -31,7 +31,7 @@ struct TranslateOptions {
   int64_t batch_size = 32;  // sentences decoded together
 };
 
-// result[i] holds up to n_best translations of texts[i], best first.
+// result[i] holds 1 … n_best translations of texts[i], best first.
 std::vector<std::vector<Translation>> translate_texts(models::Translator& model,
                                                       const text::SentencePieceTokenizer& source_tokenizer,
                                                       const text::SentencePieceTokenizer& target_tokenizer,

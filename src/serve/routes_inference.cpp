@@ -36,6 +36,20 @@ struct RunResult {
 
 const scheduler::DecodeSettings kNoDecodeSettings{};
 
+template <typename T>
+const api::ApiError* error_of(const std::variant<T, api::ApiError>& v) {
+  return std::get_if<api::ApiError>(&v);
+}
+
+using ModelOrError = std::variant<std::shared_ptr<store::ServedModel>, api::ApiError>;
+
+// The served version `ref` names (its highest ready one without a version).
+ModelOrError find_model(const ServerContext& ctx, const api::ModelRef& ref) {
+  auto model = ctx.repository->find(ref.name, ref.version);
+  if (!model.is_ok()) return model_lookup_error(model.status());
+  return model.value();
+}
+
 // A 400 when the model cannot run this kind of job (a classifier asked to translate, or the reverse).
 std::optional<api::ApiError> task_mismatch(const store::ServedModel& model, scheduler::JobKind kind) {
   const bool wants_translator = kind == scheduler::JobKind::kTranslate;
@@ -47,15 +61,15 @@ std::optional<api::ApiError> task_mismatch(const store::ServedModel& model, sche
                        "model", "wrong_model_task"};
 }
 
-// Finds the model and runs the texts (moved from) through its queue. Every argument is a reference to a
-// caller's named object: GCC 12 mishandles coroutine parameters built from temporaries.
-asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext& ctx, RouteCall& call, const api::ModelRef& ref,
-                                                                  scheduler::JobKind kind, std::vector<std::string>& texts,
-                                                                  const scheduler::DecodeSettings& decode) {
-  auto model = ctx.repository->find(ref.name, ref.version);
-  if (!model.is_ok()) co_return model_lookup_error(model.status());
-  if (auto mismatch = task_mismatch(*model.value(), kind)) co_return *mismatch;
-  call.model_label = ref.name;
+// Runs the texts (moved from) through the model's queue. Every argument is a reference to a caller's
+// named object: GCC 12 mishandles coroutine parameters built from temporaries.
+asio::awaitable<std::variant<RunResult, api::ApiError>> run_on_model(ServerContext& ctx, RouteCall& call,
+                                                                     const std::shared_ptr<store::ServedModel>& model,
+                                                                     scheduler::JobKind kind, std::vector<std::string>& texts,
+                                                                     const scheduler::DecodeSettings& decode) {
+  if (auto mismatch = task_mismatch(*model, kind)) co_return *mismatch;
+  const std::string& name = model->name();
+  call.model_label = name;
   int64_t n_chars = 0;
   for (const auto& t : texts) n_chars += api::count_code_points(t);
   const int64_t n_requests = call.request_counted ? 0 : 1;
@@ -78,16 +92,21 @@ asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext&
   job->texts = std::move(texts);
   job->deadline = deadline_for(ctx, call.request);
   job->abandoned = call.request.client_gone;
-  Status s = co_await run_job(model.value()->queue(), job);
-  ctx.metrics->queue_time.with({ref.name}).observe(job->queue_seconds);
+  Status s = co_await run_job(model->queue(), job);
+  ctx.metrics->queue_time.with({name}).observe(job->queue_seconds);
   if (!s.is_ok()) co_return api::to_api_error(s);
-  if (ctx.usage) ctx.usage->add(call.caller.key_id, ref.name, n_requests, n_chars);
-  co_return RunResult{model.value(), std::move(job->outputs), std::move(job->text_outputs)};
+  if (ctx.usage) ctx.usage->add(call.caller.key_id, name, n_requests, n_chars);
+  co_return RunResult{model, std::move(job->outputs), std::move(job->text_outputs)};
 }
 
-template <typename T>
-const api::ApiError* error_of(const std::variant<T, api::ApiError>& v) {
-  return std::get_if<api::ApiError>(&v);
+// Finds the model `ref` names, then run_on_model.
+asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext& ctx, RouteCall& call, const api::ModelRef& ref,
+                                                                  scheduler::JobKind kind, std::vector<std::string>& texts,
+                                                                  const scheduler::DecodeSettings& decode) {
+  ModelOrError found = find_model(ctx, ref);
+  if (auto* e = error_of(found)) co_return *e;
+  auto& model = std::get<std::shared_ptr<store::ServedModel>>(found);
+  co_return co_await run_on_model(ctx, call, model, kind, texts, decode);
 }
 
 // The body as JSON, then as a request by `parse(json, limits)`.
@@ -223,11 +242,12 @@ asio::awaitable<HttpResponse> kserve_infer(ServerContext& ctx, RouteCall& call) 
   if (auto* e = error_of(parsed_ref)) co_return error_response(*e);
   const api::ModelRef& ref = std::get<api::ModelRef>(parsed_ref);
   std::vector<std::string> texts = r.texts;
+  ModelOrError found = find_model(ctx, ref);
+  if (auto* e = error_of(found)) co_return error_response(*e);
+  auto& model = std::get<std::shared_ptr<store::ServedModel>>(found);
   // The served model decides what infer means: classification or translation.
-  auto found = ctx.repository->find(ref.name, ref.version);
-  const scheduler::JobKind kind = found.is_ok() && found.value()->is_translator() ? scheduler::JobKind::kTranslate
-                                                                                 : scheduler::JobKind::kClassify;
-  auto run = co_await run_texts(ctx, call, ref, kind, texts, kNoDecodeSettings);
+  const scheduler::JobKind kind = model->is_translator() ? scheduler::JobKind::kTranslate : scheduler::JobKind::kClassify;
+  auto run = co_await run_on_model(ctx, call, model, kind, texts, kNoDecodeSettings);
   if (auto* e = error_of(run)) co_return error_response(*e);
   auto& result = std::get<RunResult>(run);
   if (result.model->is_translator())
@@ -241,14 +261,16 @@ asio::awaitable<HttpResponse> translations(ServerContext& ctx, RouteCall& call) 
   auto req = parse_body_as(ctx, call.request, api::parse_translate_request);
   if (auto* e = error_of(req)) co_return error_response(*e);
   auto& r = std::get<api::TranslateRequest>(req);
-  auto found = ctx.repository->find(r.model.name, r.model.version);
-  if (found.is_ok() && found.value()->is_translator()) {
-    const json& config = found.value()->config();
+  ModelOrError found = find_model(ctx, r.model);
+  if (auto* e = error_of(found)) co_return error_response(*e);
+  auto& model = std::get<std::shared_ptr<store::ServedModel>>(found);
+  if (model->is_translator()) {
+    const json& config = model->config();
     if (auto e = api::check_languages(r, config.value("source_language", ""), config.value("target_language", "")))
       co_return error_response(*e);
   }
   const scheduler::DecodeSettings decode{r.beam_size, r.max_tokens};
-  auto run = co_await run_texts(ctx, call, r.model, scheduler::JobKind::kTranslate, r.inputs, decode);
+  auto run = co_await run_on_model(ctx, call, model, scheduler::JobKind::kTranslate, r.inputs, decode);
   if (auto* e = error_of(run)) co_return error_response(*e);
   auto& result = std::get<RunResult>(run);
   co_return json_response(200, api::translate_response(result.model->name(), result.model->version(),

@@ -54,8 +54,8 @@ ServedModel::ServedModel(std::string name, int64_t version, std::string dir,
         options.search.max_tokens = decode.max_tokens;
         scheduler::BatchOutput out;
         for (auto& n_best : t->translate(views, options)) {
-          out.rows.push_back({static_cast<float>(n_best.empty() ? 0.0 : n_best.front().score)});
-          out.texts.push_back(n_best.empty() ? std::string() : std::move(n_best.front().text));
+          out.rows.push_back({static_cast<float>(n_best.front().score)});
+          out.texts.push_back(std::move(n_best.front().text));
         }
         return out;
       });

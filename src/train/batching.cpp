@@ -27,10 +27,10 @@ std::vector<std::vector<size_t>> make_batches(const EncodedSet& data, int64_t ba
   return batches;
 }
 
-Tensor pad_batch(const std::vector<std::span<const int32_t>>& rows) {
+Tensor pad_batch(const std::vector<std::span<const int32_t>>& rows, int32_t pad_id) {
   size_t longest = 1;
   for (const auto& r : rows) longest = std::max(longest, r.size());
-  Tensor ids = Tensor::zeros({static_cast<int64_t>(rows.size()), static_cast<int64_t>(longest)}, DType::kI32);
+  Tensor ids = Tensor::full({static_cast<int64_t>(rows.size()), static_cast<int64_t>(longest)}, pad_id, DType::kI32);
   int32_t* p = ids.data<int32_t>();
   for (size_t i = 0; i < rows.size(); ++i) std::copy(rows[i].begin(), rows[i].end(), p + i * longest);
   return ids;

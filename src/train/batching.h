@@ -24,7 +24,7 @@ struct BatchTensors {
   Tensor labels;  // [B] I32
 };
 BatchTensors to_tensors(const EncodedSet& data, const std::vector<size_t>& batch);
-// The ids tensor for raw id lists (inference).
-Tensor pad_batch(const std::vector<std::span<const int32_t>>& rows);
+// The ids tensor for raw id lists (inference), right-padded with pad_id.
+Tensor pad_batch(const std::vector<std::span<const int32_t>>& rows, int32_t pad_id = 0);
 
 }  // namespace lmaas::train

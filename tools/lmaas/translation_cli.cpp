@@ -67,6 +67,19 @@ Result<train::TranslationTrainOptions> translation_options_from(const nlohmann::
   return t;
 }
 
+// The best translation of each pair's source by `translate`, beside the pair's target.
+struct Hypotheses {
+  std::vector<std::string> hypotheses, references;
+};
+template <typename Translate>
+Hypotheses translate_pairs(const std::vector<train::SentencePair>& pairs, Translate translate) {
+  std::vector<std::string_view> sources;
+  Hypotheses out;
+  for (const auto& p : pairs) sources.push_back(p.source), out.references.push_back(p.target);
+  for (auto& n_best : translate(sources)) out.hypotheses.push_back(std::move(n_best.front().text));
+  return out;
+}
+
 // Dev BLEU (greedy or --valid-beam-size) and chrF each epoch; BLEU drives early stopping.
 train::DevScorer make_dev_scorer(const nlohmann::json& o, const std::string& target_language) {
   runtime::TranslateOptions decode;
@@ -75,16 +88,52 @@ train::DevScorer make_dev_scorer(const nlohmann::json& o, const std::string& tar
   const eval::BleuTokenize tokenize = eval::default_bleu_tokenize(target_language);
   return [decode, tokenize](const train::TranslatorParts& parts,
                             const std::vector<train::SentencePair>& dev) -> Result<train::DevScore> {
-    std::vector<std::string_view> sources;
-    std::vector<std::string> references, hypotheses;
-    for (const auto& p : dev) sources.push_back(p.source), references.push_back(p.target);
-    auto translations =
-        runtime::translate_texts(parts.model, parts.source_tokenizer, parts.target_tokenizer, sources, decode);
-    for (auto& t : translations) hypotheses.push_back(t.empty() ? std::string() : t.front().text);
-    nlohmann::json scores = score_translations(hypotheses, references, tokenize);
+    const Hypotheses h = translate_pairs(dev, [&](std::span<const std::string_view> sources) {
+      return runtime::translate_texts(parts.model, parts.source_tokenizer, parts.target_tokenizer, sources, decode);
+    });
+    nlohmann::json scores = score_translations(h.hypotheses, h.references, tokenize);
     return train::DevScore{{{"bleu", scores["bleu"]}, {"chrf", scores["chrf"]}}, scores["bleu"].get<double>()};
   };
 }
+
+std::vector<std::string> read_lines(const std::string& path) {
+  auto bytes = read_file(path);
+  if (!bytes.is_ok()) throw Error(bytes.status());
+  std::vector<std::string> lines;
+  std::string_view rest = bytes.value();
+  while (!rest.empty()) {
+    const size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.emplace_back(line);
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return lines;
+}
+
+eval::BleuTokenize chosen_tokenize(const std::string& name, const std::string& target_language) {
+  if (name.empty()) return eval::default_bleu_tokenize(target_language);
+  eval::BleuTokenize t;
+  if (!eval::parse_bleu_tokenize(name, t))
+    throw Error(Code::kInvalidArgument, "--bleu-tokenize: expected 13a, zh or none, got '" + name + "'");
+  return t;
+}
+
+void print_scores(nlohmann::json scores, const TranslationEvalArgs& a, double seconds) {
+  if (a.json) {
+    scores["model"] = a.model, scores["data"] = a.data, scores["seconds"] = seconds;
+    std::printf("%s\n", scores.dump().c_str());
+    return;
+  }
+  std::printf("%s: %zu sentences, %.1f s\nBLEU %.2f (tokenize %s, BP %.3f, hyp/ref length %lld/%lld)\nchrF %.2f\n",
+              a.model.empty() ? a.hypotheses.c_str() : a.model.c_str(), scores["sentences"].get<size_t>(), seconds,
+              scores["bleu"].get<double>(), scores["bleu_tokenize"].get<std::string>().c_str(),
+              scores["bleu_detail"]["brevity_penalty"].get<double>(),
+              static_cast<long long>(scores["bleu_detail"]["sys_len"].get<int64_t>()),
+              static_cast<long long>(scores["bleu_detail"]["ref_len"].get<int64_t>()), scores["chrf"].get<double>());
+}
+
 
 }  // namespace
 
@@ -155,51 +204,6 @@ int run_train_translation(const nlohmann::json& o, train::Progress& progress) {
   return r.interrupted ? 130 : 0;
 }
 
-}  // namespace lmaas::cli
-
-namespace lmaas::cli {
-namespace {
-
-std::vector<std::string> read_lines(const std::string& path) {
-  auto bytes = read_file(path);
-  if (!bytes.is_ok()) throw Error(bytes.status());
-  std::vector<std::string> lines;
-  std::string_view rest = bytes.value();
-  while (!rest.empty()) {
-    const size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    lines.emplace_back(line);
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-  return lines;
-}
-
-eval::BleuTokenize chosen_tokenize(const std::string& name, const std::string& target_language) {
-  if (name.empty()) return eval::default_bleu_tokenize(target_language);
-  eval::BleuTokenize t;
-  if (!eval::parse_bleu_tokenize(name, t))
-    throw Error(Code::kInvalidArgument, "--bleu-tokenize: expected 13a, zh or none, got '" + name + "'");
-  return t;
-}
-
-void print_scores(nlohmann::json scores, const TranslationEvalArgs& a, double seconds) {
-  if (a.json) {
-    scores["model"] = a.model, scores["data"] = a.data, scores["seconds"] = seconds;
-    std::printf("%s\n", scores.dump().c_str());
-    return;
-  }
-  std::printf("%s: %zu sentences, %.1f s\nBLEU %.2f (tokenize %s, BP %.3f, hyp/ref length %lld/%lld)\nchrF %.2f\n",
-              a.model.empty() ? a.hypotheses.c_str() : a.model.c_str(), scores["sentences"].get<size_t>(), seconds,
-              scores["bleu"].get<double>(), scores["bleu_tokenize"].get<std::string>().c_str(),
-              scores["bleu_detail"]["brevity_penalty"].get<double>(),
-              static_cast<long long>(scores["bleu_detail"]["sys_len"].get<int64_t>()),
-              static_cast<long long>(scores["bleu_detail"]["ref_len"].get<int64_t>()), scores["chrf"].get<double>());
-}
-
-}  // namespace
-
 int run_eval_translation(const nlohmann::json& o, const TranslationEvalArgs& a) {
   const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> hypotheses, references;
@@ -219,9 +223,10 @@ int run_eval_translation(const nlohmann::json& o, const TranslationEvalArgs& a) 
     if (!spec.is_ok()) throw Error(spec.status());
     auto data = train::read_parallel(spec.value());
     if (!data.is_ok()) throw Error(data.status());
-    std::vector<std::string_view> sources;
-    for (const auto& p : data.value().pairs) sources.push_back(p.source), references.push_back(p.target);
-    for (auto& t : session.value()->translate(sources, a.decode)) hypotheses.push_back(t.empty() ? "" : t.front().text);
+    Hypotheses translated = translate_pairs(data.value().pairs, [&](std::span<const std::string_view> sources) {
+      return session.value()->translate(sources, a.decode);
+    });
+    hypotheses = std::move(translated.hypotheses), references = std::move(translated.references);
     if (!a.output_hypotheses.empty()) {
       std::string text;
       for (const auto& h : hypotheses) text += h + "\n";
@@ -241,8 +246,7 @@ void print_translations(const runtime::TranslatorSession& session, const std::ve
                         const runtime::TranslateOptions& decode) {
   std::vector<std::string_view> views(lines.begin(), lines.end());
   for (const auto& n_best : session.translate(views, decode)) {
-    nlohmann::json j = {{"text", n_best.empty() ? "" : n_best.front().text},
-                        {"score", n_best.empty() ? 0.0 : n_best.front().score}};
+    nlohmann::json j = {{"text", n_best.front().text}, {"score", n_best.front().score}};
     if (decode.search.n_best > 1) {
       j["n_best"] = nlohmann::json::array();
       for (const auto& t : n_best) j["n_best"].push_back({{"text", t.text}, {"score", t.score}});
