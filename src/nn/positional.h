@@ -2,8 +2,9 @@
 // - SinusoidalPositionalEncoding (Vaswani et al. 2017): pe[t, 2i] = sin(t / 10000^(2i/D)),
 //   pe[t, 2i+1] = cos(t / 10000^(2i/D)); no parameters.
 // - LearnedPositionalEmbedding: a parameter `weight` [max_len, D], init N(0, 0.02).
-// Both are PositionalEncodings (a model holding either calls forward alone); both reject offset + T > max_len with an error naming both. `offset` is the position of x's first
-// step (incremental decoding feeds one step at a time).
+// Both are PositionalEncodings (a model holding either just calls forward) and reject offset + T > max_len
+// with an error naming both. `offset` is the position of x's first step (incremental decoding feeds one
+// step at a time).
 #pragma once
 
 #include "base/rng.h"

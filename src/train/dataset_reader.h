@@ -59,9 +59,8 @@ class DatasetReader {
   Result<bool> next(Example& out);
   Status rewind();
   int64_t n_skipped() const { return skipped_.count; }
-  // "file:line: reason" for the first skipped lines (at most kMaxSkipReports).
+  // "file:line: reason" for the first skipped lines (at most SkippedLines::kMaxReports).
   const std::vector<std::string>& skip_reports() const { return skipped_.reports; }
-  static constexpr size_t kMaxSkipReports = SkippedLines::kMaxReports;
   const DataSpec& spec() const { return spec_; }
 
  private:
