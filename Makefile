@@ -3,7 +3,7 @@ JOBS ?= $(shell nproc)
 WERROR ?= OFF
 CTEST_ARGS ?=
 
-.PHONY: deps build build-asan test test-asan bench bench-fasttext bench-serve bench-translation models models-translation serve clean
+.PHONY: deps build build-asan test test-asan bench bench-fasttext bench-serve bench-translation models models-translation serve clean fuzz
 
 deps:
 	scripts/install-deps
@@ -60,6 +60,20 @@ serve: models
 	@test -f models/translate-zh-en/1/config.json || \
 	  echo "serve: no translation model; 'make models-translation' trains translate-zh-en (about an hour), then it is served too"
 	build/release/lmaas serve --models models --data-dir var
+
+# libFuzzer + ASan/UBSan on the GGUF parser (clang, own build dir; not needed by `make test`, whose
+# fuzz_smoke tests replay the same target through tests/fuzz/fuzz_driver.cpp): `make fuzz FUZZ_SECONDS=600`.
+# New inputs go to $(FUZZ_BUILD)/corpus/gguf; crashes to $(FUZZ_BUILD)/crash-*.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build/fuzz
+fuzz:
+	scripts/install-deps --fuzz
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLMAAS_SANITIZE=ON \
+	  -DLMAAS_FUZZ=ON -DCMAKE_C_FLAGS=-fsanitize=fuzzer-no-link -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link
+	cmake --build $(FUZZ_BUILD) --target gguf_fuzz -j $(JOBS)
+	mkdir -p $(FUZZ_BUILD)/corpus/gguf
+	$(FUZZ_BUILD)/tests/fuzz/gguf_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	  -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/gguf tests/fuzz/corpus/gguf
 
 clean:
 	rm -rf build

@@ -127,7 +127,8 @@ HttpRequest to_request(http::request<http::string_body>& req, std::string remote
 
 // The response's bytes on the wire, built in one string: one buffer to send, none of a serializer's
 // per-field iteration on the hot path.
-std::string to_wire(HttpResponse&& response, unsigned version, bool keep_alive, const std::string& request_id) {
+std::string to_wire(HttpResponse&& response, unsigned version, bool keep_alive, const std::string& request_id,
+                    bool chunked = false) {
   const auto status = static_cast<http::status>(response.status);
   std::string out;
   out.reserve(160 + response.body.size());
@@ -141,10 +142,28 @@ std::string to_wire(HttpResponse&& response, unsigned version, bool keep_alive, 
   field("Content-Type", response.content_type);
   field("x-request-id", request_id);
   for (const auto& [k, v] : response.headers) field(k, v);
-  field("Content-Length", std::to_string(response.body.size()));
+  if (chunked) {
+    field("Transfer-Encoding", "chunked");
+    field("Cache-Control", "no-cache");
+  } else {
+    field("Content-Length", std::to_string(response.body.size()));
+  }
   if (version == 10 && keep_alive) field("Connection", "keep-alive");
   if (version != 10 && !keep_alive) field("Connection", "close");
-  out.append("\r\n").append(response.body);
+  out.append("\r\n");
+  if (!chunked) out.append(response.body);
+  return out;
+}
+
+// One chunk of a chunked body: hex size, CRLF, data, CRLF (an empty `data` is the last chunk).
+std::string chunk_to_wire(std::string_view data) {
+  std::string out;
+  out.reserve(data.size() + 16);
+  constexpr char kHex[] = "0123456789abcdef";
+  std::string size;
+  for (size_t n = data.size(); n > 0; n >>= 4) size.insert(size.begin(), kHex[n & 15]);
+  out.append(size.empty() ? "0" : size).append("\r\n").append(data).append("\r\n");
+  if (data.empty()) out.append("\r\n");
   return out;
 }
 
@@ -242,10 +261,16 @@ asio::awaitable<void> HttpServer::serve_connection(std::shared_ptr<Connection> c
     n_in_flight_.fetch_add(1);
     HttpResponse response = co_await handler_(request);
     n_in_flight_.fetch_sub(1);
-    const bool keep_alive = req.keep_alive() && !draining_.load();
-    const std::string wire = to_wire(std::move(response), req.version(), keep_alive, request.request_id);
+    // A streamed body needs HTTP/1.1 chunking; an HTTP/1.0 client gets it until the connection closes.
+    const bool streamed = response.stream != nullptr;
+    const bool keep_alive = req.keep_alive() && !draining_.load() && !(streamed && req.version() == 10);
+    std::shared_ptr<BodyStream> body_stream = std::move(response.stream);
+    const bool chunked = streamed && req.version() != 10;
+    const std::string wire = to_wire(std::move(response), req.version(), keep_alive, request.request_id, chunked);
     conn->stream.expires_after(milliseconds(options_.body_timeout_ms));
     co_await asio::async_write(conn->stream, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec && body_stream) co_await write_stream(*conn, *body_stream, chunked, ec);
+    body_stream.reset();  // a client that left cancels the work behind the stream here
     conn->busy = false;
     if (ec || !keep_alive) break;
   }
@@ -256,6 +281,22 @@ asio::awaitable<void> HttpServer::serve_connection(std::shared_ptr<Connection> c
     open_connections_.erase(conn.get());
   }
   n_connections_.fetch_sub(1);
+}
+
+asio::awaitable<void> HttpServer::write_stream(Connection& conn, BodyStream& body, bool chunked,
+                                               boost::system::error_code& ec) {
+  while (true) {
+    conn.stream.expires_never();  // the wait for the next piece has no transport deadline
+    std::optional<std::string> piece = co_await body.next();
+    if (piece && piece->empty()) continue;  // an empty chunk would end the body
+    const std::string wire = !chunked ? (piece ? std::move(*piece) : std::string()) : chunk_to_wire(piece ? *piece : "");
+    if (!wire.empty()) {
+      conn.stream.expires_after(std::chrono::milliseconds(options_.body_timeout_ms));
+      co_await asio::async_write(conn.stream, asio::buffer(wire), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) co_return;
+    }
+    if (!piece) co_return;
+  }
 }
 
 void HttpServer::drain() {

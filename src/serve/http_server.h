@@ -5,6 +5,7 @@
 // - `Expect: 100-continue` is honoured; a declared Content-Length over the limit is refused before the
 //   body is read.
 // - Every response carries `x-request-id` (the client's, when it sent a sane one).
+// - A response with a BodyStream (server-sent events) is sent chunked as its pieces come.
 // - drain(): stop accepting, close idle connections, let in-flight requests finish (their connections
 //   close after the response); run() returns once no connection is left or the drain timeout passed.
 // Thread-safety: listen() then run() from one thread; drain() from any thread (or a signal handler
@@ -65,6 +66,9 @@ class HttpServer {
   struct Connection;
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> serve_connection(std::shared_ptr<Connection> conn);
+  // Writes a streamed body (chunked, or raw until close for HTTP/1.0); `ec` says whether the client left.
+  boost::asio::awaitable<void> write_stream(Connection& conn, BodyStream& body, bool chunked,
+                                            boost::system::error_code& ec);
   boost::asio::awaitable<void> watch_drain();
   std::string next_request_id();
 

@@ -1,13 +1,18 @@
 // HttpRequest / HttpResponse: what the transport hands to the routes and takes back. Plain values with
-// no Beast types, so routes and tests need not see the transport.
+// no Beast types, so routes and tests need not see the transport (a streamed body is an Asio awaitable).
 #pragma once
+
+#include <utility>  // before asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/asio/awaitable.hpp>
 
 namespace lmaas::serve {
 
@@ -30,11 +35,22 @@ struct HttpRequest {
   }
 };
 
+// A response body produced while it is sent (server-sent events): the transport writes the headers with
+// `Transfer-Encoding: chunked`, then awaits next() and writes each string as one chunk at once, until
+// next() gives nullopt. When the client goes away the transport stops awaiting and destroys the stream,
+// so its owner can cancel the work behind it in its destructor.
+class BodyStream {
+ public:
+  virtual ~BodyStream() = default;
+  virtual boost::asio::awaitable<std::optional<std::string>> next() = 0;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
-  std::string body;
+  std::string body;  // ignored when `stream` is set
   std::vector<std::pair<std::string, std::string>> headers;
+  std::shared_ptr<BodyStream> stream;
 };
 
 }  // namespace lmaas::serve

@@ -113,7 +113,10 @@ TEST(GoldenSeedModel, FiveAdamStepsMatchPyTorch) {
     Tensor logits = dense->forward(nn::pool(state.output, Tensor(), nn::Pooling::kLast));
     return ops::binary_cross_entropy_with_logits(ops::reshape(logits, {ids.size(0)}), labels);
   };
-  check_trajectory(f, model, loss_fn);
+  // Adam divides each update by the gradient's running RMS, so on weights whose gradients are nearly zero
+  // the last-bit rounding of the LSTM's GEMMs (OpenBLAS rounds differently on AVX2 and AVX-512 machines)
+  // shifts parameters by ~1.5e-6 after a few steps; 3e-6 absolute still catches any wrong update (lr 1e-3).
+  check_trajectory(f, model, loss_fn, 1e-5, 3e-6);
 }
 
 TEST(GoldenSchedules, MatchFormulasAndTorchCosine) {

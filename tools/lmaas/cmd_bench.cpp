@@ -10,6 +10,7 @@
 
 #include "autograd/tape.h"
 #include "base/thread_pool.h"
+#include "bench_llm.h"
 #include "commands.h"
 #include "kernels/cpu/cpu.h"
 #include "models/text_classifier.h"
@@ -130,7 +131,16 @@ int run_bench(const BenchArgs& args) {
 
 void add_bench_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<BenchArgs>();
-  CLI::App* cmd = app.add_subcommand("bench", "Time the seed-shaped classifier (train or infer) and print one JSON line");
+  auto llm = std::make_shared<LlmBenchArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "bench", "Time the seed-shaped classifier (train or infer), or with --llm a pretrained language model; "
+               "prints one JSON line");
+  cmd->add_option("--llm", llm->model, "GGUF file or llama2.c checkpoint: measure prompt processing and generation");
+  cmd->add_option("--prompt-tokens", llm->prompt_tokens, "--llm: prompt length (0 = skip)")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--gen-tokens", llm->gen_tokens, "--llm: tokens generated (0 = skip)")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--repetitions", llm->repetitions, "--llm: timed runs of each (the median is reported)")
+      ->check(CLI::Range(1, 1000));
+  cmd->add_flag("!--no-bandwidth", llm->measure_bandwidth, "--llm: skip measuring the memory bandwidth");
   cmd->add_option("--arch", args->arch, "lstm | gru | transformer")->check(CLI::IsMember({"lstm", "gru", "transformer"}));
   cmd->add_option("--mode", args->mode, "train | infer")->check(CLI::IsMember({"train", "infer"}));
   cmd->add_option("--batch", args->batch, "sequences per step")->check(CLI::Range(1, 4096));
@@ -138,7 +148,15 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--steps", args->steps, "timed steps")->check(CLI::Range(1, 100000));
   cmd->add_option("--warmup", args->warmup, "untimed steps first")->check(CLI::Range(0, 100000));
   cmd->add_option("--seed", args->seed, "seed for weights and data");
-  cmd->callback([args, &exit_code] { exit_code = run_bench(*args); });
+  cmd->callback([args, llm, &exit_code] {
+    if (llm->model.empty()) {
+      exit_code = run_bench(*args);
+      return;
+    }
+    llm->threads = args->threads;
+    llm->seed = args->seed;
+    exit_code = run_llm_bench(*llm);
+  });
 }
 
 }  // namespace lmaas::cli

@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
   lmaas::cli::add_keys_command(app, exit_code);
   lmaas::cli::add_serve_command(app, exit_code);
   lmaas::cli::add_call_command(app, exit_code);
+  lmaas::cli::add_tokenize_command(app, exit_code);
+  lmaas::cli::add_generate_command(app, exit_code);
+  lmaas::cli::add_convert_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,169 @@
+// Quantized matmul speed (cpu::matmul) on the projection shapes of a ~110M-parameter LLaMA (dim 768,
+// hidden 2048, vocab 32000, 12 layers), for every weight type, at 1 token (generation: memory bound)
+// and 512 tokens (prefill: compute bound), on 2 threads. Counters: weight_bytes/s (bytes of W read per
+// second of matmul) and tokens/s. `model/...` runs the 85 projections of the whole model in order on
+// distinct weights (matmul time per token of the full model). `stream_read` measures the machine's
+// memory bandwidth: a 2-thread sum over 1 GiB, so weight_bytes/s can be read as a fraction of it.
+// With 1 token, weights rotate over copies totalling > 160 MB so that they come from memory, not L3.
+//   build/<dir>/bench/quant_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+#include <emmintrin.h>
+
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/cpu/quant.h"
+#include "kernels/ref/quant.h"
+
+namespace {
+
+using lmaas::kernels::WeightType;
+namespace kernels = lmaas::kernels;
+
+constexpr int kThreads = 2;
+constexpr int64_t kRotateBytes = int64_t{160} << 20;
+constexpr WeightType kTypes[] = {WeightType::kF32, WeightType::kF16, WeightType::kBF16, WeightType::kQ8_0,
+                                 WeightType::kQ4_0};
+
+struct Shape {
+  int64_t n_rows, n_cols;
+};
+constexpr Shape kShapes[] = {{768, 768}, {2048, 768}, {768, 2048}, {32000, 768}};
+
+// A [n_rows, n_cols] matrix of `type` from N(0, 0.02²) weights (quantized once, by rows).
+std::vector<uint8_t> make_weights(WeightType type, int64_t n_rows, int64_t n_cols, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  const int64_t rb = kernels::row_bytes(type, n_cols);
+  std::vector<uint8_t> w(static_cast<size_t>(n_rows * rb));
+  std::vector<float> row(static_cast<size_t>(n_cols));
+  for (int64_t r = 0; r < n_rows; ++r) {
+    for (float& v : row) v = normal(rng);
+    kernels::ref::quantize_row(type, row.data(), w.data() + r * rb, n_cols);
+  }
+  return w;
+}
+
+std::vector<float> make_activations(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (float& v : x) v = normal(rng);
+  return x;
+}
+
+void set_counters(benchmark::State& state, int64_t weight_bytes, int64_t n_tokens) {
+  const auto iters = static_cast<double>(state.iterations());
+  state.counters["weight_bytes/s"] = benchmark::Counter(iters * static_cast<double>(weight_bytes),
+                                                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
+  state.counters["tokens/s"] = benchmark::Counter(iters * static_cast<double>(n_tokens), benchmark::Counter::kIsRate);
+}
+
+void bm_matmul(benchmark::State& state, WeightType type, Shape shape, int64_t n_tokens) {
+  lmaas::set_num_threads(kThreads);
+  const int64_t bytes = shape.n_rows * kernels::row_bytes(type, shape.n_cols);
+  const int64_t n_copies = n_tokens == 1 ? std::max<int64_t>(2, kRotateBytes / bytes + 1) : 1;
+  const std::vector<uint8_t> w0 = make_weights(type, shape.n_rows, shape.n_cols, 1);
+  std::vector<std::vector<uint8_t>> copies(static_cast<size_t>(n_copies), w0);
+  const std::vector<float> x = make_activations(n_tokens * shape.n_cols, 2);
+  std::vector<float> y(static_cast<size_t>(n_tokens * shape.n_rows));
+  size_t next = 0;
+  for (auto _ : state) {
+    kernels::cpu::matmul(type, copies[next].data(), shape.n_rows, shape.n_cols, x.data(), n_tokens, y.data(),
+                         shape.n_rows);
+    benchmark::DoNotOptimize(y.data());
+    next = (next + 1) % copies.size();
+  }
+  set_counters(state, bytes, n_tokens);
+}
+
+// All projections of the 12-layer model in order (q, k, v, o, w1, w3, w2 per layer, then the output).
+void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
+  lmaas::set_num_threads(kThreads);
+  std::vector<Shape> shapes;
+  for (int layer = 0; layer < 12; ++layer) {
+    for (int i = 0; i < 4; ++i) shapes.push_back({768, 768});
+    shapes.push_back({2048, 768});
+    shapes.push_back({2048, 768});
+    shapes.push_back({768, 2048});
+  }
+  shapes.push_back({32000, 768});
+  std::vector<std::vector<uint8_t>> weights;
+  int64_t bytes = 0;
+  for (const Shape& s : shapes) {
+    weights.push_back(make_weights(type, s.n_rows, s.n_cols, static_cast<uint32_t>(weights.size())));
+    bytes += static_cast<int64_t>(weights.back().size());
+  }
+  const std::vector<float> x = make_activations(n_tokens * 2048, 3);
+  std::vector<float> y(static_cast<size_t>(n_tokens * 32000));
+  for (auto _ : state) {
+    for (size_t i = 0; i < shapes.size(); ++i)
+      kernels::cpu::matmul(type, weights[i].data(), shapes[i].n_rows, shapes[i].n_cols, x.data(), n_tokens, y.data(),
+                           shapes[i].n_rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_counters(state, bytes, n_tokens);
+}
+
+// Memory bandwidth: kThreads threads each summing their half of a 1 GiB buffer.
+void bm_stream_read(benchmark::State& state) {
+  lmaas::set_num_threads(kThreads);
+  constexpr int64_t kBytes = int64_t{1} << 30;
+  const int64_t n = kBytes / 8;
+  std::unique_ptr<uint64_t[]> buf(new uint64_t[static_cast<size_t>(n)]);
+  lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {  // first touch by the reading threads
+    for (int64_t i = i0; i < i1; ++i) buf[i] = static_cast<uint64_t>(i);
+  });
+  uint64_t sums[kThreads * 8] = {};
+  for (auto _ : state) {
+    lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {
+      // SSE2 (baseline x86-64), four independent sums: the loop is far faster than memory.
+      const auto* p = reinterpret_cast<const __m128i*>(buf.get());
+      __m128i s[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
+      for (int64_t i = i0 / 2; i + 4 <= i1 / 2; i += 4)
+        for (int k = 0; k < 4; ++k) s[k] = _mm_add_epi64(s[k], _mm_load_si128(p + i + k));
+      alignas(16) uint64_t lanes[2];
+      _mm_store_si128(reinterpret_cast<__m128i*>(lanes),
+                      _mm_add_epi64(_mm_add_epi64(s[0], s[1]), _mm_add_epi64(s[2], s[3])));
+      sums[(i0 * kThreads / n) * 8] += lanes[0] + lanes[1];
+    });
+    benchmark::DoNotOptimize(sums);
+  }
+  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kBytes,
+                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
+}
+
+void register_all() {
+  benchmark::RegisterBenchmark("stream_read/1GiB", bm_stream_read)->UseRealTime()->Unit(benchmark::kMillisecond);
+  for (int64_t n_tokens : {1, 512}) {
+    for (WeightType type : kTypes) {
+      const std::string t(kernels::weight_type_name(type));
+      for (const Shape& s : kShapes) {
+        const std::string name = "matmul/" + t + "/" + std::to_string(s.n_rows) + "x" + std::to_string(s.n_cols) +
+                                 "/tokens:" + std::to_string(n_tokens);
+        benchmark::RegisterBenchmark(name.c_str(), bm_matmul, type, s, n_tokens)
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+      }
+      benchmark::RegisterBenchmark(("model/" + t + "/tokens:" + std::to_string(n_tokens)).c_str(), bm_model, type,
+                                   n_tokens)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

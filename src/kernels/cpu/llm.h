@@ -1,0 +1,17 @@
+// Fast float32 kernels of decoder-only language models, same contracts as kernels/ref/llm.h (read those
+// for the math). AVX2/FMA; callers use them only when cpu_supports_avx2(). Single-threaded: the model
+// spreads tokens and heads over the pool. Each output depends only on its own inputs (no blocking
+// across tokens), so a token's result is the same whatever else shares its batch.
+#pragma once
+
+#include <cstdint>
+
+namespace lmaas::kernels::cpu {
+
+void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps);
+void swiglu(const float* gate, const float* up, float* out, int64_t n);
+// ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not).
+void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
+                     int64_t head_dim, float scale, float* scores, float* out);
+
+}  // namespace lmaas::kernels::cpu

@@ -1,0 +1,44 @@
+// Fast matrix products with weights stored in the layouts of kernels/quant_types.h (the projections of
+// a language model): y[t, r] = Σ_c W[r, c]·x[t, c]. The math is ref::matmul (kernels/ref/quant.h) except:
+// - Q8_0 / Q4_0: the activations are quantized to 8 bits in blocks of 32 first (as llama.cpp does) and
+//   the block products are integer; the result is ref::matmul_q8_activations up to float accumulation,
+//   and within Σ_b (d_x[t, b]/2)·Σ_{c in b} |W[r, c]| of the exact product, i.e. a relative error of a
+//   few 1e-3 for typical activations.
+// - F32 / F16 / BF16: weights are widened to float exactly and accumulated in float (FMA); error is
+//   float accumulation only.
+// The instruction set is chosen at run time: AVX-512 (F, BW, DQ, VL and VNNI) when present, else AVX2
+// with FMA and F16C, else a portable loop over the reference. Paths (quant_matmul.cpp):
+//   n_tokens ≤ 3   gemv: W streamed once, row by row, each thread a contiguous range of rows
+//   more, Q8_0/Q4_0  tiles of 32 (AVX-512) / 16 (AVX2) rows repacked so one vector holds 4 levels of each
+//                    row, times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd (AVX2)
+//   more, floats     AVX-512: tiles of 32 rows widened and transposed, f32 FMA; AVX2: 128-row tiles
+//                    widened to f32, then a single-threaded OpenBLAS GEMM each
+// Rows go to the global ThreadPool in fixed tiles and each row's arithmetic does not depend on the split,
+// so for a given instruction set the bytes of y do not depend on the thread count.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/quant_types.h"
+
+namespace lmaas::kernels::cpu {
+
+// y[t, r] = Σ_c W[r, c]·x[t, c] for r in [0, n_rows), t in [0, n_tokens). W: n_rows rows of
+// row_bytes(type, n_cols) bytes (n_cols a multiple of block_size(type); no alignment needed); x f32
+// [n_tokens, n_cols] contiguous; y f32 [n_tokens, ldy] with ldy ≥ n_rows (columns ≥ n_rows untouched).
+// n_tokens == 1 streams W once (memory bound); larger n_tokens reuses tiles of W across tokens.
+void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x, int64_t n_tokens,
+            float* y, int64_t ldy);
+
+// One row of `type` -> f32 y[n] (embedding lookups), on the calling thread.
+void dequantize_row(WeightType type, const void* w, float* y, int64_t n);
+
+// The instruction-set paths, for tests and benchmarks: matmul_isa runs one path (which must be
+// supported: see quant_isa_supported); matmul uses best_quant_isa().
+enum class QuantIsa { kRef, kAvx2, kAvx512 };
+bool quant_isa_supported(QuantIsa isa);
+QuantIsa best_quant_isa();
+void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
+                int64_t n_tokens, float* y, int64_t ldy);
+
+}  // namespace lmaas::kernels::cpu

@@ -1,0 +1,183 @@
+// cpu::matmul for weights in the layouts of quant_types.h: picks the instruction set, owns threading and
+// scratch memory, and routes each call to a path (see cpu/quant.h for the contract):
+//   few tokens           gemv: W streamed once, in a few contiguous ranges of rows per thread
+//   many tokens, Q8_0/Q4_0  activations quantized once, then tiles of rows (repacked per tile) × all tokens
+//   many tokens, floats     AVX-512: the ISA's float tiles; AVX2: tiles of kFloatTileRows rows widened to
+//                           f32, then a serial OpenBLAS GEMM each
+// A row's arithmetic never depends on which task computes it (gemv works row by row; tiles are fixed),
+// so results do not depend on the thread count.
+#include <algorithm>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/quant.h"
+#include "kernels/cpu/quant_isa.h"
+#include "kernels/ref/quant.h"
+
+namespace lmaas::kernels::cpu {
+namespace {
+
+using quant_isa::ActQ8;
+using quant_isa::Problem;
+
+constexpr int64_t kGemvMaxTokens = 3;       // up to this many tokens W is streamed once per call
+constexpr int64_t kMinTaskWeightBytes = 1 << 15;  // below this much of W per task, fewer tasks
+constexpr int64_t kGemvTasksPerThread = 4;
+constexpr int64_t kFloatTileRows = 128;
+
+struct IsaPaths {
+  decltype(&quant_isa::avx2::quantize_activations) quantize_activations;
+  decltype(&quant_isa::avx2::gemv) gemv;
+  decltype(&quant_isa::avx2::tiles) tiles;
+  decltype(&quant_isa::avx2::widen_rows) widen_rows;
+  decltype(&quant_isa::avx512::float_tiles) float_tiles;  // null: widen + OpenBLAS
+  int64_t tile_rows;
+  int32_t q8_bias_scale;  // bias scale of Q8_0 activations (0: unused)
+};
+
+IsaPaths paths_of(QuantIsa isa) {
+  if (isa == QuantIsa::kAvx512) {
+    namespace k = quant_isa::avx512;
+    return {k::quantize_activations, k::gemv,          k::tiles, k::widen_rows, k::float_tiles,
+            quant_isa::kTileRowsAvx512, quant_isa::kBiasQ8_0Unsigned};
+  }
+  namespace k = quant_isa::avx2;
+  return {k::quantize_activations, k::gemv, k::tiles, k::widen_rows, nullptr, quant_isa::kTileRowsAvx2, 0};
+}
+
+// Runs fn(u0, u1) over [0, n_units) in at most n_tasks contiguous pieces, on the pool (tasks are claimed
+// by whichever thread is free, so many small tasks balance themselves).
+template <typename Fn>
+void run_pieces(int64_t n_units, int64_t n_tasks, const Fn& fn) {
+  n_tasks = std::clamp<int64_t>(n_tasks, 1, n_units);
+  const int64_t per_task = (n_units + n_tasks - 1) / n_tasks;
+  n_tasks = (n_units + per_task - 1) / per_task;
+  global_pool().run(static_cast<int>(n_tasks), [&](int i) {
+    const int64_t u0 = i * per_task, u1 = std::min(n_units, u0 + per_task);
+    if (u0 < u1) fn(u0, u1);
+  });
+}
+
+// gemv tasks: a few contiguous ranges of rows per thread (claimed dynamically, so a thread the OS
+// preempts does not hold the others up), fewer when W is small.
+int64_t gemv_task_count(int64_t weight_bytes) {
+  return std::min<int64_t>(std::max<int64_t>(1, weight_bytes / kMinTaskWeightBytes), kGemvTasksPerThread * num_threads());
+}
+
+// Portable fallback: each row dequantized by the reference, dotted in double.
+void matmul_portable(const Problem& p, int64_t n_rows) {
+  run_pieces(n_rows, gemv_task_count(n_rows * p.row_bytes), [&](int64_t r0, int64_t r1) {
+    std::vector<float> row(static_cast<size_t>(p.n_cols));
+    for (int64_t r = r0; r < r1; ++r) {
+      ref::dequantize_row(p.type, p.w + r * p.row_bytes, row.data(), p.n_cols);
+      for (int64_t t = 0; t < p.n_tokens; ++t) {
+        double acc = 0.0;
+        for (int64_t c = 0; c < p.n_cols; ++c) acc += static_cast<double>(row[c]) * p.x[t * p.n_cols + c];
+        p.y[t * p.ldy + r] = static_cast<float>(acc);
+      }
+    }
+  });
+}
+
+void matmul_gemv(const IsaPaths& k, const Problem& p, const ActQ8* act, int64_t n_rows) {
+  run_pieces(n_rows, gemv_task_count(n_rows * p.row_bytes), [&](int64_t r0, int64_t r1) { k.gemv(p, act, r0, r1); });
+}
+
+void matmul_quant_tiles(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
+  const int64_t n_tiles = (n_rows + k.tile_rows - 1) / k.tile_rows;
+  run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<uint8_t> scratch;
+    scratch.resize(static_cast<size_t>(quant_isa::tile_scratch_bytes(k.tile_rows, p.n_cols)));
+    k.tiles(p, act, i0 * k.tile_rows, std::min(n_rows, i1 * k.tile_rows), scratch.data());
+  });
+}
+
+void matmul_float_tiles(const IsaPaths& k, const Problem& p, int64_t n_rows) {
+  if (k.float_tiles) {
+    const int64_t tile_rows = quant_isa::kFloatTileRowsAvx512, n_tiles = (n_rows + tile_rows - 1) / tile_rows;
+    return run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
+      thread_local std::vector<uint8_t> scratch;
+      scratch.resize(static_cast<size_t>(quant_isa::float_tile_scratch_bytes(p.n_cols)));
+      k.float_tiles(p, i0 * tile_rows, std::min(n_rows, i1 * tile_rows), scratch.data());
+    });
+  }
+  const int64_t n_tiles = (n_rows + kFloatTileRows - 1) / kFloatTileRows;
+  run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
+    thread_local std::vector<float> wide;
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t r0 = i * kFloatTileRows, r1 = std::min(n_rows, r0 + kFloatTileRows);
+      const float* tile = reinterpret_cast<const float*>(p.w + r0 * p.row_bytes);
+      if (p.type != WeightType::kF32) {
+        wide.resize(static_cast<size_t>((r1 - r0) * p.n_cols));
+        k.widen_rows(p, r0, r1, wide.data());
+        tile = wide.data();
+      }
+      gemm_serial(false, true, p.n_tokens, r1 - r0, p.n_cols, 1.0f, p.x, p.n_cols, tile, p.n_cols, 0.0f, p.y + r0,
+                  p.ldy);
+    }
+  });
+}
+
+}  // namespace
+
+bool quant_isa_supported(QuantIsa isa) {
+  static const bool avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+  static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                             __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+                             __builtin_cpu_supports("avx512vnni");
+  switch (isa) {
+    case QuantIsa::kRef: return true;
+    case QuantIsa::kAvx2: return avx2;
+    case QuantIsa::kAvx512: return avx512;
+  }
+  return false;
+}
+
+QuantIsa best_quant_isa() {
+  static const QuantIsa best = quant_isa_supported(QuantIsa::kAvx512) ? QuantIsa::kAvx512
+                               : quant_isa_supported(QuantIsa::kAvx2) ? QuantIsa::kAvx2
+                                                                      : QuantIsa::kRef;
+  return best;
+}
+
+void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
+                int64_t n_tokens, float* y, int64_t ldy) {
+  if (n_rows <= 0 || n_tokens <= 0) return;
+  const Problem p{type, static_cast<const uint8_t*>(w), row_bytes(type, n_cols), n_cols, x, n_tokens, y, ldy};
+  if (isa == QuantIsa::kRef || n_cols == 0) return matmul_portable(p, n_rows);
+  const IsaPaths k = paths_of(isa);
+  const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
+  if (!quantized) {
+    if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, nullptr, n_rows);
+    return matmul_float_tiles(k, p, n_rows);
+  }
+  const int64_t n_blocks = n_cols / kQuantBlock;
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> d;
+  thread_local std::vector<int32_t> bias;
+  q.resize(static_cast<size_t>(n_tokens * n_cols));
+  d.resize(static_cast<size_t>(n_tokens * n_blocks));
+  bias.resize(static_cast<size_t>(n_tokens * n_blocks));
+  const int32_t bias_scale = type == WeightType::kQ4_0 ? quant_isa::kBiasQ4_0 : k.q8_bias_scale;
+  // The caller's buffers (a thread_local named inside the lambda would be the worker's own).
+  int8_t* q_data = q.data();
+  float* d_data = d.data();
+  int32_t* bias_data = bias.data();
+  parallel_for(n_tokens, std::max<int64_t>(1, (1 << 16) / n_cols), [&](int64_t t0, int64_t t1) {
+    k.quantize_activations(x, n_cols, t0, t1, bias_scale, q_data, d_data, bias_data);
+  });
+  const ActQ8 act{q_data, d_data, bias_data, n_blocks};
+  if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, &act, n_rows);
+  matmul_quant_tiles(k, p, act, n_rows);
+}
+
+void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x, int64_t n_tokens, float* y,
+            int64_t ldy) {
+  matmul_isa(best_quant_isa(), type, w, n_rows, n_cols, x, n_tokens, y, ldy);
+}
+
+void dequantize_row(WeightType type, const void* w, float* y, int64_t n) { ref::dequantize_row(type, w, y, n); }
+
+}  // namespace lmaas::kernels::cpu

@@ -1,0 +1,82 @@
+// Reference kernels of decoder-only language models (LLaMA family): RMSNorm, rotary position embedding,
+// SwiGLU and attention of one query over a sequence's cached keys and values. Plain loops, float32 in and
+// out with double accumulation where a sum runs long; the fast versions in kernels/cpu/llm.h match them.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace lmaas::kernels::ref {
+
+// y[n] = x[n] / sqrt(mean(x²) + eps) · weight[n]. x and y may be the same buffer.
+inline void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps) {
+  double sum_sq = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum_sq += static_cast<double>(x[i]) * x[i];
+  const float scale = static_cast<float>(1.0 / std::sqrt(sum_sq / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
+}
+
+// How rotary embedding pairs the dimensions of a head: adjacent pairs (2i, 2i+1) as llama2.c and GGUF
+// "llama" files store q/k; or the two halves (i, i + d/2) as Hugging Face checkpoints ("NeoX" style).
+enum class RopeStyle : uint8_t { kAdjacentPairs, kHalves };
+
+// The rotation of one position: cos and sin of pos · freq_scale · theta^(−2i/head_dim), i < head_dim/2.
+inline void rope_cos_sin(int64_t pos, int64_t head_dim, float theta, float freq_scale, float* cos_out, float* sin_out) {
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+    const auto angle = static_cast<float>(static_cast<double>(pos) * freq_scale * inv_freq);
+    cos_out[i] = std::cos(angle);
+    sin_out[i] = std::sin(angle);
+  }
+}
+
+// Rotates n_heads heads of head_dim values in place, x[n_heads, head_dim], by one position's cos/sin.
+inline void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos_v, const float* sin_v,
+                       RopeStyle style) {
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* xh = x + h * head_dim;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = style == RopeStyle::kAdjacentPairs ? 2 * i : i;
+      const int64_t b = style == RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
+      const float x0 = xh[a];
+      const float x1 = xh[b];
+      xh[a] = x0 * cos_v[i] - x1 * sin_v[i];
+      xh[b] = x0 * sin_v[i] + x1 * cos_v[i];
+    }
+  }
+}
+
+// out[n] = silu(gate[n]) · up[n], silu(g) = g / (1 + e^−g). out may alias gate or up.
+inline void swiglu(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+// One query head attending to the first n_keys cached positions of its key/value head:
+//   out[d] = Σ_j softmax_j(q·k_j · scale) · v_j[d].
+// k and v rows are `row_stride` floats apart (a cache holds all kv heads of a position in one row);
+// scores is scratch of n_keys floats.
+inline void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
+                            int64_t head_dim, float scale, float* scores, float* out) {
+  float max_score = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n_keys; ++j) {
+    double dot = 0.0;
+    for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * k[j * row_stride + d];
+    scores[j] = static_cast<float>(dot) * scale;
+    max_score = std::max(max_score, scores[j]);
+  }
+  double sum = 0.0;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    scores[j] = std::exp(scores[j] - max_score);
+    sum += scores[j];
+  }
+  for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
+  for (int64_t j = 0; j < n_keys; ++j) {
+    const float p = static_cast<float>(scores[j] / sum);
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * v[j * row_stride + d];
+  }
+}
+
+}  // namespace lmaas::kernels::ref

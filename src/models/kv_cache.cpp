@@ -1,0 +1,59 @@
+// KvCache: see kv_cache.h.
+#include "models/kv_cache.h"
+
+#include <algorithm>
+
+#include "base/check.h"
+
+namespace lmaas::models {
+
+namespace {
+// Capacity grows to the next multiple of this many positions (and at least doubles), so a sequence
+// generated token by token reallocates O(log n) times.
+constexpr int64_t kGrowPositions = 256;
+}  // namespace
+
+KvCache::KvCache(int64_t n_layers, int64_t kv_dim, int n_slots, int64_t max_positions)
+    : n_layers_(n_layers), kv_dim_(kv_dim), max_positions_(max_positions), slots_(static_cast<size_t>(n_slots)) {
+  LMAAS_CHECK(n_layers > 0 && kv_dim > 0 && n_slots > 0 && max_positions > 0, "KvCache: layers {}, kv_dim {}, slots {}, positions {} must all be positive",
+              n_layers, kv_dim, n_slots, max_positions);
+  for (Slot& s : slots_) {
+    s.keys.resize(static_cast<size_t>(n_layers));
+    s.values.resize(static_cast<size_t>(n_layers));
+  }
+}
+
+void KvCache::reserve(int slot, int64_t n_positions) {
+  LMAAS_CHECK(slot >= 0 && slot < n_slots(), "KvCache: slot {} out of range [0, {})", slot, n_slots());
+  LMAAS_CHECK(n_positions <= max_positions_, "KvCache: {} positions exceed the cache's limit of {}", n_positions,
+              max_positions_);
+  Slot& s = slots_[static_cast<size_t>(slot)];
+  if (n_positions <= s.capacity) return;
+  int64_t capacity = std::max(n_positions, 2 * s.capacity);
+  capacity = std::min(max_positions_, (capacity + kGrowPositions - 1) / kGrowPositions * kGrowPositions);
+  for (int64_t l = 0; l < n_layers_; ++l) {
+    s.keys[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * kv_dim_));
+    s.values[static_cast<size_t>(l)].resize(static_cast<size_t>(capacity * kv_dim_));
+  }
+  s.capacity = capacity;
+}
+
+void KvCache::set_length(int slot, int64_t n) {
+  Slot& s = slots_.at(static_cast<size_t>(slot));
+  LMAAS_CHECK(n >= 0 && n <= s.capacity, "KvCache: length {} beyond the slot's reserved {}", n, s.capacity);
+  s.length = n;
+}
+
+void KvCache::truncate(int slot, int64_t n) {
+  Slot& s = slots_.at(static_cast<size_t>(slot));
+  LMAAS_CHECK(n >= 0 && n <= s.length, "KvCache: cannot truncate a slot of length {} to {}", s.length, n);
+  s.length = n;
+}
+
+int64_t KvCache::bytes_allocated() const {
+  int64_t n = 0;
+  for (const Slot& s : slots_) n += 2 * n_layers_ * s.capacity * kv_dim_ * static_cast<int64_t>(sizeof(float));
+  return n;
+}
+
+}  // namespace lmaas::models

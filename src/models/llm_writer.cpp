@@ -1,0 +1,185 @@
+// write_llama_gguf and random_llama: see llm_writer.h.
+#include "models/llm_writer.h"
+
+#include <cmath>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "base/rng.h"
+#include "base/thread_pool.h"
+#include "formats/gguf_vocab_writer.h"
+#include "formats/gguf_writer.h"
+#include "kernels/cpu/quant.h"
+#include "kernels/ref/quant.h"
+
+namespace lmaas::models {
+
+namespace k = lmaas::kernels;
+
+namespace {
+
+// Tensor bytes the writer views until it has written the file.
+using Buffers = std::vector<std::vector<uint8_t>>;
+
+// `m` converted to `type`, row by row in parallel.
+std::span<const uint8_t> convert_matrix(const WeightMatrix& m, k::WeightType type, Buffers& buffers) {
+  const int64_t src_row = k::row_bytes(m.type, m.n_cols);
+  const int64_t dst_row = k::row_bytes(type, m.n_cols);
+  if (m.type == type) return {static_cast<const uint8_t*>(m.data), static_cast<size_t>(src_row * m.n_rows)};
+  std::vector<uint8_t>& out = buffers.emplace_back(static_cast<size_t>(dst_row * m.n_rows));
+  parallel_for(m.n_rows, 64, [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<size_t>(m.n_cols));
+    for (int64_t r = begin; r < end; ++r) {
+      k::cpu::dequantize_row(m.type, static_cast<const uint8_t*>(m.data) + r * src_row, row.data(), m.n_cols);
+      k::ref::quantize_row(type, row.data(), out.data() + r * dst_row, m.n_cols);
+    }
+  });
+  return out;
+}
+
+GgmlType ggml_type(k::WeightType t) { return static_cast<GgmlType>(k::gguf_type_id(t)); }
+
+void add_matrix(GgufWriter& w, const std::string& name, const WeightMatrix& m, k::WeightType type, Buffers& buffers) {
+  // Rows that do not split into whole blocks keep 16-bit floats (llama.cpp's quantizer falls back too).
+  if (m.n_cols % k::block_size(type) != 0) type = k::WeightType::kF16;
+  const int64_t dims[2] = {m.n_cols, m.n_rows};
+  w.add_tensor(name, ggml_type(type), dims, convert_matrix(m, type, buffers));
+}
+
+void add_vector(GgufWriter& w, const std::string& name, const float* v, int64_t n) {
+  const int64_t dims[1] = {n};
+  w.add_tensor(name, GgmlType::kF32, dims, {reinterpret_cast<const uint8_t*>(v), static_cast<size_t>(n) * sizeof(float)});
+}
+
+uint32_t file_type_of(k::WeightType t) {
+  // llama.cpp's `general.file_type` (llama_ftype) of an all-one-type file.
+  switch (t) {
+    case k::WeightType::kF32: return 0;
+    case k::WeightType::kF16: return 1;
+    case k::WeightType::kQ4_0: return 2;
+    case k::WeightType::kQ8_0: return 7;
+    case k::WeightType::kBF16: return 32;
+  }
+  return 0;
+}
+
+}  // namespace
+
+Status write_llama_gguf(const std::string& path, const LlamaModel& model, const text::LlmVocab& vocab,
+                        const LlmWriteOptions& options) {
+  const LlamaConfig& c = model.config();
+  const LlamaWeights& weights = model.weights();
+  if (c.rope_style != k::ref::RopeStyle::kAdjacentPairs) {
+    return Status(Code::kUnimplemented, "write_llama_gguf: GGUF llama files pair RoPE dimensions adjacently; "
+                                        "this model pairs halves (convert its q/k weights first)");
+  }
+  GgufWriter w;
+  w.add_string("general.architecture", "llama");
+  if (!options.name.empty()) w.add_string("general.name", options.name);
+  w.add_u32("general.file_type", file_type_of(options.type));
+  w.add_u32("llama.context_length", static_cast<uint32_t>(c.context_length));
+  w.add_u32("llama.embedding_length", static_cast<uint32_t>(c.dim));
+  w.add_u32("llama.feed_forward_length", static_cast<uint32_t>(c.hidden_dim));
+  w.add_u32("llama.block_count", static_cast<uint32_t>(c.n_layers));
+  w.add_u32("llama.attention.head_count", static_cast<uint32_t>(c.n_heads));
+  w.add_u32("llama.attention.head_count_kv", static_cast<uint32_t>(c.n_kv_heads));
+  w.add_u32("llama.rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  if (c.head_dim * c.n_heads != c.dim) w.add_u32("llama.attention.key_length", static_cast<uint32_t>(c.head_dim));
+  if (c.head_dim * c.n_heads != c.dim) w.add_u32("llama.attention.value_length", static_cast<uint32_t>(c.head_dim));
+  w.add_f32("llama.attention.layer_norm_rms_epsilon", c.rms_eps);
+  w.add_f32("llama.rope.freq_base", c.rope_theta);
+  if (c.rope_freq_scale != 1.0f) {
+    w.add_string("llama.rope.scaling.type", "linear");
+    w.add_f32("llama.rope.scaling.factor", 1.0f / c.rope_freq_scale);
+  }
+  w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.n_vocab));
+  add_vocab_to_gguf(w, vocab);
+
+  Buffers buffers;  // the inner vectors' bytes stay put when `buffers` grows
+  add_matrix(w, "token_embd.weight", weights.token_embedding, options.type, buffers);
+  add_vector(w, "output_norm.weight", weights.output_norm, c.dim);
+  if (weights.output.data != weights.token_embedding.data) {
+    add_matrix(w, "output.weight", weights.output, options.type, buffers);
+  }
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    const LlamaLayerWeights& l = weights.layers[static_cast<size_t>(i)];
+    const std::string p = fmt::format("blk.{}.", i);
+    add_vector(w, p + "attn_norm.weight", l.attn_norm, c.dim);
+    add_matrix(w, p + "attn_q.weight", l.wq, options.type, buffers);
+    add_matrix(w, p + "attn_k.weight", l.wk, options.type, buffers);
+    add_matrix(w, p + "attn_v.weight", l.wv, options.type, buffers);
+    add_matrix(w, p + "attn_output.weight", l.wo, options.type, buffers);
+    add_vector(w, p + "ffn_norm.weight", l.ffn_norm, c.dim);
+    add_matrix(w, p + "ffn_gate.weight", l.w_gate, options.type, buffers);
+    add_matrix(w, p + "ffn_up.weight", l.w_up, options.type, buffers);
+    add_matrix(w, p + "ffn_down.weight", l.w_down, options.type, buffers);
+  }
+  LMAAS_RETURN_IF_ERROR(w.status());
+  return w.write(path);
+}
+
+RandomLlama random_llama(const LlamaConfig& c, uint64_t seed) {
+  auto storage = std::make_shared<std::vector<std::vector<float>>>();
+  // Normal values from a counter-based hash, filled in parallel (a 110M model draws 110M numbers).
+  uint64_t stream = 0;
+  auto random_matrix = [&](int64_t rows, int64_t cols) {
+    std::vector<float>& v = storage->emplace_back(static_cast<size_t>(rows * cols));
+    const uint64_t key = mix64(seed ^ (++stream * 0x9E3779B97F4A7C15ull));
+    parallel_for(rows * cols, 1 << 16, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        // Irwin–Hall: the sum of 4 uniforms, centred and scaled to σ = 0.02.
+        const uint64_t h = mix64(key + static_cast<uint64_t>(i));
+        double sum = 0;
+        for (int j = 0; j < 4; ++j) sum += static_cast<double>((h >> (16 * j)) & 0xFFFF) / 65536.0;
+        v[static_cast<size_t>(i)] = static_cast<float>((sum - 2.0) * std::sqrt(3.0) * 0.02);
+      }
+    });
+    return WeightMatrix{k::WeightType::kF32, v.data(), rows, cols};
+  };
+  auto ones = [&](int64_t n) { return storage->emplace_back(static_cast<size_t>(n), 1.0f).data(); };
+
+  LlamaWeights w;
+  w.token_embedding = random_matrix(c.n_vocab, c.dim);
+  w.output = w.token_embedding;
+  w.output_norm = ones(c.dim);
+  for (int64_t i = 0; i < c.n_layers; ++i) {
+    LlamaLayerWeights l;
+    l.attn_norm = ones(c.dim);
+    l.ffn_norm = ones(c.dim);
+    l.wq = random_matrix(c.q_dim(), c.dim);
+    l.wk = random_matrix(c.kv_dim(), c.dim);
+    l.wv = random_matrix(c.kv_dim(), c.dim);
+    l.wo = random_matrix(c.dim, c.q_dim());
+    l.w_gate = random_matrix(c.hidden_dim, c.dim);
+    l.w_up = random_matrix(c.hidden_dim, c.dim);
+    l.w_down = random_matrix(c.dim, c.hidden_dim);
+    w.layers.push_back(l);
+  }
+  w.owners.push_back(storage);
+
+  RandomLlama out;
+  out.model = std::make_shared<LlamaModel>(c, std::move(w));
+  text::LlmVocab& v = out.vocab;
+  v.type = text::LlmVocabType::kSpm;
+  v.tokens = {"<unk>", "<s>", "</s>"};
+  v.token_types = {text::LlmTokenType::kUnknown, text::LlmTokenType::kControl, text::LlmTokenType::kControl};
+  for (int b = 0; b < 256; ++b) {
+    v.tokens.push_back(fmt::format("<0x{:02X}>", b));
+    v.token_types.push_back(text::LlmTokenType::kByte);
+  }
+  for (int64_t i = static_cast<int64_t>(v.tokens.size()); i < c.n_vocab; ++i) {
+    v.tokens.push_back(fmt::format("\u2581w{}", i));
+    v.token_types.push_back(text::LlmTokenType::kNormal);
+  }
+  v.tokens.resize(static_cast<size_t>(c.n_vocab));
+  v.token_types.resize(static_cast<size_t>(c.n_vocab));
+  for (int64_t i = 0; i < c.n_vocab; ++i) v.scores.push_back(-static_cast<float>(i));
+  v.unk_id = 0;
+  v.bos_id = 1;
+  v.eos_id = 2;
+  v.add_bos = true;
+  return out;
+}
+
+}  // namespace lmaas::models

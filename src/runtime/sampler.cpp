@@ -1,0 +1,147 @@
+// Sampler: see sampler.h.
+#include "runtime/sampler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+namespace lmaas::runtime {
+
+Status SamplingParams::validate() const {
+  auto bad = [](const char* field, double value, const char* expected) {
+    return Status(Code::kInvalidArgument, fmt::format("{} = {}; expected {}", field, value, expected));
+  };
+  if (!(temperature >= 0.0f) || !std::isfinite(temperature)) return bad("temperature", temperature, "a number ≥ 0");
+  if (top_k < 0) return bad("top_k", top_k, "≥ 0 (0 = off)");
+  if (!(top_p > 0.0f && top_p <= 1.0f)) return bad("top_p", top_p, "in (0, 1]");
+  if (!(min_p >= 0.0f && min_p <= 1.0f)) return bad("min_p", min_p, "in [0, 1]");
+  if (!(repetition_penalty > 0.0f) || !std::isfinite(repetition_penalty)) {
+    return bad("repetition_penalty", repetition_penalty, "a number > 0 (1 = off)");
+  }
+  if (!std::isfinite(presence_penalty) || std::fabs(presence_penalty) > 2.0f) {
+    return bad("presence_penalty", presence_penalty, "in [-2, 2]");
+  }
+  if (!std::isfinite(frequency_penalty) || std::fabs(frequency_penalty) > 2.0f) {
+    return bad("frequency_penalty", frequency_penalty, "in [-2, 2]");
+  }
+  if (penalty_last_n < -1) return bad("penalty_last_n", penalty_last_n, "≥ -1 (-1 = all tokens)");
+  if (n_top_logprobs < 0 || n_top_logprobs > 20) return bad("top_logprobs", n_top_logprobs, "in [0, 20]");
+  return Status::ok();
+}
+
+Sampler::Sampler(SamplingParams params) : params_(params), rng_(params.seed) {}
+
+void Sampler::accept(int32_t token) {
+  if (params_.penalty_last_n == 0) return;
+  recent_.push_back(token);
+  ++counts_[token];
+  if (params_.penalty_last_n > 0 && static_cast<int64_t>(recent_.size()) > params_.penalty_last_n) {
+    const int32_t old = recent_.front();
+    recent_.pop_front();
+    if (--counts_[old] == 0) counts_.erase(old);
+  }
+}
+
+void Sampler::apply_penalties(std::span<float> logits) const {
+  const bool repetition = params_.repetition_penalty != 1.0f;
+  if (!repetition && params_.presence_penalty == 0.0f && params_.frequency_penalty == 0.0f) return;
+  for (const auto& [token, count] : counts_) {
+    if (token < 0 || static_cast<size_t>(token) >= logits.size()) continue;
+    float& l = logits[static_cast<size_t>(token)];
+    if (repetition) l = l > 0.0f ? l / params_.repetition_penalty : l * params_.repetition_penalty;
+    l -= params_.presence_penalty + params_.frequency_penalty * static_cast<float>(count);
+  }
+}
+
+SampledToken Sampler::sample(std::span<float> logits) {
+  // Log-probabilities come from the untouched distribution: keep a copy before the penalties change it.
+  raw_logits_.assign(logits.begin(), logits.end());
+  apply_penalties(logits);
+  const int32_t token = draw(logits);
+  accept(token);
+  return model_logprobs(raw_logits_, token, params_.n_top_logprobs);
+}
+
+int32_t Sampler::draw(std::span<const float> logits) {
+  const auto n_vocab = static_cast<int32_t>(logits.size());
+  if (params_.temperature == 0.0f) {
+    return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  }
+  // Candidates sorted by logit, highest first (ties: lower id first), cut to top_k.
+  candidates_.clear();
+  candidates_.reserve(static_cast<size_t>(n_vocab));
+  for (int32_t i = 0; i < n_vocab; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
+  auto higher = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  const int32_t k = params_.top_k > 0 ? std::min(params_.top_k, n_vocab) : n_vocab;
+  std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.end(), higher);
+  candidates_.resize(static_cast<size_t>(k));
+
+  // Softmax at the temperature (in double: long tails of tiny probabilities add up).
+  const double max_logit = candidates_.front().first;
+  std::vector<double>& probs = probs_;
+  probs.resize(candidates_.size());
+  double sum = 0.0;
+  for (size_t i = 0; i < candidates_.size(); ++i) {
+    probs[i] = std::exp((static_cast<double>(candidates_[i].first) - max_logit) / params_.temperature);
+    sum += probs[i];
+  }
+  for (double& p : probs) p /= sum;
+
+  // top-p: the smallest prefix whose mass reaches top_p; min-p: drop tokens below min_p · the best.
+  size_t n_keep = probs.size();
+  if (params_.top_p < 1.0f) {
+    double cumulative = 0.0;
+    for (size_t i = 0; i < probs.size(); ++i) {
+      cumulative += probs[i];
+      if (cumulative >= params_.top_p) {
+        n_keep = i + 1;
+        break;
+      }
+    }
+  }
+  if (params_.min_p > 0.0f) {
+    const double floor = params_.min_p * probs.front();
+    size_t i = 1;
+    while (i < n_keep && probs[i] >= floor) ++i;
+    n_keep = i;
+  }
+
+  double kept = 0.0;
+  for (size_t i = 0; i < n_keep; ++i) kept += probs[i];
+  const double r = rng_.uniform_double() * kept;
+  double cumulative = 0.0;
+  for (size_t i = 0; i < n_keep; ++i) {
+    cumulative += probs[i];
+    if (r < cumulative) return candidates_[i].second;
+  }
+  return candidates_[n_keep - 1].second;
+}
+
+SampledToken model_logprobs(std::span<const float> logits, int32_t token, int32_t n_top) {
+  SampledToken out;
+  out.token = token;
+  const float max_logit = *std::max_element(logits.begin(), logits.end());
+  double sum = 0.0;
+  for (float l : logits) sum += std::exp(static_cast<double>(l) - max_logit);
+  const double log_z = max_logit + std::log(sum);
+  out.logprob = static_cast<float>(static_cast<double>(logits[static_cast<size_t>(token)]) - log_z);
+  if (n_top > 0) {
+    std::vector<int32_t> ids(logits.size());
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int32_t>(i);
+    const auto n = std::min<size_t>(static_cast<size_t>(n_top), ids.size());
+    std::partial_sort(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n), ids.end(), [&](int32_t a, int32_t b) {
+      return logits[static_cast<size_t>(a)] > logits[static_cast<size_t>(b)] ||
+             (logits[static_cast<size_t>(a)] == logits[static_cast<size_t>(b)] && a < b);
+    });
+    for (size_t i = 0; i < n; ++i) {
+      out.top.push_back({ids[i], static_cast<float>(static_cast<double>(logits[static_cast<size_t>(ids[i])]) - log_z)});
+    }
+  }
+  return out;
+}
+
+}  // namespace lmaas::runtime

@@ -1,0 +1,46 @@
+// PreTokenizer: splits text into words with a sequence of regexes before byte-level BPE runs on each
+// word (PCRE2, UTF mode with Unicode properties: \p{L}, \p{N}, \s are Unicode-aware).
+// Semantics (those of HF tokenizers' Split(behavior="isolated") chained in a Sequence, which llama.cpp
+// follows too): the first regex splits the whole text into its matches and the unmatched stretches
+// between them; each following regex splits every piece again the same way, seeing only that piece
+// (a lookahead stops at the piece's end). Pieces are never empty and, in order, cover the text exactly.
+// Invalid UTF-8 never fails: each invalid byte is matched as if it were U+FFFD and stays in its piece
+// as the original byte, so the pieces still cover the input byte for byte.
+// Copies share the compiled regexes; split() may run on many threads at once.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace lmaas::text {
+
+class PreTokenizer {
+ public:
+  // The regexes of a GGUF `tokenizer.ggml.pre` name ("default", "gpt-2", "llama3", "deepseek-llm",
+  // "deepseek-coder", "falcon", "mpt", "starcoder", "refact", "qwen2", ...); kInvalidArgument for
+  // names it does not know, listing those it does.
+  static Result<PreTokenizer> for_name(std::string_view pre);
+  // kInvalidArgument naming the pattern and PCRE2's message when one does not compile.
+  static Result<PreTokenizer> from_patterns(const std::vector<std::string>& patterns);
+
+  // Appends the pieces of `text` to `pieces` (views into `text`).
+  void split(std::string_view text, std::vector<std::string_view>& pieces) const;
+
+ private:
+  struct Regexes;
+  explicit PreTokenizer(std::shared_ptr<const Regexes> regexes) : regexes_(std::move(regexes)) {}
+  std::shared_ptr<const Regexes> regexes_;
+};
+
+// Whether byte-level BPE emits a word that is itself a token without merging (llama3-style vocabs).
+bool pre_tokenizer_ignores_merges(std::string_view pre);
+
+// Length of the UTF-8 character at s[pos] (pos < s.size()) when it is valid, else 1: an invalid byte
+// stands alone.
+size_t utf8_char_length(std::string_view s, size_t pos);
+
+}  // namespace lmaas::text

@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Pretrained language models through the real binary (standard library only):
+`lmaas generate` reproduces llama2.c's greedy output for stories260K (from the .bin checkpoint and from the
+GGUF file `lmaas convert` writes), `lmaas tokenize` reproduces llama.cpp's tokenizer vectors, `lmaas
+quantize` writes a model that still generates, `lmaas bench --llm` prints its JSON line, and bad input gives
+a clear error and exit code 1.
+    tests/e2e/llm_cli_test.py path/to/lmaas path/to/shared/data
+"""
+import json, os, subprocess, sys, tempfile, unittest
+
+LMAAS = DATA = WORK = None
+
+
+def run(*args, stdin=None, check=True):
+    return subprocess.run([LMAAS] + list(args), input=stdin, capture_output=True, check=check)
+
+
+def stories(name="stories260K.bin"):
+    return os.path.join(DATA, "models/stories260K", name)
+
+
+def reference():
+    with open(stories("reference/greedy_and_logits.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def vector_cases(vocab):
+    base = os.path.join(DATA, "tokenizer-vectors/llama.cpp", "ggml-vocab-%s.gguf" % vocab)
+    with open(base + ".inp", "rb") as f:
+        raw = f.read()
+    sep = b"\n__ggml_vocab_test__\n"
+    texts = raw.split(sep)
+    if texts and texts[-1] == b"":
+        texts.pop()
+    with open(base + ".out", encoding="utf-8") as f:
+        ids = [line.split() for line in f.read().split("\n")[:len(texts)]]
+    return base, list(zip(texts, ids))
+
+
+class Generate(unittest.TestCase):
+    def test_greedy_text_equals_llama2c_from_bin_and_gguf(self):
+        ref = reference()
+        gguf = os.path.join(WORK, "stories260K.gguf")
+        run("convert", "--input", stories(), "--output", gguf)
+        for model in (stories(), gguf):
+            for case in ref["cases"]:
+                n = len(case["token_ids_after_bos"]) - (len(case["prompt_token_ids"]) - 1)
+                out = run("generate", "--model", model, "--prompt", case["prompt"], "--temperature", "0",
+                          "--max-tokens", str(n), "--threads", "2").stdout.decode()
+                self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"], (model, case["prompt"]))
+
+    def test_quantized_model_generates_and_seed_repeats(self):
+        q8 = os.path.join(WORK, "stories-q8_0.gguf")
+        run("convert", "--input", stories(), "--output", os.path.join(WORK, "f32.gguf"))
+        run("quantize", os.path.join(WORK, "f32.gguf"), q8, "q8_0")
+        args = ["generate", "--model", q8, "--prompt", "The cat", "--max-tokens", "30", "--seed", "7",
+                "--temperature", "0.9"]
+        first, second = run(*args).stdout, run(*args).stdout
+        self.assertEqual(first, second)
+        self.assertGreater(len(first.strip()), 10)
+
+    def test_timings_and_stop_sequences(self):
+        out = run("generate", "--model", stories(), "--prompt", "Once upon a time", "--temperature", "0",
+                  "--max-tokens", "60", "--stop", "Lily", "--timings")
+        self.assertEqual(out.stdout.decode(), ", there was a little girl named \n")
+        timings = json.loads(out.stderr.decode().strip().splitlines()[-1])
+        self.assertEqual(timings["prompt_tokens"], 5)
+        self.assertGreater(timings["generation_tokens_per_s"], 0)
+
+
+class Tokenize(unittest.TestCase):
+    def test_llama_cpp_vectors(self):
+        for vocab in ("llama-spm", "gpt-2", "bert-bge", "phi-3"):
+            base, cases = vector_cases(vocab)
+            self.assertEqual(len(cases), 46, vocab)
+            for text, ids in cases:
+                out = run("tokenize", "--model", base, "--raw", stdin=text).stdout.decode()
+                self.assertEqual(out.split(), ids, (vocab, text))
+
+    def test_line_by_line_and_special_tokens(self):
+        out = run("tokenize", "--model", stories(), stdin=b"Once upon a time\nThe dog\n").stdout.decode()
+        self.assertEqual(out, "403 407 261 378\n291 400 428\n")
+        out = run("tokenize", "--model", stories(), "--add-special", stdin=b"Lily and Tom\n").stdout.decode()
+        self.assertEqual(out.split(), [str(i) for i in reference()["cases"][2]["prompt_token_ids"]])
+
+
+class Bench(unittest.TestCase):
+    def test_llm_bench_prints_one_json_line(self):
+        out = run("bench", "--llm", stories(), "--prompt-tokens", "32", "--gen-tokens", "8", "--repetitions", "1",
+                  "--threads", "2", "--no-bandwidth").stdout.decode()
+        j = json.loads(out)
+        self.assertGreater(j["pp_tokens_per_s"], 0)
+        self.assertGreater(j["tg_tokens_per_s"], 0)
+        self.assertEqual(j["weight_type"], "f32")
+
+
+class Errors(unittest.TestCase):
+    def test_missing_and_corrupt_files_are_named(self):
+        out = run("generate", "--model", os.path.join(WORK, "missing.gguf"), "--prompt", "x", check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("missing.gguf", out.stderr.decode())
+        cut = os.path.join(WORK, "cut.gguf")
+        with open(os.path.join(DATA, "tokenizer-vectors/llama.cpp/ggml-vocab-gpt-2.gguf"), "rb") as f:
+            data = f.read()
+        with open(cut, "wb") as f:
+            f.write(data[:100000])
+        out = run("tokenize", "--model", cut, stdin=b"hi\n", check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("cut.gguf", out.stderr.decode())
+        out = run("convert", "--input", stories(), "--output", os.path.join(WORK, "x.gguf"), "--type", "q3_k",
+                  check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("q3_k", out.stderr.decode())
+
+    def test_a_prompt_longer_than_the_context_is_refused(self):
+        out = run("generate", "--model", stories(), "--prompt", "Once upon a time " * 200, "--max-tokens", "10",
+                  check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("context is 512 tokens", out.stderr.decode())
+
+
+if __name__ == "__main__":
+    LMAAS, DATA = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    WORK = tempfile.mkdtemp(prefix="lmaas-llm-cli-test-")
+    unittest.main(argv=sys.argv[:1], verbosity=2)

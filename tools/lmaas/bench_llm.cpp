@@ -1,0 +1,115 @@
+// `lmaas bench --llm FILE`: llama-bench's two measurements on a pretrained model file —
+//   pp: one forward pass over a prompt of --prompt-tokens random tokens (logits of the last one), and
+//   tg: --gen-tokens single-token steps from an empty cache (logits every step), as generation runs —
+// each repeated --repetitions times after one warm-up, the medians printed as one JSON line with the
+// weights' bytes streamed per generated token and the fraction of the machine's read bandwidth
+// (measured in the same run) that generation reached.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "base/rng.h"
+#include "base/thread_pool.h"
+#include "bench_llm.h"
+#include "kernels/cpu/bandwidth.h"
+#include "models/llm_loader.h"
+
+namespace lmaas::cli {
+namespace {
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Bytes of weights one generated token reads: every matrix once (a tied output counts twice: it is
+// read by the output projection; the embedding lookup reads one row).
+int64_t weight_bytes_per_token(const models::LlamaModel& model) {
+  auto bytes = [](const models::WeightMatrix& m) { return kernels::row_bytes(m.type, m.n_cols) * m.n_rows; };
+  const models::LlamaWeights& w = model.weights();
+  int64_t total = bytes(w.output);
+  for (const models::LlamaLayerWeights& l : w.layers) {
+    total += bytes(l.wq) + bytes(l.wk) + bytes(l.wv) + bytes(l.wo) + bytes(l.w_gate) + bytes(l.w_up) + bytes(l.w_down);
+  }
+  return total;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int run_llm_bench(const LlmBenchArgs& args) {
+  set_num_threads(args.threads);
+  auto loaded = models::load_llm(args.model);
+  if (!loaded.is_ok()) throw Error(loaded.status());
+  models::LlamaModel& model = *loaded.value().model;
+  const models::LlamaConfig& c = model.config();
+  const int64_t positions = std::max(args.prompt_tokens, args.gen_tokens);
+  if (positions > c.context_length) {
+    throw Error(Code::kInvalidArgument, fmt::format("{} positions exceed the model's context length {}", positions,
+                                                    c.context_length));
+  }
+  models::KvCache cache(c.n_layers, c.kv_dim(), 1, positions);
+  std::vector<float> logits(static_cast<size_t>(c.n_vocab));
+  Rng rng(args.seed);
+  auto random_token = [&] { return static_cast<int32_t>(rng.below(static_cast<uint64_t>(c.n_vocab))); };
+
+  auto prompt_pass = [&] {
+    std::vector<models::BatchToken> batch;
+    for (int64_t i = 0; i < args.prompt_tokens; ++i) {
+      batch.push_back({random_token(), static_cast<int32_t>(i), 0, i + 1 == args.prompt_tokens});
+    }
+    cache.clear(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    model.forward(batch, cache, logits.data());
+    return seconds_since(t0);
+  };
+  auto generation = [&] {
+    cache.clear(0);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t i = 0; i < args.gen_tokens; ++i) {
+      const models::BatchToken t{random_token(), static_cast<int32_t>(i), 0, true};
+      model.forward({&t, 1}, cache, logits.data());
+    }
+    return seconds_since(t0);
+  };
+
+  std::vector<double> pp, tg;
+  if (args.prompt_tokens > 0) {
+    prompt_pass();
+    for (int r = 0; r < args.repetitions; ++r) pp.push_back(static_cast<double>(args.prompt_tokens) / prompt_pass());
+  }
+  if (args.gen_tokens > 0) {
+    generation();
+    for (int r = 0; r < args.repetitions; ++r) tg.push_back(static_cast<double>(args.gen_tokens) / generation());
+  }
+  const double tg_rate = tg.empty() ? 0.0 : median(tg);
+  const auto bytes_per_token = weight_bytes_per_token(model);
+  nlohmann::json out = {{"impl", "lmaas"},
+                        {"model", args.model},
+                        {"weight_type", std::string(kernels::weight_type_name(model.weights().layers.at(0).wq.type))},
+                        {"n_params", model.n_params()},
+                        {"threads", args.threads},
+                        {"prompt_tokens", args.prompt_tokens},
+                        {"gen_tokens", args.gen_tokens},
+                        {"repetitions", args.repetitions},
+                        {"pp_tokens_per_s", pp.empty() ? 0.0 : median(pp)},
+                        {"tg_tokens_per_s", tg_rate},
+                        {"pp_runs", pp},
+                        {"tg_runs", tg},
+                        {"weight_bytes_per_token", bytes_per_token}};
+  if (args.measure_bandwidth && !tg.empty()) {
+    const double bandwidth = kernels::cpu::measure_read_bandwidth();
+    out["read_bandwidth_gb_s"] = bandwidth / 1e9;
+    out["tg_weight_gb_s"] = tg_rate * static_cast<double>(bytes_per_token) / 1e9;
+    out["tg_bandwidth_fraction"] = tg_rate * static_cast<double>(bytes_per_token) / bandwidth;
+  }
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}
+
+}  // namespace lmaas::cli
