@@ -1,6 +1,7 @@
 // The lmaas console: sign in with an API key, models (load/unload for admins), a playground (classify,
-// sentiment, translate), live metrics, usage per key (admins). Plain DOM code, no dependencies; every
-// value from the server goes in as text (textContent), never as markup.
+// sentiment, translate; for generators a prompt or a chat whose tokens stream in as they are generated),
+// live metrics, usage per key (admins). Plain DOM code, no dependencies; every value from the server goes
+// in as text (textContent), never as markup.
 "use strict";
 
 const state = { key: sessionStorage.getItem("lmaas-key") || "", admin: sessionStorage.getItem("lmaas-admin") === "1" };
@@ -36,6 +37,42 @@ async function api(method, path, body) {
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
   if (!r.ok) throw new ApiError(r.status, parsed);
   return parsed;
+}
+
+// POSTs `body` with "stream": true and calls onEvent(json) for each server-sent event until "data: [DONE]".
+// Aborting `signal` closes the connection (the server then stops generating). Resolves to true at [DONE].
+async function streamEvents(path, body, signal, onEvent) {
+  const headers = { Accept: "text/event-stream", "Content-Type": "application/json" };
+  if (state.key) headers.Authorization = "Bearer " + state.key;
+  const r = await fetch(path, { method: "POST", headers, body: JSON.stringify({ ...body, stream: true }), signal });
+  if (!r.ok) {
+    let parsed = null;
+    try { parsed = await r.json(); } catch { /* not JSON */ }
+    throw new ApiError(r.status, parsed);
+  }
+  const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error("the stream ended before [DONE]");
+      buffer += value.replace(/\r\n/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const lines = block.split("\n").filter((l) => l.startsWith("data:"));
+        if (!lines.length) continue;  // a comment or another field
+        const data = lines.map((l) => l.slice(5).replace(/^ /, "")).join("\n");
+        if (data === "[DONE]") return true;
+        const event = JSON.parse(data);
+        if (event.error) throw new ApiError(500, event);
+        onEvent(event);
+      }
+    }
+  } finally {
+    reader.cancel().catch(() => {});  // closes the connection when the stream did not end
+  }
 }
 
 function say(message) {
@@ -106,7 +143,7 @@ async function modelsPage() {
       el("td", {}, el("strong", {}, r.id)),
       el("td", {}, r.versions.map(([v, s, reason]) => el("div", {}, `v${v} `, el("span", { class: "state-" + s, title: reason || "" }, s)))),
       el("td", {}, m ? m.task || "" : ""),
-      el("td", {}, m ? m.architecture || "" : ""),
+      el("td", {}, m ? (m.task === "generation" ? generatorSummary(m) : m.architecture || "") : ""),
       el("td", {}, m && m.labels ? m.labels.join(", ") : ""),
       el("td", {}, m ? metricText(m.metrics) : ""),
       actions));
@@ -130,14 +167,25 @@ async function manage(action, name) {
 // --- playground ------------------------------------------------------------------------------------------
 async function playgroundPage() {
   const served = await api("GET", "/v1/models");
-  const task = new Map(served.data.map((m) => [m.id, m.task]));
+  const byId = new Map(served.data.map((m) => [m.id, m]));
   const select = el("select", { id: "model" }, el("option", { value: "" }, "Sentiment (by script: English or Chinese)"),
-                    served.data.filter((m) => m.ready).map((m) => el("option", { value: m.id }, m.id)));
+                    served.data.filter((m) => m.ready).map((m) => el("option", { value: m.id }, m.task === "generation" ? `${m.id} (generator)` : m.id)));
+  const panel = el("div", { id: "panel" });
+  const render = () => {
+    const m = byId.get(select.value);
+    panel.replaceChildren(m && m.task === "generation" ? generationPanel(m) : taskPanel(select, byId));
+  };
+  select.addEventListener("change", render);
+  render();
+  show("Playground", el("label", { for: "model" }, "Model"), select, panel);
+}
+
+// Classify, sentiment or translate one text.
+function taskPanel(select, byId) {
   const text = el("textarea", { id: "text", required: true }, "");
   const out = el("div", { id: "result", "aria-live": "polite" });
-  const button = el("button", { class: "primary", type: "submit", id: "classify" }, "Classify");
-  const translating = () => task.get(select.value) === "translation";
-  select.addEventListener("change", () => { button.textContent = translating() ? "Translate" : "Classify"; });
+  const translating = () => (byId.get(select.value) || {}).task === "translation";
+  const button = el("button", { class: "primary", type: "submit", id: "classify" }, translating() ? "Translate" : "Classify");
   const form = el("form", { onsubmit: async (ev) => {
     ev.preventDefault();
     const model = select.value;
@@ -154,8 +202,99 @@ async function playgroundPage() {
       out.replaceChildren(el("p", { class: "error", role: "alert" }, e.message));
     }
   } },
-  el("label", { for: "model" }, "Model"), select, el("label", { for: "text" }, "Text"), text, el("p", {}, button));
-  show("Playground", form, out);
+  el("label", { for: "text" }, "Text"), text, el("p", {}, button));
+  return el("div", {}, form, out);
+}
+
+// A generator: complete a prompt, or chat; tokens stream in as they come; Stop aborts the request.
+function generationPanel(model) {
+  const mode = el("select", { id: "mode" }, el("option", { value: "completion" }, "Complete a prompt"), el("option", { value: "chat" }, "Chat"));
+  const maxTokens = el("input", { type: "number", id: "max-tokens", min: 1, max: model.context_length || 4096, value: 64 });
+  const temperature = el("input", { type: "number", id: "temperature", min: 0, max: 2, step: 0.1, value: 0.7 });
+  const input = el("textarea", { id: "prompt", required: true }, "");
+  const inputLabel = el("label", { for: "prompt" }, "Prompt");
+  const generate = el("button", { class: "primary", type: "submit", id: "generate" }, "Generate");
+  const stop = el("button", { type: "button", id: "stop", disabled: true }, "Stop");
+  const log = el("div", { id: "chat-log", class: "chat-log", role: "log", "aria-label": "Conversation", hidden: true });
+  const output = el("div", { id: "completion-box", class: "result generation" }, el("span", { class: "muted", id: "prompt-echo" }),
+                    el("span", { id: "completion" }));
+  const info = el("p", { id: "generation-status", class: "muted", role: "status" });
+  const history = [];
+  let controller = null;
+  mode.addEventListener("change", () => {
+    const chat = mode.value === "chat";
+    inputLabel.textContent = chat ? "Message" : "Prompt";
+    generate.textContent = chat ? "Send" : "Generate";
+    log.hidden = !chat; output.hidden = chat;
+  });
+  stop.addEventListener("click", () => { if (controller) controller.abort(); });
+  const form = el("form", { onsubmit: async (ev) => {
+    ev.preventDefault();
+    if (controller) return;
+    const chat = mode.value === "chat";
+    const params = { model: model.id, max_tokens: Number(maxTokens.value), temperature: Number(temperature.value),
+                     stream_options: { include_usage: true } };
+    let target;
+    if (chat) {
+      history.push({ role: "user", content: input.value });
+      log.append(chatMessage("user", input.value));
+      target = chatMessage("assistant", "");
+      log.append(target);
+      target = target.querySelector(".content");
+      input.value = "";
+    } else {
+      $("#prompt-echo").textContent = input.value;
+      target = $("#completion");
+      target.textContent = "";
+    }
+    const sink = document.createTextNode("");
+    target.replaceChildren(sink);
+    controller = new AbortController();
+    generate.disabled = true; stop.disabled = false;
+    info.textContent = "generating …";
+    const started = performance.now();
+    let n = 0, finish = "", usage = null;
+    try {
+      const body = chat ? { ...params, messages: history } : { ...params, prompt: input.value };
+      await streamEvents(chat ? "/v1/chat/completions" : "/v1/completions", body, controller.signal, (chunk) => {
+        if (chunk.usage) usage = chunk.usage;
+        for (const c of chunk.choices) {
+          const piece = chat ? (c.delta.content || "") : c.text;
+          if (piece) { sink.appendData(piece); n++; }
+          if (c.finish_reason) finish = c.finish_reason;
+        }
+      });
+      if (chat) history.push({ role: "assistant", content: sink.data });
+      const tokens = usage ? usage.completion_tokens : n, seconds = (performance.now() - started) / 1000;
+      info.textContent = `done: ${tokens} tokens in ${seconds.toFixed(2)} s (${(tokens / seconds).toFixed(1)} tokens/s), finish reason ${finish}`;
+    } catch (e) {
+      if (e.name === "AbortError") info.textContent = "stopped";
+      else { info.textContent = ""; target.append(el("span", { class: "error", role: "alert" }, e.message)); }
+      if (chat) history.pop();
+    } finally {
+      controller = null;
+      generate.disabled = false; stop.disabled = true;
+    }
+  } },
+  el("label", { for: "mode" }, "Mode"), mode,
+  el("div", { class: "controls" },
+     el("div", {}, el("label", { for: "max-tokens" }, "Max tokens"), maxTokens),
+     el("div", {}, el("label", { for: "temperature" }, "Temperature"), temperature)),
+  log, inputLabel, input, el("p", {}, generate, " ", stop));
+  return el("div", {}, el("p", { class: "muted" }, generatorSummary(model)), form, output, info);
+}
+
+function generatorSummary(m) {
+  const parts = [];
+  if (m.n_params) parts.push(`${(m.n_params / 1e6).toFixed(2)}M parameters`);
+  if (m.context_length) parts.push(`context ${m.context_length} tokens`);
+  if (m.weight_type) parts.push(`weights ${m.weight_type}`);
+  if (m.chat_format) parts.push(`chat format ${m.chat_format}`);
+  return parts.join(" · ");
+}
+
+function chatMessage(role, text) {
+  return el("div", { class: "msg", "data-role": role }, el("span", { class: "role" }, role), el("span", { class: "content" }, text));
 }
 
 function renderTranslation(t, model) {

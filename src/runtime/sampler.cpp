@@ -56,11 +56,13 @@ void Sampler::apply_penalties(std::span<float> logits) const {
 }
 
 SampledToken Sampler::sample(std::span<float> logits) {
+  const bool want_logprobs = params_.logprobs || params_.n_top_logprobs > 0;
   // Log-probabilities come from the untouched distribution: keep a copy before the penalties change it.
-  raw_logits_.assign(logits.begin(), logits.end());
+  if (want_logprobs) raw_logits_.assign(logits.begin(), logits.end());
   apply_penalties(logits);
   const int32_t token = draw(logits);
   accept(token);
+  if (!want_logprobs) return SampledToken{token, 0.0f, {}};
   return model_logprobs(raw_logits_, token, params_.n_top_logprobs);
 }
 
@@ -69,53 +71,58 @@ int32_t Sampler::draw(std::span<const float> logits) {
   if (params_.temperature == 0.0f) {
     return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   }
-  // Candidates sorted by logit, highest first (ties: lower id first), cut to top_k.
-  candidates_.clear();
-  candidates_.reserve(static_cast<size_t>(n_vocab));
-  for (int32_t i = 0; i < n_vocab; ++i) candidates_.emplace_back(logits[static_cast<size_t>(i)], i);
-  auto higher = [](const std::pair<float, int32_t>& a, const std::pair<float, int32_t>& b) {
+  // Candidates as (unnormalised probability, id). Sorting is the expensive part over a large vocabulary,
+  // so it happens only as far as top-k / top-p need it; otherwise candidates stay in id order.
+  auto higher = [](const Candidate& a, const Candidate& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
-  const int32_t k = params_.top_k > 0 ? std::min(params_.top_k, n_vocab) : n_vocab;
-  std::partial_sort(candidates_.begin(), candidates_.begin() + k, candidates_.end(), higher);
-  candidates_.resize(static_cast<size_t>(k));
-
-  // Softmax at the temperature (in double: long tails of tiny probabilities add up).
-  const double max_logit = candidates_.front().first;
-  std::vector<double>& probs = probs_;
-  probs.resize(candidates_.size());
-  double sum = 0.0;
-  for (size_t i = 0; i < candidates_.size(); ++i) {
-    probs[i] = std::exp((static_cast<double>(candidates_[i].first) - max_logit) / params_.temperature);
-    sum += probs[i];
+  const float max_logit = *std::max_element(logits.begin(), logits.end());
+  candidates_.resize(static_cast<size_t>(n_vocab));
+  for (int32_t i = 0; i < n_vocab; ++i) {
+    // In double: long tails of tiny probabilities add up.
+    const double w = std::exp((static_cast<double>(logits[static_cast<size_t>(i)]) - max_logit) / params_.temperature);
+    candidates_[static_cast<size_t>(i)] = {w, i};
   }
-  for (double& p : probs) p /= sum;
+  size_t n_sorted = 0;  // candidates_[0, n_sorted) are the best, in order
+  if (params_.top_k > 0 && params_.top_k < n_vocab) {
+    const auto k = static_cast<size_t>(params_.top_k);
+    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(k), candidates_.end(), higher);
+    candidates_.resize(k);
+    n_sorted = k;
+  }
+  double total = 0.0;
+  for (const Candidate& c : candidates_) total += c.first;
 
-  // top-p: the smallest prefix whose mass reaches top_p; min-p: drop tokens below min_p · the best.
-  size_t n_keep = probs.size();
+  // top-p: the smallest best-first prefix whose mass reaches top_p (sorted in growing steps).
+  size_t n_keep = candidates_.size();
   if (params_.top_p < 1.0f) {
-    double cumulative = 0.0;
-    for (size_t i = 0; i < probs.size(); ++i) {
-      cumulative += probs[i];
-      if (cumulative >= params_.top_p) {
-        n_keep = i + 1;
+    for (size_t k = std::min<size_t>(64, n_keep);; k = std::min(n_keep, 4 * k)) {
+      if (n_sorted < k) {
+        std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(k), candidates_.end(), higher);
+        n_sorted = k;
+      }
+      double cumulative = 0.0;
+      size_t i = 0;
+      while (i < k && cumulative < params_.top_p * total) cumulative += candidates_[i++].first;
+      if (cumulative >= params_.top_p * total || k == n_keep) {
+        n_keep = i;
         break;
       }
     }
   }
+  // min-p: drop candidates below min_p × the best (the best has weight 1), keeping their order.
   if (params_.min_p > 0.0f) {
-    const double floor = params_.min_p * probs.front();
-    size_t i = 1;
-    while (i < n_keep && probs[i] >= floor) ++i;
-    n_keep = i;
+    const auto last = std::remove_if(candidates_.begin(), candidates_.begin() + static_cast<std::ptrdiff_t>(n_keep),
+                                     [&](const Candidate& c) { return c.first < params_.min_p; });
+    n_keep = static_cast<size_t>(last - candidates_.begin());
   }
 
   double kept = 0.0;
-  for (size_t i = 0; i < n_keep; ++i) kept += probs[i];
+  for (size_t i = 0; i < n_keep; ++i) kept += candidates_[i].first;
   const double r = rng_.uniform_double() * kept;
   double cumulative = 0.0;
   for (size_t i = 0; i < n_keep; ++i) {
-    cumulative += probs[i];
+    cumulative += candidates_[i].first;
     if (r < cumulative) return candidates_[i].second;
   }
   return candidates_[n_keep - 1].second;

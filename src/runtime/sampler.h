@@ -36,6 +36,7 @@ struct SamplingParams {
   float frequency_penalty = 0.0f;
   int32_t penalty_last_n = 64;  // window of the penalties (prompt and generated tokens); -1 = everything
   uint64_t seed = 0;
+  bool logprobs = false;       // report the chosen token's log-probability (costs a pass over the vocabulary)
   int32_t n_top_logprobs = 0;  // how many alternatives to report per token (OpenAI's top_logprobs)
   // Names the first field out of range (temperature < 0, top_p outside (0, 1], …).
   Status validate() const;
@@ -48,7 +49,7 @@ struct TokenLogprob {
 
 struct SampledToken {
   int32_t token = 0;
-  float logprob = 0.0f;               // of `token` under the model's distribution
+  float logprob = 0.0f;               // of `token` under the model's distribution (when asked for)
   std::vector<TokenLogprob> top;      // the n_top_logprobs most likely tokens, most likely first
 };
 
@@ -71,9 +72,9 @@ class Sampler {
   Rng rng_;
   std::deque<int32_t> recent_;                  // the penalty window, oldest first
   std::unordered_map<int32_t, int32_t> counts_;  // occurrences of each token in recent_
-  std::vector<std::pair<float, int32_t>> candidates_;  // scratch: (logit, token)
-  std::vector<double> probs_;                          // scratch: candidates' probabilities
-  std::vector<float> raw_logits_;                      // scratch: logits before the penalties
+  using Candidate = std::pair<double, int32_t>;  // (unnormalised probability, token)
+  std::vector<Candidate> candidates_;            // scratch
+  std::vector<float> raw_logits_;                // scratch: logits before the penalties
 };
 
 // log-softmax of logits[token] and the n most likely tokens with their log-probabilities.

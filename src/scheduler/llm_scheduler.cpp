@@ -2,6 +2,7 @@
 #include "scheduler/llm_scheduler.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -37,7 +38,7 @@ LlmScheduler::~LlmScheduler() { stop(); }
 Status LlmScheduler::submit(std::shared_ptr<LlmJob> job) {
   const auto n_prompt = static_cast<int64_t>(job->prompt.size());
   if (n_prompt == 0) return Status(Code::kInvalidArgument, "the prompt is empty (no tokens)");
-  if (n_prompt + std::max<int64_t>(job->params.max_tokens, 1) > max_context_) {
+  if (n_prompt + (job->embed ? 0 : std::max<int64_t>(job->params.max_tokens, 1)) > max_context_) {
     return Status(Code::kInvalidArgument,
                   fmt::format("this model's context is {} tokens; the prompt has {} and max_tokens asks for {} more "
                               "(shorten the prompt or lower max_tokens)",
@@ -121,7 +122,9 @@ void LlmScheduler::admit() {
     r.slot = free_slots_.back();
     free_slots_.pop_back();
     cache_.clear(r.slot);
-    r.sequence = std::make_unique<runtime::LlmSequence>(tokenizer_, w.job->prompt, w.job->params, max_context_);
+    runtime::GenerationParams params = w.job->params;
+    if (w.job->embed) params.max_tokens = 1;  // never sampled; keeps the sequence open until its prompt is in
+    r.sequence = std::make_unique<runtime::LlmSequence>(tokenizer_, w.job->prompt, std::move(params), max_context_);
     r.job = std::move(w.job);
     r.submitted = w.submitted;
     running_.push_back(std::move(r));
@@ -136,6 +139,8 @@ void LlmScheduler::step() {
       retire(i, Status(Code::kCancelled, "the request was cancelled"));
     }
   }
+  if (running_.empty()) return;
+  embed_step();
   if (running_.empty()) return;
 
   // Generating sequences first (one token each), then prompt chunks within the token budget.
@@ -152,14 +157,15 @@ void LlmScheduler::step() {
     fed.emplace_back(i, n);
   };
   for (size_t i = 0; i < running_.size(); ++i) {
-    if (running_[i].sequence->prefilled()) add_tokens(i, running_[i].sequence->n_pending());
+    if (!running_[i].job->embed && running_[i].sequence->prefilled()) add_tokens(i, running_[i].sequence->n_pending());
   }
   for (size_t i = 0; i < running_.size(); ++i) {
     runtime::LlmSequence& seq = *running_[i].sequence;
     const int64_t budget = options_.batch_max_tokens - static_cast<int64_t>(batch.size());
-    if (seq.prefilled() || budget <= 0) continue;
+    if (running_[i].job->embed || seq.prefilled() || budget <= 0) continue;
     add_tokens(i, std::min(seq.n_pending(), budget));
   }
+  if (batch.empty()) return;
 
   const Clock::time_point start = Clock::now();
   const int64_t n_vocab = model_->config().n_vocab;
@@ -195,6 +201,49 @@ void LlmScheduler::step() {
   for (const Running& r : running_) used += r.sequence->n_fed();
   kv_used_.store(used, std::memory_order_relaxed);
   kv_bytes_.store(cache_.bytes_allocated(), std::memory_order_relaxed);
+}
+
+void LlmScheduler::embed_step() {
+  const int64_t dim = model_->config().dim;
+  std::vector<models::BatchToken> batch;
+  std::vector<std::pair<size_t, int64_t>> fed;
+  for (size_t i = 0; i < running_.size(); ++i) {
+    const int64_t budget = options_.batch_max_tokens - static_cast<int64_t>(batch.size());
+    if (!running_[i].job->embed || budget <= 0) continue;
+    runtime::LlmSequence& seq = *running_[i].sequence;
+    const int64_t n = std::min(seq.n_pending(), budget);
+    for (int64_t j = 0; j < n; ++j) {
+      batch.push_back({seq.pending_token(j), static_cast<int32_t>(seq.n_fed() + j), running_[i].slot, true});
+    }
+    fed.emplace_back(i, n);
+  }
+  if (batch.empty()) return;
+  hidden_.resize(batch.size() * static_cast<size_t>(dim));
+  const Clock::time_point start = Clock::now();
+  model_->forward_hidden(batch, cache_, hidden_.data());
+  if (options_.on_step) options_.on_step(static_cast<int64_t>(batch.size()), seconds_between(start, Clock::now()));
+  std::vector<size_t> finished;
+  size_t row = 0;
+  for (const auto& [i, n] : fed) {
+    Running& r = running_[i];
+    r.hidden_sum.resize(static_cast<size_t>(dim), 0.0);
+    for (int64_t j = 0; j < n; ++j, ++row) {
+      for (int64_t d = 0; d < dim; ++d) r.hidden_sum[static_cast<size_t>(d)] += hidden_[row * static_cast<size_t>(dim) + static_cast<size_t>(d)];
+    }
+    r.sequence->mark_fed(n);
+    if (!r.sequence->prefilled()) continue;
+    LlmJobEvent e;
+    e.done = true;
+    e.n_prompt_tokens = static_cast<int64_t>(r.sequence->prompt().size());
+    double norm = 0.0;
+    for (double v : r.hidden_sum) norm += v * v;
+    norm = std::sqrt(norm);
+    for (double v : r.hidden_sum) e.embedding.push_back(static_cast<float>(norm > 0 ? v / norm : 0.0));
+    if (r.job->on_event) r.job->on_event(e);
+    finished.push_back(i);
+  }
+  std::sort(finished.rbegin(), finished.rend());
+  for (size_t i : finished) retire(i, Status::ok());
 }
 
 // Removes running_[index]; a non-OK status is reported as the job's final event (a finished job has

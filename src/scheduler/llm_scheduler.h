@@ -12,6 +12,8 @@
 // wait, with kInvalidArgument when prompt + max_tokens cannot fit the context, and kUnavailable once
 // stopping. A job's on_event runs on the scheduler thread and must not block: the last event of a job has
 // `done` set (with an error status when the job failed or was cancelled); exactly one such event per job.
+// Embedding jobs (LlmJob::embed) take a slot too, run their prompt in model calls of their own, and end
+// with the pooled vector.
 // stop() (and the destructor) refuse new jobs, cancel waiting and running ones, and join the thread.
 #pragma once
 
@@ -41,6 +43,7 @@ struct LlmJobEvent {
   bool done = false;
   int64_t n_prompt_tokens = 0;
   int64_t n_generated_tokens = 0;
+  std::vector<float> embedding;  // an embedding job's result (on its final event)
 };
 
 struct LlmJob {
@@ -48,6 +51,9 @@ struct LlmJob {
   runtime::GenerationParams params;
   std::function<void(const LlmJobEvent&)> on_event;
   std::atomic<bool> cancelled{false};  // set by the submitter (client gone): the job ends at the next step
+  // An embedding instead of a generation: the prompt's final hidden states (after the output norm),
+  // averaged over its tokens and scaled to unit length; the job ends after its prompt.
+  bool embed = false;
 };
 
 struct LlmSchedulerOptions {
@@ -94,6 +100,7 @@ class LlmScheduler {
     int slot = 0;
     Clock::time_point submitted, last_token;
     bool has_token = false;
+    std::vector<double> hidden_sum;  // embedding jobs: Σ of the final hidden states so far
   };
   struct Waiting {
     std::shared_ptr<LlmJob> job;
@@ -103,6 +110,8 @@ class LlmScheduler {
   void run(std::stop_token stop);
   void admit();
   void step();
+  // Runs the prompts of embedding jobs (a model call of their own: they want hidden states, not logits).
+  void embed_step();
   void retire(size_t index, const Status& status);
   void fail_all(const Status& status);
 
@@ -124,7 +133,7 @@ class LlmScheduler {
   models::KvCache cache_;
   std::vector<Running> running_;
   std::vector<int> free_slots_;
-  std::vector<float> logits_;
+  std::vector<float> logits_, hidden_;
   std::jthread thread_;
 };
 

@@ -5,6 +5,7 @@
 //   routes_repository.cpp  POST /v2/repository/index, /v2/repository/models/{m}/load|unload (admin)
 //   routes_admin.cpp       GET/POST /v1/keys, DELETE /v1/keys/{id}, GET /v1/usage (admin)
 //   routes_console.cpp     GET / and /console/{file}: the web console (web/, compiled in)
+//   routes_generation.cpp  POST /v1/completions, /v1/chat/completions, /tokenize, /detokenize (generators)
 #pragma once
 
 #include "serve/server.h"
@@ -17,5 +18,11 @@ void add_inference_routes(Router<RouteHandler>& router);
 void add_repository_routes(Router<RouteHandler>& router);
 void add_admin_routes(Router<RouteHandler>& router);
 void add_console_routes(Router<RouteHandler>& router);
+void add_generation_routes(Router<RouteHandler>& router);
+
+// /v1/embeddings for a generator (routes_generation.cpp): each input's mean-pooled final hidden states.
+boost::asio::awaitable<std::variant<std::vector<std::vector<float>>, api::ApiError>> generator_embeddings(
+    ServerContext& ctx, RouteCall& call, const std::shared_ptr<store::ServedModel>& model,
+    const std::vector<std::string>& inputs);
 
 }  // namespace lmaas::serve

@@ -22,6 +22,15 @@ asio::awaitable<HttpResponse> ready(ServerContext& ctx, RouteCall&) {
 }
 
 asio::awaitable<HttpResponse> metrics(ServerContext& ctx, RouteCall&) {
+  // Generators' gauges are read from their schedulers now.
+  for (const auto& info : ctx.repository->list()) {
+    if (!info.served || !info.served->is_generator()) continue;
+    const scheduler::LlmSchedulerStats st = info.served->generator().stats();
+    ctx.metrics->llm_running.with({info.name}).set(static_cast<double>(st.running));
+    ctx.metrics->llm_waiting.with({info.name}).set(static_cast<double>(st.waiting));
+    ctx.metrics->llm_kv_cache_usage.with({info.name})
+        .set(st.kv_positions_capacity > 0 ? static_cast<double>(st.kv_positions_used) / static_cast<double>(st.kv_positions_capacity) : 0.0);
+  }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = ctx.registry.render();

@@ -43,22 +43,17 @@ const api::ApiError* error_of(const std::variant<T, api::ApiError>& v) {
 
 using ModelOrError = std::variant<std::shared_ptr<store::ServedModel>, api::ApiError>;
 
-// The served version `ref` names (its highest ready one without a version).
-ModelOrError find_model(const ServerContext& ctx, const api::ModelRef& ref) {
-  auto model = ctx.repository->find(ref.name, ref.version);
-  if (!model.is_ok()) return model_lookup_error(model.status());
-  return model.value();
-}
-
-// A 400 when the model cannot run this kind of job (a classifier asked to translate, or the reverse).
+// A 400 when the model cannot run this kind of job (a classifier asked to translate, a generator asked
+// to classify, ...).
 std::optional<api::ApiError> task_mismatch(const store::ServedModel& model, scheduler::JobKind kind) {
   const bool wants_translator = kind == scheduler::JobKind::kTranslate;
-  if (wants_translator == model.is_translator()) return std::nullopt;
-  return api::ApiError{Code::kInvalidArgument,
-                       "model '" + model.name() + "' is a " + (model.is_translator() ? "translation model" : "classifier") +
-                           (wants_translator ? "; /v1/translations needs a translation model"
-                                             : "; use /v1/translations (or KServe infer) with it"),
-                       "model", "wrong_model_task"};
+  if (!model.is_generator() && wants_translator == model.is_translator()) return std::nullopt;
+  const char* what = model.is_generator() ? "text generator" : model.is_translator() ? "translation model" : "classifier";
+  const char* use = model.is_generator()    ? "; use /v1/completions or /v1/chat/completions with it"
+                    : wants_translator      ? "; /v1/translations needs a translation model"
+                                            : "; use /v1/translations (or KServe infer) with it";
+  return api::ApiError{Code::kInvalidArgument, "model '" + model.name() + "' is a " + what + use, "model",
+                       "wrong_model_task"};
 }
 
 // Runs the texts (moved from) through the model's queue. Every argument is a reference to a caller's
@@ -73,19 +68,7 @@ asio::awaitable<std::variant<RunResult, api::ApiError>> run_on_model(ServerConte
   int64_t n_chars = 0;
   for (const auto& t : texts) n_chars += api::count_code_points(t);
   const int64_t n_requests = call.request_counted ? 0 : 1;
-  RateDecision admitted = ctx.limiter->take(call.caller, n_requests, n_chars);
-  call.headers = admitted.headers;
-  if (!admitted.allowed) {
-    if (admitted.retry_after_s < 0)
-      co_return api::ApiError{Code::kOutOfRange, "the request holds " + std::to_string(n_chars) + " characters, more than the key's " +
-                                                     "limit per minute allows at all", "input", "over_chars_per_minute"};
-    call.headers.emplace_back("retry-after", std::to_string(admitted.retry_after_s));
-    co_return api::ApiError{Code::kResourceExhausted, "rate limit reached for key '" + call.caller.key_name + "' (" +
-                                                          admitted.limit + "); retry in " +
-                                                          std::to_string(admitted.retry_after_s) + " s",
-                            admitted.limit, "rate_limit_exceeded"};
-  }
-  call.request_counted = true;
+  if (auto refused = admit_request(ctx, call, n_chars)) co_return *refused;
   auto job = std::make_shared<scheduler::Job>();
   job->kind = kind;
   job->decode = decode;
@@ -218,10 +201,21 @@ asio::awaitable<HttpResponse> embeddings(ServerContext& ctx, RouteCall& call) {
                               "encoding_format", "invalid_field"});
   int64_t n_chars = 0;
   for (const auto& t : std::get<std::vector<std::string>>(inputs)) n_chars += api::count_code_points(t);
-  auto run = co_await run_texts(ctx, call, std::get<api::ModelRef>(ref), scheduler::JobKind::kEmbed,
-                                std::get<std::vector<std::string>>(inputs), kNoDecodeSettings);
-  if (auto* e = error_of(run)) co_return error_response(*e);
-  auto& result = std::get<RunResult>(run);
+  ModelOrError found = find_model(ctx, std::get<api::ModelRef>(ref));
+  if (auto* e = error_of(found)) co_return error_response(*e);
+  auto& served = std::get<std::shared_ptr<store::ServedModel>>(found);
+  RunResult result;
+  if (served->is_generator()) {  // a pretrained LM: its mean-pooled final hidden states
+    call.model_label = served->name();
+    auto rows = co_await generator_embeddings(ctx, call, served, std::get<std::vector<std::string>>(inputs));
+    if (auto* e = error_of(rows)) co_return error_response(*e);
+    result = RunResult{served, std::move(std::get<std::vector<std::vector<float>>>(rows)), {}};
+  } else {
+    auto run = co_await run_on_model(ctx, call, served, scheduler::JobKind::kEmbed,
+                                     std::get<std::vector<std::string>>(inputs), kNoDecodeSettings);
+    if (auto* e = error_of(run)) co_return error_response(*e);
+    result = std::move(std::get<RunResult>(run));
+  }
   json data = json::array();
   for (size_t i = 0; i < result.outputs.size(); ++i) {
     json e = {{"object", "embedding"}, {"index", i}};

@@ -30,12 +30,15 @@ json model_entry(const std::string& name, const std::vector<store::ModelVersionI
     v.push_back(std::move(e));
   }
   json entry = {{"id", name}, {"object", "model"}, {"owned_by", "lmaas"}, {"versions", v},
-                {"task", served && served->is_translator() ? "translation" : "classification"}, {"ready", served != nullptr}};
+                {"task", served ? served->task() : "classification"}, {"ready", served != nullptr}};
   entry["created"] = served ? created_unix(served->dir()) : 0;
   if (served) {
     entry["version"] = std::to_string(served->version());
     const json& config = served->config();
-    if (served->is_translator()) {
+    if (served->is_generator()) {
+      for (const char* key : {"format", "n_params", "weight_type", "context_length", "n_vocab", "chat_format"})
+        entry[key] = config[key];
+    } else if (served->is_translator()) {
       entry["source_language"] = config.value("source_language", "");
       entry["target_language"] = config.value("target_language", "");
     } else {
@@ -92,6 +95,12 @@ asio::awaitable<HttpResponse> model_metadata(ServerContext& ctx, RouteCall& call
   for (const auto& info : ctx.repository->list())
     if (info.name == served->name() && info.served) versions.push_back(info.version);
   if (served->is_translator()) co_return json_response(200, api::kserve_translator_metadata(served->name(), versions));
+  if (served->is_generator()) {  // served over the OpenAI routes, not KServe infer
+    json versions_json = json::array();
+    for (int64_t v : versions) versions_json.push_back(std::to_string(v));
+    co_return json_response(200, json{{"name", served->name()}, {"versions", versions_json}, {"platform", "lmaas_generator"},
+                                      {"inputs", json::array()}, {"outputs", json::array()}});
+  }
   co_return json_response(200, api::kserve_model_metadata(served->name(), versions,
                                                           static_cast<int64_t>(served->session().labels().size())));
 }

@@ -19,7 +19,21 @@ ServerMetrics::ServerMetrics(Registry& r)
       queue_time(r.histogram("lmaas_queue_duration_seconds", "Time a request waited in its model's queue",
                              {"model"}, latency_buckets_seconds())),
       batch_texts(r.histogram("lmaas_batch_size", "Texts per batch a model ran", {"model"}, batch_size_buckets())),
-      in_flight(r.gauge("lmaas_requests_in_flight", "Requests being handled")) {}
+      in_flight(r.gauge("lmaas_requests_in_flight", "Requests being handled")),
+      llm_prompt_tokens(r.counter("lmaas_llm_prompt_tokens_total", "Prompt tokens a generator processed", {"model"})),
+      llm_generated_tokens(r.counter("lmaas_llm_generated_tokens_total", "Tokens a generator generated", {"model"})),
+      llm_time_to_first_token(r.histogram("lmaas_llm_time_to_first_token_seconds",
+                                          "Time from a generation request's arrival to its first token", {"model"},
+                                          latency_buckets_seconds())),
+      llm_inter_token_latency(r.histogram("lmaas_llm_inter_token_latency_seconds",
+                                          "Time between a sequence's consecutive tokens", {"model"},
+                                          latency_buckets_seconds())),
+      llm_batch_tokens(r.histogram("lmaas_llm_batch_tokens", "Tokens per generator model call", {"model"},
+                                   exponential_buckets(1, 2, 12))),
+      llm_running(r.gauge("lmaas_llm_running_sequences", "Sequences a generator is running", {"model"})),
+      llm_waiting(r.gauge("lmaas_llm_waiting_sequences", "Generation requests waiting for a slot", {"model"})),
+      llm_kv_cache_usage(r.gauge("lmaas_llm_kv_cache_usage_ratio",
+                                 "Positions held in a generator's KV cache over its capacity", {"model"})) {}
 
 HttpResponse json_response(int status, const nlohmann::json& body) {
   return json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
@@ -45,6 +59,31 @@ api::Parsed<api::ModelRef> path_model_ref(const RouteCall& call) {
   return api::parse_model_ref(name + "/" + version->second, "version");
 }
 
+std::variant<std::shared_ptr<store::ServedModel>, api::ApiError> find_model(const ServerContext& ctx,
+                                                                           const api::ModelRef& ref) {
+  auto model = ctx.repository->find(ref.name, ref.version);
+  if (!model.is_ok()) return model_lookup_error(model.status());
+  return model.value();
+}
+
+std::optional<api::ApiError> admit_request(ServerContext& ctx, RouteCall& call, int64_t n_chars) {
+  const int64_t n_requests = call.request_counted ? 0 : 1;
+  RateDecision admitted = ctx.limiter->take(call.caller, n_requests, n_chars);
+  call.headers = admitted.headers;
+  if (!admitted.allowed) {
+    if (admitted.retry_after_s < 0)
+      return api::ApiError{Code::kOutOfRange, "the request holds " + std::to_string(n_chars) + " characters, more than the key's " +
+                                                  "limit per minute allows at all", "input", "over_chars_per_minute"};
+    call.headers.emplace_back("retry-after", std::to_string(admitted.retry_after_s));
+    return api::ApiError{Code::kResourceExhausted, "rate limit reached for key '" + call.caller.key_name + "' (" +
+                                                       admitted.limit + "); retry in " +
+                                                       std::to_string(admitted.retry_after_s) + " s",
+                         admitted.limit, "rate_limit_exceeded"};
+  }
+  call.request_counted = true;
+  return std::nullopt;
+}
+
 api::ApiError model_lookup_error(const Status& status) {
   api::ApiError e = api::to_api_error(status);
   e.param = "model";
@@ -67,6 +106,7 @@ void Server::add_routes() {
   add_repository_routes(router_);
   add_admin_routes(router_);
   add_console_routes(router_);
+  add_generation_routes(router_);
 }
 
 namespace {
@@ -112,7 +152,25 @@ Status Server::start() {
   queue.on_batch = [metrics](const std::string& queue_name, int64_t n, double) {
     metrics->batch_texts.with({queue_name.substr(0, queue_name.rfind('/'))}).observe(static_cast<double>(n));
   };
-  ctx_.repository = std::make_unique<store::ModelRepository>(o.models_dir, queue);
+  store::GeneratorOptions generator;
+  generator.scheduler = o.llm;
+  generator.with_hooks = [metrics, base = o.llm](const std::string& model) {
+    scheduler::LlmSchedulerOptions options = base;
+    Counter& prompt_tokens = metrics->llm_prompt_tokens.with({model});
+    Counter& generated_tokens = metrics->llm_generated_tokens.with({model});
+    Histogram& first_token = metrics->llm_time_to_first_token.with({model});
+    Histogram& inter_token = metrics->llm_inter_token_latency.with({model});
+    Histogram& batch_tokens = metrics->llm_batch_tokens.with({model});
+    options.on_first_token = [&first_token](double s) { first_token.observe(s); };
+    options.on_inter_token = [&inter_token](double s) { inter_token.observe(s); };
+    options.on_finish = [&prompt_tokens, &generated_tokens](int64_t n_prompt, int64_t n_generated) {
+      prompt_tokens.inc(n_prompt);
+      generated_tokens.inc(n_generated);
+    };
+    options.on_step = [&batch_tokens](int64_t n, double) { batch_tokens.observe(static_cast<double>(n)); };
+    return options;
+  };
+  ctx_.repository = std::make_unique<store::ModelRepository>(o.models_dir, queue, generator);
   auto* repo = ctx_.repository.get();
   ctx_.registry.callback_gauge("lmaas_models_ready", "Model versions loaded and ready",
                                [repo] { return static_cast<double>(repo->n_ready()); });

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -18,6 +20,7 @@
 #include "api/error.h"
 #include "api/limits.h"
 #include "scheduler/batch_queue.h"
+#include "scheduler/llm_scheduler.h"
 #include "serve/auth.h"
 #include "serve/http_server.h"
 #include "serve/metrics.h"
@@ -29,6 +32,13 @@
 
 namespace lmaas::serve {
 
+// Generators' defaults under `lmaas serve`: contexts capped at 4096 positions (KV-cache memory).
+inline scheduler::LlmSchedulerOptions default_llm_options() {
+  scheduler::LlmSchedulerOptions o;
+  o.max_context = 4096;
+  return o;
+}
+
 struct ServeOptions {
   std::string models_dir = "models";
   std::string data_dir = "var";
@@ -36,6 +46,8 @@ struct ServeOptions {
   HttpServerOptions http;
   api::RequestLimits limits;
   scheduler::BatchQueueOptions queue;
+  // Generators: --llm-slots, --llm-queue, --llm-context (default 4096: KV-cache memory), --llm-batch-tokens.
+  scheduler::LlmSchedulerOptions llm = default_llm_options();
   int64_t request_timeout_ms = 30000;     // --request-timeout-ms: default per-request deadline
   std::string sentiment_en = "sentiment-en";  // --sentiment-en-model
   std::string sentiment_zh = "sentiment-zh";  // --sentiment-zh-model
@@ -51,6 +63,15 @@ struct ServerMetrics {
   HistogramFamily& queue_time;      // model
   HistogramFamily& batch_texts;     // model
   GaugeFamily& in_flight;
+  // Generators (per model).
+  CounterFamily& llm_prompt_tokens;
+  CounterFamily& llm_generated_tokens;
+  HistogramFamily& llm_time_to_first_token;
+  HistogramFamily& llm_inter_token_latency;
+  HistogramFamily& llm_batch_tokens;
+  GaugeFamily& llm_running;
+  GaugeFamily& llm_waiting;
+  GaugeFamily& llm_kv_cache_usage;
 };
 
 // What a route sees: the server's shared state.
@@ -86,6 +107,12 @@ HttpResponse error_response(const api::ApiError& error);
 api::Parsed<api::ModelRef> path_model_ref(const RouteCall& call);
 // A failed model lookup as an error about the "model" parameter (code model_not_found when unknown).
 api::ApiError model_lookup_error(const Status& status);
+// The served version `ref` names (its highest ready one without a version), or the lookup's error.
+std::variant<std::shared_ptr<store::ServedModel>, api::ApiError> find_model(const ServerContext& ctx,
+                                                                           const api::ModelRef& ref);
+// Admits one request of n_chars characters for the caller under the rate limits (once per request);
+// the error is the 429 (with Retry-After) or 400 to answer. Sets call.headers (x-ratelimit-*).
+std::optional<api::ApiError> admit_request(ServerContext& ctx, RouteCall& call, int64_t n_chars);
 
 class Server {
  public:

@@ -61,8 +61,69 @@ ServedModel::ServedModel(std::string name, int64_t version, std::string dir,
       });
 }
 
-ModelRepository::ModelRepository(std::string root, scheduler::BatchQueueOptions queue_options)
-    : root_(std::move(root)), queue_options_(std::move(queue_options)) {}
+ServedModel::ServedModel(std::string name, int64_t version, std::string dir, models::LoadedLlm llm,
+                         std::string chat_template, const scheduler::LlmSchedulerOptions& options)
+    : name_(std::move(name)), version_(version), dir_(std::move(dir)), llm_(std::move(llm)) {
+  // The chat format: the config's name, else recognised from the model's template (ChatML otherwise).
+  if (!chat_template.empty()) {
+    chat_format_ = runtime::chat_format_from_name(chat_template).value();
+  } else if (!llm_.chat_template.empty()) {
+    chat_format_ = runtime::detect_chat_format(llm_.chat_template);
+  }
+  generator_ = std::make_unique<scheduler::LlmScheduler>(name_ + "/" + std::to_string(version_), llm_.model,
+                                                         llm_.tokenizer, options);
+  const models::LlamaConfig& c = llm_.model->config();
+  generator_config_ = {{"task", "generation"},
+                       {"format", llm_.format},
+                       {"architecture", c.arch},
+                       {"n_params", llm_.model->n_params()},
+                       {"weight_type", std::string(kernels::weight_type_name(llm_.model->weights().layers.at(0).wq.type))},
+                       {"context_length", generator_->max_context()},
+                       {"n_vocab", c.n_vocab},
+                       {"chat_format", std::string(runtime::chat_format_name(chat_format_))}};
+}
+
+ModelRepository::ModelRepository(std::string root, scheduler::BatchQueueOptions queue_options,
+                                 GeneratorOptions generator_options)
+    : root_(std::move(root)), queue_options_(std::move(queue_options)), generator_options_(std::move(generator_options)) {}
+
+Result<std::optional<GeneratorSpec>> generator_spec(const std::string& dir) {
+  std::error_code ec;
+  const fs::path config_path = fs::path(dir) / "config.json";
+  if (fs::exists(config_path, ec)) {
+    auto config = read_bundle_config(dir);
+    if (!config.is_ok() || config.value().value("task", "") != "generation") return std::optional<GeneratorSpec>();
+    const nlohmann::json& j = config.value();
+    GeneratorSpec spec;
+    try {
+      spec.file = (fs::path(dir) / j.at("file").get<std::string>()).string();
+      if (j.contains("tokenizer")) spec.tokenizer = (fs::path(dir) / j.at("tokenizer").get<std::string>()).string();
+      spec.chat_template = j.value("chat_template", "");
+      spec.context = j.value("context", int64_t{0});
+      spec.max_running = j.value("max_running", int64_t{0});
+    } catch (const nlohmann::json::exception& e) {
+      return Status(Code::kInvalidArgument, config_path.string() + ": a generator config needs \"file\" (a string) and "
+                                            "optional \"tokenizer\", \"chat_template\" (strings), \"context\", "
+                                            "\"max_running\" (integers): " + e.what());
+    }
+    if (!spec.chat_template.empty()) {
+      auto format = runtime::chat_format_from_name(spec.chat_template);
+      if (!format.is_ok()) return Status(Code::kInvalidArgument, config_path.string() + ": " + format.status().message());
+    }
+    return std::optional<GeneratorSpec>(spec);
+  }
+  std::vector<std::string> ggufs;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.is_regular_file(ec) && entry.path().extension() == ".gguf") ggufs.push_back(entry.path().string());
+  if (ggufs.empty()) return std::optional<GeneratorSpec>();
+  if (ggufs.size() > 1) {
+    return Status(Code::kInvalidArgument, dir + " holds " + std::to_string(ggufs.size()) +
+                                              " .gguf files; keep one, or name it in config.json (\"file\")");
+  }
+  GeneratorSpec spec;
+  spec.file = ggufs.front();
+  return std::optional<GeneratorSpec>(spec);
+}
 
 ModelRepository::~ModelRepository() = default;
 
@@ -121,6 +182,15 @@ void ModelRepository::set_state(const std::string& name, int64_t version, ModelS
 
 Result<std::shared_ptr<ServedModel>> ModelRepository::load_version(const std::string& name, int64_t version,
                                                                    const std::string& dir) {
+  LMAAS_ASSIGN_OR_RETURN(std::optional<GeneratorSpec> spec, generator_spec(dir));
+  if (spec) {
+    LMAAS_ASSIGN_OR_RETURN(models::LoadedLlm llm, models::load_llm(spec->file, {spec->tokenizer}));
+    scheduler::LlmSchedulerOptions options =
+        generator_options_.with_hooks ? generator_options_.with_hooks(name) : generator_options_.scheduler;
+    if (spec->context > 0) options.max_context = spec->context;
+    if (spec->max_running > 0) options.max_running = static_cast<int>(spec->max_running);
+    return std::make_shared<ServedModel>(name, version, dir, std::move(llm), spec->chat_template, options);
+  }
   auto config = read_bundle_config(dir);
   if (config.is_ok() && config.value()["task"] == "translation") {
     auto translator = runtime::TranslatorSession::load(dir);
@@ -236,7 +306,7 @@ int64_t ModelRepository::queued_texts() const {
   int64_t n = 0;
   for (const auto& [name, versions] : models_)
     for (const auto& [v, info] : versions)
-      if (info.served) n += info.served->queue().queued_texts();
+      if (info.served && info.served->has_queue()) n += info.served->queue().queued_texts();
   return n;
 }
 

@@ -1,5 +1,6 @@
 // ModelRepository: the models a server serves, read from a Triton-style repository directory
-//   <root>/<name>/<version>/   (version: a positive integer; each a model directory from `lmaas train`)
+//   <root>/<name>/<version>/   (version: a positive integer; each a model directory from `lmaas train`,
+//                              or a pretrained generator: a GGUF file or llama2.c checkpoint, see GeneratorSpec)
 // Each loaded version is a ServedModel: its inference session and the BatchQueue whose owner thread
 // alone runs that session.
 // - States per version: loading, ready, failed (with the reason), unloading. A request for a model without
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -21,17 +23,38 @@
 #include <vector>
 
 #include "base/status.h"
+#include "models/llm_loader.h"
+#include "runtime/chat_template.h"
 #include "runtime/classifier_session.h"
 #include "runtime/translator_session.h"
 #include "scheduler/batch_queue.h"
+#include "scheduler/llm_scheduler.h"
 
 namespace lmaas::store {
 
 enum class ModelState { kLoading, kReady, kFailed, kUnloading };
 const char* model_state_name(ModelState state);  // "loading" | "ready" | "failed" | "unloading"
 
-// One loaded version: a classifier or a translator. The queue is declared after the sessions so that it
-// stops (draining its jobs) before the session it runs is destroyed.
+// How a generator (a pretrained decoder-only model) is served: the scheduler's limits, and the metrics
+// hooks for its model name (the server fills them; each may be empty).
+struct GeneratorOptions {
+  scheduler::LlmSchedulerOptions scheduler;
+  std::function<scheduler::LlmSchedulerOptions(const std::string& model_name)> with_hooks;
+};
+
+// A generator's files in a version directory: config.json (optional) names them, else the one *.gguf file.
+//   {"task": "generation", "file": "model.gguf" | "stories260K.bin", "tokenizer": "tok512.bin",
+//    "chat_template": "chatml" | "llama3" | …, "context": 2048, "max_running": 8}
+struct GeneratorSpec {
+  std::string file, tokenizer, chat_template;
+  int64_t context = 0, max_running = 0;
+};
+// The spec when `dir` holds a generator (a config.json with task "generation", or a *.gguf file and no
+// config.json); nullopt when it holds another kind of model; an error for a malformed generator config.
+Result<std::optional<GeneratorSpec>> generator_spec(const std::string& dir);
+
+// One loaded version: a classifier, a translator or a generator. The queue (scheduler) is declared after
+// the sessions so that it stops (draining its jobs) before the session it runs is destroyed.
 class ServedModel {
  public:
   ServedModel(std::string name, int64_t version, std::string dir, std::unique_ptr<runtime::ClassifierSession> session,
@@ -39,16 +62,29 @@ class ServedModel {
   ServedModel(std::string name, int64_t version, std::string dir,
               std::unique_ptr<runtime::TranslatorSession> translator,
               const scheduler::BatchQueueOptions& queue_options);
+  ServedModel(std::string name, int64_t version, std::string dir, models::LoadedLlm llm, std::string chat_template,
+              const scheduler::LlmSchedulerOptions& options);
   const std::string& name() const { return name_; }
   int64_t version() const { return version_; }
   const std::string& dir() const { return dir_; }
   bool is_translator() const { return translator_ != nullptr; }
+  bool is_generator() const { return generator_ != nullptr; }
+  const char* task() const { return is_generator() ? "generation" : is_translator() ? "translation" : "classification"; }
+  // The generator's model and tokenizer; only when is_generator().
+  const models::LoadedLlm& llm() const { return llm_; }
+  scheduler::LlmScheduler& generator() { return *generator_; }
+  // The chat format (runtime/chat_template.h) chat requests are rendered with.
+  runtime::ChatFormat chat_format() const { return chat_format_; }
   // The classifier; only when !is_translator().
   const runtime::ClassifierSession& session() const { return *session_; }
   // The translator; only when is_translator().
   const runtime::TranslatorSession& translator() const { return *translator_; }
-  const nlohmann::json& config() const { return translator_ ? translator_->config() : session_->config(); }
+  const nlohmann::json& config() const {
+    return generator_ ? generator_config_ : translator_ ? translator_->config() : session_->config();
+  }
+  // The batching queue of a classifier or translator (a generator has its scheduler instead).
   scheduler::BatchQueue& queue() { return *queue_; }
+  bool has_queue() const { return queue_ != nullptr; }
 
  private:
   std::string name_;
@@ -56,7 +92,11 @@ class ServedModel {
   std::string dir_;
   std::unique_ptr<runtime::ClassifierSession> session_;
   std::unique_ptr<runtime::TranslatorSession> translator_;
+  models::LoadedLlm llm_;
+  runtime::ChatFormat chat_format_ = runtime::ChatFormat::kFallback;
+  nlohmann::json generator_config_;
   std::unique_ptr<scheduler::BatchQueue> queue_;
+  std::unique_ptr<scheduler::LlmScheduler> generator_;
 };
 
 struct ModelVersionInfo {
@@ -69,7 +109,7 @@ struct ModelVersionInfo {
 
 class ModelRepository {
  public:
-  ModelRepository(std::string root, scheduler::BatchQueueOptions queue_options);
+  ModelRepository(std::string root, scheduler::BatchQueueOptions queue_options, GeneratorOptions generator_options = {});
   ~ModelRepository();
 
   // Reads every model under the root; models that fail are recorded as failed, not fatal.
@@ -100,6 +140,7 @@ class ModelRepository {
 
   const std::string root_;
   const scheduler::BatchQueueOptions queue_options_;
+  const GeneratorOptions generator_options_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<int64_t, ModelVersionInfo>> models_;
   std::mutex load_mu_;  // one load/unload at a time

@@ -1,10 +1,12 @@
 // The web console in a real browser: Debian's chromium, headless, driven by playwright-core. Signs in,
 // reads the models page, classifies a sentence in the playground and checks the rendered result against
-// the API's own answer, unloads and loads a model, watches the metrics page and reads usage; screenshots
-// of every page go to $SHOTS_DIR. Run by tests/e2e/console_test.py:
-//   LMAAS_URL=... LMAAS_ADMIN_KEY=... LMAAS_INFER_KEY=... SHOTS_DIR=... node console.mjs
+// the API's own answer, streams a greedy completion from a generator (stories260K) and checks it against
+// llama2.c's reference text, chats, stops a long generation midway, unloads and loads a model, watches the
+// metrics page and reads usage; screenshots of every page go to $SHOTS_DIR. Run by tests/e2e/console_test.py:
+//   LMAAS_URL=... LMAAS_ADMIN_KEY=... LMAAS_INFER_KEY=... LMAAS_DATA=... SHOTS_DIR=... node console.mjs
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 
 const url = process.env.LMAAS_URL, shots = process.env.SHOTS_DIR;
@@ -56,7 +58,7 @@ await step("an admin key signs in to the models page: every model, its state, la
 
 await step("playground: classify a sentence; the bars show the API's probabilities", async () => {
   await page.getByRole("link", { name: "Playground" }).click();
-  await page.getByLabel("Model").selectOption("sent-en");
+  await page.getByLabel("Model", { exact: true }).selectOption("sent-en");
   const sentence = "a fine, moving film with a great cast";
   await page.getByLabel("Text").fill(sentence);
   await page.getByRole("button", { name: "Classify" }).click();
@@ -77,10 +79,68 @@ await step("playground: classify a sentence; the bars show the API's probabiliti
 });
 
 await step("playground: sentiment routes Chinese text to the Chinese model", async () => {
-  await page.getByLabel("Model").selectOption("");
+  await page.getByLabel("Model", { exact: true }).selectOption("");
   await page.getByLabel("Text").fill("这家店的菜很好吃");
   await page.getByRole("button", { name: "Classify" }).click();
   await page.locator(".result", { hasText: "sent-zh/1" }).waitFor();
+});
+
+const reference = JSON.parse(fs.readFileSync(path.join(process.env.LMAAS_DATA, "models/stories260K/reference/greedy_and_logits.json"), "utf8"));
+const adminFetch = (p, body) => fetch(url + p, { method: body ? "POST" : "GET", body: body && JSON.stringify(body),
+                                                 headers: { Authorization: "Bearer " + process.env.LMAAS_ADMIN_KEY } });
+
+await step("playground: a generator streams a greedy completion equal to llama2.c's text", async () => {
+  const c = reference.cases[1];  // "Once upon a time", greedy
+  const n = c.token_ids_after_bos.length - (c.prompt_token_ids.length - 1);
+  await page.getByLabel("Model", { exact: true }).selectOption("stories");
+  assert.match(await page.locator("#panel").innerText(), /context 512 tokens/);
+  await page.getByLabel("Max tokens").fill(String(n));
+  await page.getByLabel("Temperature").fill("0");
+  await page.getByLabel("Prompt").fill(c.prompt);
+  await page.getByRole("button", { name: "Generate" }).click();
+  await page.locator("#generation-status").filter({ hasText: /^done/ }).waitFor();
+  assert.equal(c.prompt + await page.locator("#completion").textContent(), c.text);
+  assert.match(await page.locator("#generation-status").innerText(), new RegExp(`^done: ${n} tokens .*finish reason length`));
+  await shot("playground-generate");
+});
+
+await step("playground: chat with a generator; the reply is the API's own", async () => {
+  await page.locator("#mode").selectOption("chat");
+  await page.getByLabel("Temperature").fill("0");
+  await page.getByLabel("Max tokens").fill("24");
+  await page.getByLabel("Message").fill("Tell me a story");
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.locator("#generation-status").filter({ hasText: /^done/ }).waitFor();
+  const r = await adminFetch("/v1/chat/completions", { model: "stories", messages: [{ role: "user", content: "Tell me a story" }],
+                                                       max_tokens: 24, temperature: 0 }).then((x) => x.json());
+  assert.equal(await page.locator('.msg[data-role="user"] .content').innerText(), "Tell me a story");
+  assert.equal(await page.locator('.msg[data-role="assistant"] .content').textContent(), r.choices[0].message.content);
+  await shot("playground-chat");
+});
+
+await step("playground: tokens appear as they are generated, and Stop ends the generation on the server", async () => {
+  const metric = async (name) => {
+    const m = (await (await adminFetch("/metrics")).text()).match(new RegExp(`^${name}\\{model="slow"\\} (\\S+)$`, "m"));
+    return m ? Number(m[1]) : 0;
+  };
+  await page.getByLabel("Model", { exact: true }).selectOption("slow");
+  await page.getByLabel("Max tokens").fill("2000");
+  await page.getByLabel("Temperature").fill("0");
+  await page.getByLabel("Prompt").fill("Once");
+  const before = await metric("lmaas_llm_generated_tokens_total");
+  await page.getByRole("button", { name: "Generate" }).click();
+  const completion = page.locator("#completion");
+  await page.waitForFunction(() => document.querySelector("#completion").textContent.length > 0);
+  const early = (await completion.textContent()).length;
+  await page.waitForFunction((k) => document.querySelector("#completion").textContent.length > k, early);  // still growing
+  assert.equal(await page.getByRole("button", { name: "Generate" }).isDisabled(), true);
+  await page.getByRole("button", { name: "Stop" }).click();
+  await page.locator("#generation-status").filter({ hasText: /^stopped$/ }).waitFor();
+  for (let i = 0; i < 200 && await metric("lmaas_llm_running_sequences") > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await metric("lmaas_llm_running_sequences"), 0);
+  assert.ok(await metric("lmaas_llm_generated_tokens_total") - before < 1000, "the server went on generating");
+  assert.equal(await page.getByRole("button", { name: "Generate" }).isDisabled(), false);
+  await shot("playground-stopped");
 });
 
 await step("models: unload a model, then load it again", async () => {

@@ -65,6 +65,13 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_option("--rate-limit-cpm", o.rate_limit_cpm, "characters per minute per key unless the key says (default 0: none)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  cmd->add_option("--llm-slots", o.llm.max_running, "sequences a generator runs at once (default 16)")->check(CLI::Range(1, 4096));
+  cmd->add_option("--llm-queue", o.llm.max_waiting, "generation requests that may wait for a slot before 429 (default 64)")
+      ->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--llm-context", o.llm.max_context, "positions per sequence, at most the model's (default 4096)")
+      ->check(CLI::Range(16, 1 << 20));
+  cmd->add_option("--llm-batch-tokens", o.llm.batch_max_tokens, "tokens per generator model call: prompts are fed in chunks "
+                  "of this size (default 512)")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--sentiment-en-model", o.sentiment_en, "model /v1/sentiment uses for English (default sentiment-en)");
   cmd->add_option("--sentiment-zh-model", o.sentiment_zh, "model /v1/sentiment uses for Chinese (default sentiment-zh)");
   cmd->callback([args, &exit_code] { exit_code = run_serve(*args); });

@@ -2,8 +2,9 @@
 
     client = lmaas.Client(base_url="http://127.0.0.1:8080", api_key="lmaas-...")
     client.classify("a fine film", model="sentiment-en").data[0].label
+    client.completions.create(model="stories", prompt="Once upon a time", max_tokens=20).choices[0].text
 
-Connections are kept alive (one per thread). 429 and 503 answers, and connections that fail before an
+Connections are kept alive (one per thread); a stream takes its connection for itself until it ends. 429 and 503 answers, and connections that fail before an
 answer, are retried up to max_retries times: after the server's Retry-After when it gives one, else after
 an exponential backoff with jitter. Errors are exceptions by status (lmaas.errors).
 """
@@ -19,8 +20,9 @@ import urllib.parse
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import errors
+from ._generation import _Chat, _Completions
 from .types import (ApiKey, ClassifyResponse, EmbeddingsResponse, InferResponse, Model, SentimentResponse,
-                    TranslationsResponse, UsageRow)
+                    TokenizeResponse, TranslationsResponse, UsageRow)
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 Texts = Union[str, Sequence[str]]
@@ -53,6 +55,8 @@ class Client:
         self.models = _Models(self)
         self.embeddings = _Embeddings(self)
         self.keys = _Keys(self)
+        self.completions = _Completions(self)
+        self.chat = _Chat(self)
 
     # --- task API ---------------------------------------------------------------------------------------
     def classify(self, input: Texts, *, model: str, top_k: Optional[int] = None) -> ClassifyResponse:
@@ -80,6 +84,17 @@ class Client:
             if value is not None:
                 body[key] = value
         return TranslationsResponse.from_json(self._json("POST", "/v1/translations", body))
+
+    def tokenize(self, model: str, text: str, *, add_special: bool = True,
+                 with_pieces: bool = False) -> TokenizeResponse:
+        """A generator's token ids for `text` (with its BOS when add_special); with_pieces: TokenPiece(id, piece)."""
+        body = {"model": model, "content": text, "add_special": add_special, "with_pieces": with_pieces}
+        return TokenizeResponse.from_json(self._json("POST", "/tokenize", body))
+
+    def detokenize(self, model: str, tokens: Sequence[int], *, skip_special: bool = False) -> str:
+        """The text of a generator's token ids."""
+        body = {"model": model, "tokens": list(tokens), "skip_special": skip_special}
+        return self._json("POST", "/detokenize", body)["content"]
 
     # --- KServe v2 --------------------------------------------------------------------------------------
     def infer(self, model: str, texts: Sequence[str], *, version: Optional[Union[int, str]] = None,
@@ -150,13 +165,15 @@ class Client:
         return headers
 
     def _send(self, method: str, path: str, payload: Optional[bytes], stream: bool = False):
-        """One attempt: the http.client response (unread when streaming)."""
+        """One attempt: a _Response, or for a stream that the server accepted a _Streaming (the response
+        unread, its connection taken from this thread's)."""
         conn = self._connection()
         try:
             conn.request(method, self._prefix + path, body=payload, headers=self._headers(payload is not None))
             response = conn.getresponse()
-            if stream:
-                return response
+            if stream and response.status < 400:
+                self._local.conn = None
+                return _Streaming(response, conn)
             body = response.read()
         except TimeoutError as e:  # socket.timeout
             self._drop_connection()
@@ -168,12 +185,14 @@ class Client:
             self._drop_connection()
         return _Response(response.status, _lower_headers(response), body)
 
-    def _request(self, method: str, path: str, body: Any = None, retry: bool = True) -> _Response:
+    def _request(self, method: str, path: str, body: Any = None, retry: bool = True, stream: bool = False):
+        """The answer (a _Streaming when `stream` and the server accepted), retried as the module says; an
+        error status raised."""
         payload = json.dumps(body).encode() if body is not None else None
         attempt = 0
         while True:
             try:
-                response = self._send(method, path, payload)
+                response = self._send(method, path, payload, stream)
             except errors.APIConnectionError:
                 if not retry or attempt >= self.max_retries:
                     raise
@@ -190,12 +209,9 @@ class Client:
             raise error
 
     def _stream(self, method: str, path: str, body: Any = None) -> Iterator[Any]:
-        """A server-sent-events response as an iterator of its JSON events, ending at "data: [DONE]"."""
-        payload = json.dumps(body).encode() if body is not None else None
-        response = self._send(method, path, payload, stream=True)
-        if response.status >= 400:
-            raise _status_error(_Response(response.status, _lower_headers(response), response.read()))
-        return _sse_events(response, self)
+        """A server-sent-events response as an iterator of its JSON events, ending at "data: [DONE]". The
+        request is sent (and its errors raised) now; the events are read as the iterator is."""
+        return _SseEvents(self._request(method, path, body, stream=True))
 
     def close(self) -> None:
         self._drop_connection()
@@ -207,33 +223,70 @@ class Client:
         self.close()
 
 
-def _sse_events(response: http.client.HTTPResponse, client: Client) -> Iterator[Any]:
-    """Parses `data:` lines (an event may span several), yields each event's JSON until [DONE]."""
-    data: List[str] = []
-    try:
-        while True:
+class _Streaming:
+    """A stream the server accepted: its unread response and the connection it alone now uses."""
+
+    def __init__(self, response: http.client.HTTPResponse, conn: http.client.HTTPConnection):
+        self.status, self.response, self.conn = response.status, response, conn
+
+    def close(self) -> None:
+        self.response.close()
+        self.conn.close()  # the connection's state after a stream is not worth trusting
+
+
+class _SseEvents:
+    """The JSON events of a server-sent-events response, until "data: [DONE]" (an event's data may span
+    several `data:` lines). The stream's connection is closed when it ends, fails or is closed early, read
+    or not (the server then stops the work)."""
+
+    def __init__(self, streaming: _Streaming):
+        self._streaming = streaming
+        self._events = self._read()
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._events.close()
+        self._streaming.close()
+
+    def _read(self) -> Iterator[Any]:
+        response, data = self._streaming.response, []
+        try:
+            while True:
+                line = self._readline(response)
+                if line is None:
+                    break
+                if line.startswith("data:"):
+                    data.append(line[5:].lstrip(" "))
+                    continue
+                if line == "" and data:
+                    text = "\n".join(data)
+                    data = []
+                    if text == "[DONE]":
+                        return
+                    event = json.loads(text)
+                    if isinstance(event, dict) and "error" in event:
+                        e = event["error"]
+                        raise errors.ServerError(e.get("message", "stream error"), status=500, type=e.get("type"),
+                                                 param=e.get("param"), code=e.get("code"), body=event)
+                    yield event
+            raise errors.APIConnectionError("the stream ended before data: [DONE]")
+        finally:
+            self._streaming.close()
+
+    def _readline(self, response: http.client.HTTPResponse) -> Optional[str]:
+        """The next line without its end, None at the end of the body."""
+        try:
             raw = response.readline()
-            if not raw:
-                break
-            line = raw.decode("utf-8").rstrip("\r\n")
-            if line.startswith("data:"):
-                data.append(line[5:].lstrip(" "))
-                continue
-            if line == "" and data:
-                text = "\n".join(data)
-                data = []
-                if text == "[DONE]":
-                    return
-                event = json.loads(text)
-                if isinstance(event, dict) and "error" in event:
-                    e = event["error"]
-                    raise errors.ServerError(e.get("message", "stream error"), status=500, type=e.get("type"),
-                                             param=e.get("param"), code=e.get("code"), body=event)
-                yield event
-        raise errors.APIConnectionError("the stream ended before data: [DONE]")
-    finally:
-        response.close()
-        client._drop_connection()  # the connection's state after a stream is not worth trusting
+        except TimeoutError as e:
+            raise errors.APITimeoutError(f"the stream sent nothing for {self._streaming.conn.timeout} s") from e
+        except (OSError, http.client.HTTPException) as e:
+            raise errors.APIConnectionError(f"the stream broke: {e.__class__.__name__}: {e}") from e
+        return raw.decode("utf-8").rstrip("\r\n") if raw else None
 
 
 def _lower_headers(response: http.client.HTTPResponse) -> Dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import struct
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional
+from typing import Any, ClassVar, Dict, List, Optional
 
 
 def _split(cls, data: Dict[str, Any]) -> Dict[str, Any]:
@@ -143,6 +143,10 @@ class Model:
     ready: bool = False
     created: int = 0
     architecture: Optional[str] = None
+    context_length: Optional[int] = None  # generators: tokens of context
+    n_params: Optional[int] = None        # generators
+    weight_type: Optional[str] = None     # generators: "f32", "q8_0", ...
+    chat_format: Optional[str] = None     # generators: the chat template's family
     extra: Dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -200,3 +204,183 @@ class UsageRow:
     day: str
     requests: int
     characters: int
+
+
+# --- text generation (OpenAI's completion and chat shapes, attribute access as in the `openai` package) ---
+
+@dataclass
+class CompletionUsage:
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Optional[Dict[str, Any]]) -> Optional["CompletionUsage"]:
+        return cls(**_split(cls, data)) if data is not None else None
+
+
+@dataclass
+class Logprobs:
+    """Completions' log-probabilities: parallel lists, one entry per generated token."""
+    tokens: List[str]
+    token_logprobs: List[float]
+    top_logprobs: List[Dict[str, float]]
+    text_offset: List[int]
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Optional[Dict[str, Any]]) -> Optional["Logprobs"]:
+        return cls(**_split(cls, data)) if data is not None else None
+
+
+@dataclass
+class CompletionChoice:
+    index: int
+    text: str
+    finish_reason: Optional[str] = None  # "stop" | "length"; None on a stream's chunks before the last
+    logprobs: Optional[Logprobs] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "CompletionChoice":
+        kw = _split(cls, data)
+        kw["logprobs"] = Logprobs.from_json(kw.get("logprobs"))
+        return cls(**kw)
+
+
+@dataclass
+class TopLogprob:
+    token: str
+    logprob: float
+    bytes: Optional[List[int]] = None
+
+
+@dataclass
+class ChatCompletionTokenLogprob:
+    token: str
+    logprob: float
+    bytes: Optional[List[int]] = None
+    top_logprobs: List[TopLogprob] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "ChatCompletionTokenLogprob":
+        return cls(token=data["token"], logprob=data["logprob"], bytes=data.get("bytes"),
+                   top_logprobs=[TopLogprob(t["token"], t["logprob"], t.get("bytes")) for t in data.get("top_logprobs", [])])
+
+
+@dataclass
+class ChoiceLogprobs:
+    content: Optional[List[ChatCompletionTokenLogprob]] = None
+
+    @classmethod
+    def from_json(cls, data: Optional[Dict[str, Any]]) -> Optional["ChoiceLogprobs"]:
+        if data is None:
+            return None
+        content = data.get("content")
+        return cls(content=[ChatCompletionTokenLogprob.from_json(t) for t in content] if content is not None else None)
+
+
+@dataclass
+class ChoiceDelta:
+    """What a chunk adds to a chat choice: role on the first chunk, content (may be None or "")."""
+    content: Optional[str] = None
+    role: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ChatCompletionMessage(ChoiceDelta):
+    """The assistant's whole message: role "assistant" and the content."""
+
+
+@dataclass
+class _ChatChoice:
+    """What a chat choice and a chunk's choice share; `_part` names the field that differs."""
+    index: int
+    finish_reason: Optional[str] = None
+    logprobs: Optional[ChoiceLogprobs] = None
+    _part: ClassVar[str] = ""
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]):
+        part_cls = ChatCompletionMessage if cls._part == "message" else ChoiceDelta
+        return cls(index=data["index"], finish_reason=data.get("finish_reason"),
+                   logprobs=ChoiceLogprobs.from_json(data.get("logprobs")),
+                   **{cls._part: part_cls(**_split(part_cls, data.get(cls._part) or {}))})
+
+
+@dataclass
+class ChatCompletionChoice(_ChatChoice):
+    message: ChatCompletionMessage = field(default_factory=ChatCompletionMessage)
+    _part: ClassVar[str] = "message"
+
+
+@dataclass
+class ChatCompletionChunkChoice(_ChatChoice):
+    delta: ChoiceDelta = field(default_factory=ChoiceDelta)
+    _part: ClassVar[str] = "delta"
+
+
+@dataclass
+class _Generated:
+    """What completions, chat completions and their stream chunks share; `_choice` reads a choice."""
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: List[Any] = field(default_factory=list)
+    usage: Optional[CompletionUsage] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+    _choice: ClassVar[Any] = None
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]):
+        kw = _split(cls, data)
+        kw["choices"] = [cls._choice.from_json(c) for c in data.get("choices", [])]
+        kw["usage"] = CompletionUsage.from_json(data.get("usage"))
+        return cls(**kw)
+
+
+@dataclass
+class Completion(_Generated):
+    """/v1/completions' answer: choices[i].text; and each chunk of its stream (a chunk's usage is None, but
+    on the last chunk when stream_options={"include_usage": True}, whose choices are empty)."""
+    choices: List[CompletionChoice] = field(default_factory=list)
+    _choice: ClassVar[Any] = CompletionChoice
+
+
+@dataclass
+class ChatCompletion(_Generated):
+    """/v1/chat/completions' answer: choices[i].message.content."""
+    choices: List[ChatCompletionChoice] = field(default_factory=list)
+    _choice: ClassVar[Any] = ChatCompletionChoice
+
+
+@dataclass
+class ChatCompletionChunk(_Generated):
+    """One event of a streamed chat completion: choices[i].delta."""
+    choices: List[ChatCompletionChunkChoice] = field(default_factory=list)
+    _choice: ClassVar[Any] = ChatCompletionChunkChoice
+
+
+@dataclass
+class TokenPiece:
+    id: int
+    piece: str
+
+
+@dataclass
+class TokenizeResponse:
+    """/tokenize: the ids (or, with_pieces, ids with their text), their count, the model's context length."""
+    tokens: List[Any]  # List[int], or List[TokenPiece] when asked with_pieces
+    count: int
+    model: str
+    max_model_len: int
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, data: Dict[str, Any]) -> "TokenizeResponse":
+        kw = _split(cls, data)
+        kw["tokens"] = [TokenPiece(t["id"], t["piece"]) if isinstance(t, dict) else t for t in data["tokens"]]
+        return cls(**kw)

@@ -1,4 +1,5 @@
-"""Fixtures: a real `lmaas serve` (tests/e2e/lmaas_server.py) with two small trained models, and clients.
+"""Fixtures: a real `lmaas serve` (tests/e2e/lmaas_server.py) with two small trained models and two
+generators (stories260K converted to GGUF by `lmaas convert`, and a slower random one), and clients.
 
 The binary and the shared data come from LMAAS_BIN and LMAAS_DATA (CTest sets both)."""
 import json
@@ -11,6 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))  # the package from this tree, installed or not
 sys.path.insert(0, os.path.join(HERE, "..", "..", "..", "tests", "e2e"))
 
+import generators  # noqa: E402
 import lmaas_server  # noqa: E402
 
 
@@ -20,6 +22,7 @@ def server():
     if not binary or not data:
         pytest.fail("set LMAAS_BIN (the lmaas binary) and LMAAS_DATA (the shared data directory)")
     lmaas_server.start(os.path.abspath(binary), os.path.abspath(data))
+    generators.add(os.path.abspath(data))
     s = lmaas_server.Server("--sentiment-en-model", "sent-en", "--sentiment-zh-model", "sent-zh")
     s.infer_key = json.loads(lmaas_server.keys(s.data_dir, "create", "--name", "sdk", "--scope", "infer", "--json"))["secret"]
     yield s
@@ -30,3 +33,9 @@ def server():
 @pytest.fixture
 def base_url(server):
     return "http://127.0.0.1:%d" % server.port
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """llama2.c's greedy continuations of stories260K (independent of lmaas)."""
+    return generators.reference(os.environ["LMAAS_DATA"])

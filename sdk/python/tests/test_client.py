@@ -55,7 +55,7 @@ def test_embeddings_float_and_base64_agree(client):
 
 def test_models_list_get_and_kserve_infer(client):
     models = {m.id: m for m in client.models.list()}
-    assert set(models) == {"sent-en", "sent-zh"}
+    assert set(models) == {"sent-en", "sent-zh", "stories", "slow"}
     m = client.models.get("sent-en")
     assert m.ready and m.version == "1" and sorted(m.labels) == ["0", "1"] and m.versions[0].state == "ready"
     assert "dev" in m.metrics

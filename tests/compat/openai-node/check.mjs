@@ -1,9 +1,12 @@
 // The official OpenAI Node client, unchanged, against lmaas serve: models, embeddings (the client's
-// default base64 and explicit float), error classes and shapes, auth. Prints one line per check and
-// exits 1 on the first failure. Run by tests/e2e/openai_node_test.py:
-//   LMAAS_URL=http://127.0.0.1:PORT LMAAS_KEY=... node check.mjs
+// default base64 and explicit float), completions and chat completions with a generator (stories260K;
+// plain and streamed, greedy text checked against llama2.c's reference), error classes and shapes, auth.
+// Prints one line per check and exits 1 on the first failure. Run by tests/e2e/openai_node_test.py:
+//   LMAAS_URL=http://127.0.0.1:PORT LMAAS_KEY=... LMAAS_LIMITED_KEY=... LMAAS_DATA=... node check.mjs
 import OpenAI from "openai";
 import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
 
 const baseURL = process.env.LMAAS_URL + "/v1";
 const client = new OpenAI({ baseURL, apiKey: process.env.LMAAS_KEY, maxRetries: 0 });
@@ -21,7 +24,7 @@ async function check(name, fn) {
 await check("models.list pages through /v1/models", async () => {
   const ids = [];
   for await (const m of client.models.list()) ids.push(m.id);
-  assert.deepEqual(ids.sort(), ["sent-en", "sent-zh"]);
+  assert.deepEqual(ids.sort(), ["sent-en", "sent-zh", "stories"]);
 });
 
 await check("models.retrieve", async () => {
@@ -49,6 +52,102 @@ await check("embeddings.create: the client's default (base64) decodes to the flo
 await check("a single string input", async () => {
   const r = await client.embeddings.create({ model: "sent-en", input: "good", encoding_format: "float" });
   assert.equal(r.data.length, 1);
+});
+
+const reference = JSON.parse(fs.readFileSync(path.join(process.env.LMAAS_DATA, "models/stories260K/reference/greedy_and_logits.json"), "utf8"));
+const greedy = reference.cases[1];  // "Once upon a time"
+const nGreedy = greedy.token_ids_after_bos.length - (greedy.prompt_token_ids.length - 1);
+const chatRequest = { model: "stories", messages: [{ role: "system", content: "Be kind." }, { role: "user", content: "Tell me a story" }],
+                      max_tokens: 24, temperature: 0 };
+
+await check("completions.create: greedy text equals llama2.c's", async () => {
+  const r = await client.completions.create({ model: "stories", prompt: greedy.prompt, max_tokens: nGreedy, temperature: 0 });
+  assert.equal(r.object, "text_completion");
+  assert.equal(r.model, "stories");
+  assert.equal(typeof r.id, "string");
+  assert.equal(r.choices.length, 1);
+  assert.equal(greedy.prompt + r.choices[0].text, greedy.text);
+  assert.equal(r.choices[0].finish_reason, "length");
+  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: nGreedy, total_tokens: 5 + nGreedy });
+});
+
+await check("completions.create stream: async iteration over chunks, usage last", async () => {
+  const stream = await client.completions.create({ model: "stories", prompt: greedy.prompt, max_tokens: nGreedy, temperature: 0,
+                                                   stream: true, stream_options: { include_usage: true } });
+  let text = "", n = 0, finish = null, usage = null;
+  for await (const chunk of stream) {
+    n++;
+    assert.equal(chunk.object, "text_completion");
+    for (const c of chunk.choices) {
+      text += c.text;
+      if (c.finish_reason) finish = c.finish_reason;
+    }
+    if (chunk.usage) usage = chunk.usage;
+  }
+  assert.ok(n > 10, `${n} chunks`);
+  assert.equal(greedy.prompt + text, greedy.text);
+  assert.equal(finish, "length");
+  assert.equal(usage.completion_tokens, nGreedy);
+});
+
+await check("completions.create with logprobs, stop, n and token-id prompts", async () => {
+  const r = await client.completions.create({ model: "stories", prompt: [greedy.prompt_token_ids, [1, 291, 400, 428]], max_tokens: 60,
+                                              temperature: 0, stop: ["Lily"], logprobs: 2, n: 2 });
+  assert.equal(r.choices.length, 4);
+  assert.equal(r.choices[0].text, ", there was a little girl named ");
+  assert.equal(r.choices[0].finish_reason, "stop");
+  assert.equal(r.choices[1].text, r.choices[0].text);  // greedy: both choices alike
+  assert.equal(r.choices[0].logprobs.tokens.length, r.choices[0].logprobs.token_logprobs.length);
+  assert.equal(Object.keys(r.choices[0].logprobs.top_logprobs[0]).length, 2);
+});
+
+let chatText;
+await check("chat.completions.create: an assistant message", async () => {
+  const r = await client.chat.completions.create({ ...chatRequest, logprobs: true, top_logprobs: 2 });
+  assert.equal(r.object, "chat.completion");
+  assert.equal(r.choices[0].message.role, "assistant");
+  assert.equal(typeof r.choices[0].message.content, "string");
+  assert.ok(["stop", "length"].includes(r.choices[0].finish_reason));
+  assert.equal(r.choices[0].logprobs.content.length, r.usage.completion_tokens);
+  assert.equal(r.choices[0].logprobs.content[0].top_logprobs.length, 2);
+  assert.equal(r.usage.total_tokens, r.usage.prompt_tokens + r.usage.completion_tokens);
+  chatText = r.choices[0].message.content;
+});
+
+await check("chat.completions.create stream: role first, then the same content", async () => {
+  const stream = await client.chat.completions.create({ ...chatRequest, stream: true });
+  const chunks = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  assert.equal(chunks[0].object, "chat.completion.chunk");
+  assert.deepEqual(chunks[0].choices[0].delta, { role: "assistant", content: "" });
+  assert.equal(chunks.map((c) => c.choices[0].delta.content || "").join(""), chatText);
+  assert.ok(chunks[chunks.length - 1].choices[0].finish_reason);
+});
+
+await check("chat stream helper (chat.completions.stream) and leaving a stream early", async () => {
+  const runner = client.chat.completions.stream(chatRequest);
+  const final = await runner.finalChatCompletion();
+  assert.equal(final.choices[0].message.content, chatText);
+  const stream = await client.completions.create({ model: "stories", prompt: "Once", max_tokens: 200, stream: true });
+  let n = 0;
+  for await (const chunk of stream) {
+    assert.equal(typeof chunk.choices[0].text, "string");
+    if (++n === 3) break;  // aborts the request
+  }
+  assert.equal(n, 3);
+});
+
+await check("bad sampling parameters: BadRequestError naming the field", async () => {
+  await assert.rejects(client.chat.completions.create({ ...chatRequest, temperature: 3, stream: true }), (e) => {
+    assert.ok(e instanceof OpenAI.BadRequestError, e.constructor.name);
+    assert.equal(e.param, "temperature");
+    return true;
+  });
+  await assert.rejects(client.completions.create({ model: "sent-en", prompt: "x" }), (e) => {
+    assert.ok(e instanceof OpenAI.BadRequestError, e.constructor.name);
+    assert.equal(e.code, "wrong_model_task");
+    return true;
+  });
 });
 
 await check("unknown model: NotFoundError with the error body's fields", async () => {

@@ -109,6 +109,7 @@ TEST(Sampler, PresenceAndFrequencyPenaltiesCountOccurrencesInTheWindow) {
 TEST(Sampler, LogprobsAreThoseOfTheModelsDistribution) {
   SamplingParams p;
   p.temperature = 0.0f;
+  p.logprobs = true;
   p.n_top_logprobs = 2;
   p.repetition_penalty = 10.0f;  // penalties change the choice, not the reported log-probabilities
   Sampler s(p);

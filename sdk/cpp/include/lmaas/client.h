@@ -3,6 +3,9 @@
 //   lmaas::Client client({.base_url = "http://127.0.0.1:8080", .api_key = "lmaas-..."});
 //   lmaas::api::ClassifyResponse r = client.classify("sentiment-en", {"a fine film"});
 //   r.data[0].label, r.data[0].score, r.data[0].probabilities
+//   lmaas::api::SamplingRequest p;  p.max_tokens = 30;  p.temperature = 0;
+//   client.complete("stories", "Once upon a time", p).choices[0].text
+//   client.chat_stream(request, [](const lmaas::CompletionChunk& c) { ...; return true; });  // false stops
 //
 // Errors are lmaas::ClientError exceptions carrying the HTTP status and the server's error (code, param,
 // message) and request id. Thread-safe: calls from several threads share a pool of curl handles, each
@@ -11,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -20,8 +24,9 @@
 #include <nlohmann/json.hpp>
 
 #include "api/classify.h"
-#include "api/translation.h"
+#include "api/completions_client.h"
 #include "api/error.h"
+#include "api/translation.h"
 
 namespace lmaas {
 
@@ -59,6 +64,13 @@ struct TranslateParams {
   int64_t beam_size = 0, max_tokens = 0;
 };
 
+// Generation results and chunks are the api level's (api/completions_client.h).
+using CompletionResult = api::CompletionResult;
+using CompletionChunk = api::CompletionChunk;
+// Called with each chunk of a stream as it arrives, on the calling thread; return false to stop: the
+// transfer is aborted and its connection closed, so the server stops generating.
+using ChunkCallback = std::function<bool(const CompletionChunk&)>;
+
 class Client {
  public:
   explicit Client(ClientOptions options = {});
@@ -77,6 +89,23 @@ class Client {
   void load_model(const std::string& name);    // admin
   void unload_model(const std::string& name);  // admin
   bool ready();
+
+  // Generators (pretrained language models): OpenAI's /v1/completions and /v1/chat/completions.
+  // `params` defaults are the server's (max_tokens: 16 for completions, the rest of the context for chat).
+  CompletionResult complete(const std::string& model, const std::string& prompt,
+                            const api::SamplingRequest& params = api::SamplingRequest());
+  CompletionResult complete(const api::CompletionRequest& request);  // several prompts, token ids, logprobs, echo
+  CompletionResult chat(const std::string& model, const std::vector<api::ChatMessageIn>& messages,
+                        const api::SamplingRequest& params = api::SamplingRequest());
+  CompletionResult chat(const api::ChatRequest& request);
+  // Streamed (server-sent events): on_chunk gets each chunk; request.sampling.stream is set for you.
+  // Returns true when the stream ran to its end, false when on_chunk stopped it. An error the server
+  // reports mid-stream, and one on_chunk throws, are thrown from here.
+  bool complete_stream(api::CompletionRequest request, const ChunkCallback& on_chunk);
+  bool chat_stream(api::ChatRequest request, const ChunkCallback& on_chunk);
+  // A generator's tokenizer: the ids of a text (with its BOS when add_special), and the text of ids.
+  std::vector<int32_t> tokenize(const std::string& model, const std::string& text, bool add_special = true);
+  std::string detokenize(const std::string& model, const std::vector<int32_t>& tokens, bool skip_special = false);
 
   // Any route: the parsed JSON answer (null when empty); errors thrown as above.
   nlohmann::json request(const std::string& method, const std::string& path, const nlohmann::json* body = nullptr);

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Aggregate generation speed over HTTP: one streamed /v1/completions request alone, then N at once, against a
+real `lmaas serve` (continuous batching: the N sequences share each model call). Prints one JSON line with
+tokens/s for both and their ratio (the target is ≥ 3× at 16 streams).
+
+    bench/llm_serve_streams.py --lmaas build/release/lmaas --model bench.gguf [--streams 16] [--tokens 128]
+                               [--threads 2] [--repetitions 3]
+Standard library only; the model is served from a temporary repository (a symlink to --model).
+"""
+import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
+
+
+def start_server(lmaas, model, threads, slots):
+    root = tempfile.mkdtemp(prefix="lmaas-bench-streams-")
+    version = os.path.join(root, "models", "bench", "1")
+    os.makedirs(version)
+    os.symlink(os.path.abspath(model), os.path.join(version, "model.gguf"))
+    proc = subprocess.Popen([lmaas, "serve", "--models", os.path.join(root, "models"), "--port", "0", "--no-auth",
+                             "--data-dir", os.path.join(root, "var"), "--threads", str(threads),
+                             "--llm-slots", str(slots), "--llm-context", "1024"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        m = re.search(r"listening on http://[^:]+:(\d+)", line)
+        if m:
+            threading.Thread(target=proc.stderr.read, daemon=True).start()
+            return proc, int(m.group(1))
+    raise RuntimeError("lmaas serve did not start")
+
+
+def stream_tokens(port, tokens, seed):
+    """Streams one completion; returns the number of generated tokens (from the usage chunk)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    body = {"model": "bench", "prompt": "Once upon a time", "max_tokens": tokens, "ignore_eos": True,
+            "temperature": 0.8, "seed": seed, "stream": True, "stream_options": {"include_usage": True}}
+    c.request("POST", "/v1/completions", body=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    r = c.getresponse()
+    assert r.status == 200, r.read()
+    generated = 0
+    for block in r.read().decode().split("\n\n"):
+        if block.startswith("data: {"):
+            event = json.loads(block[len("data: "):])
+            if event.get("usage"):
+                generated = event["usage"]["completion_tokens"]
+    c.close()
+    return generated
+
+
+def measure(port, n_streams, tokens):
+    counts = [0] * n_streams
+
+    def run(i):
+        counts[i] = stream_tokens(port, tokens, 1000 + i)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n_streams)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - start)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--lmaas", required=True)
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--streams", type=int, default=16)
+    ap.add_argument("--tokens", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repetitions", type=int, default=3)
+    args = ap.parse_args()
+    proc, port = start_server(args.lmaas, args.model, args.threads, max(args.streams, 1))
+    try:
+        stream_tokens(port, 8, 1)  # warm-up: pages the weights in
+        single = statistics.median(measure(port, 1, args.tokens) for _ in range(args.repetitions))
+        many = statistics.median(measure(port, args.streams, args.tokens) for _ in range(args.repetitions))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    print(json.dumps({"model": args.model, "threads": args.threads, "tokens_per_stream": args.tokens,
+                      "single_stream_tokens_per_s": round(single, 1), "streams": args.streams,
+                      "aggregate_tokens_per_s": round(many, 1), "ratio": round(many / single, 2)}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
