@@ -12,6 +12,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_vocab.h"
 #include "formats/llama2c_checkpoint.h"
+#include "models/llm_bundle.h"
 #include "models/llm_gguf_config.h"
 #include "text/llama2c_tokenizer.h"
 
@@ -149,6 +150,17 @@ Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::
 }
 
 Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& options) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {  // an lmaas generator directory (llm_bundle.h)
+    LMAAS_ASSIGN_OR_RETURN(std::optional<LlmBundle> bundle, read_llm_bundle(path));
+    if (!bundle) {
+      return Status(Code::kInvalidArgument, path + ": not a generator directory (no config.json with task "
+                                                   "\"generation\", no .gguf file)");
+    }
+    LlmLoadOptions with_tokenizer = options;
+    if (with_tokenizer.tokenizer_path.empty()) with_tokenizer.tokenizer_path = bundle->tokenizer;
+    return load_llm(bundle->file, with_tokenizer);
+  }
   LMAAS_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
   const auto bytes = mapped.bytes();
   if (is_gguf(bytes)) {

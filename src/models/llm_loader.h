@@ -1,7 +1,8 @@
 // load_llm: opens a pretrained decoder-only language model and its tokenizer from
 //   - a GGUF file (`general.architecture` "llama"; the tokenizer from its `tokenizer.ggml.*` metadata), or
 //   - a llama2.c checkpoint (`.bin`) with its llama2.c tokenizer file (options.tokenizer_path, or
-//     `tokenizer.bin` / `tok<vocab>.bin` beside the checkpoint).
+//     `tokenizer.bin` / `tok<vocab>.bin` beside the checkpoint), or
+//   - an lmaas generator directory (llm_bundle.h: config.json naming one of the above, or one .gguf file).
 // Weights stay memory-mapped in their stored type; the model keeps the mapping alive.
 // Errors name the file and what is wrong or unsupported (an architecture, a weight type, a missing tensor).
 #pragma once

@@ -156,6 +156,27 @@ std::variant<std::vector<api::ChoiceOut>, api::ApiError> choices_of(const std::v
   return out;
 }
 
+// The generator a request names, as a Prepared with no prompts yet (the metrics label set), or the error.
+std::variant<Prepared, api::ApiError> prepare(const ServerContext& ctx, RouteCall& call, const api::ModelRef& ref) {
+  ModelOrError found = find_generator(ctx, ref);
+  if (auto* e = std::get_if<api::ApiError>(&found)) return *e;
+  Prepared p;
+  p.model = std::get<std::shared_ptr<store::ServedModel>>(found);
+  call.model_label = p.model->name();
+  return p;
+}
+
+// Admits the request (rate limits) and submits its jobs; the run, or the error to answer.
+asio::awaitable<std::variant<std::shared_ptr<GenerationRun>, api::ApiError>> start_run(
+    ServerContext& ctx, RouteCall& call, const Prepared& p, const api::SamplingRequest& s, const int64_t& max_tokens,
+    const int64_t& n_logprobs) {
+  if (auto refused = admit_request(ctx, call, p.n_chars)) co_return *refused;
+  auto executor = co_await asio::this_coro::executor;
+  auto run = std::make_shared<GenerationRun>(executor, p.model->llm().tokenizer, n_logprobs);
+  if (auto e = submit_all(*run, *p.model, p, s, max_tokens, n_logprobs)) co_return *e;
+  co_return run;
+}
+
 // The response: streamed (the run becomes the body) or collected.
 asio::awaitable<HttpResponse> respond(ServerContext& ctx, RouteCall& call, const std::shared_ptr<GenerationRun>& run,
                                       const Prepared& p, const api::SamplingRequest& s, bool chat, bool logprobs,
@@ -207,11 +228,9 @@ asio::awaitable<HttpResponse> completions(ServerContext& ctx, RouteCall& call) {
   auto req = parse_body(ctx, call.request, api::parse_completion_request);
   if (auto* e = std::get_if<api::ApiError>(&req)) co_return error_response(*e);
   auto& r = std::get<api::CompletionRequest>(req);
-  ModelOrError found = find_generator(ctx, r.model);
-  if (auto* e = std::get_if<api::ApiError>(&found)) co_return error_response(*e);
-  Prepared p;
-  p.model = std::get<std::shared_ptr<store::ServedModel>>(found);
-  call.model_label = p.model->name();
+  auto prepared = prepare(ctx, call, r.model);
+  if (auto* e = std::get_if<api::ApiError>(&prepared)) co_return error_response(*e);
+  Prepared& p = std::get<Prepared>(prepared);
   const text::LlmTokenizer& tok = *p.model->llm().tokenizer;
   for (const std::string& text : r.prompts) {
     p.prompts.push_back(prompt_tokens(tok, text));
@@ -228,13 +247,11 @@ asio::awaitable<HttpResponse> completions(ServerContext& ctx, RouteCall& call) {
     co_return error_response({Code::kInvalidArgument, "'echo' is supported for one prompt and n = 1", "echo",
                               "unsupported_parameter"});
   }
-  if (auto refused = admit_request(ctx, call, p.n_chars)) co_return error_response(*refused);
-  auto executor = co_await asio::this_coro::executor;
   const int64_t n_logprobs = r.logprobs ? *r.logprobs : -1;
-  auto run = std::make_shared<GenerationRun>(executor, p.model->llm().tokenizer, n_logprobs);
-  if (auto e = submit_all(*run, *p.model, p, r.sampling, r.sampling.max_tokens.value_or(16), n_logprobs)) {
-    co_return error_response(*e);
-  }
+  const int64_t max_tokens = r.sampling.max_tokens.value_or(16);  // OpenAI's default for completions
+  auto started = co_await start_run(ctx, call, p, r.sampling, max_tokens, n_logprobs);
+  if (auto* e = std::get_if<api::ApiError>(&started)) co_return error_response(*e);
+  auto& run = std::get<std::shared_ptr<GenerationRun>>(started);
   const std::string echo = r.echo ? (r.prompts.empty() ? tok.decode(p.prompts[0], true) : r.prompts[0]) : "";
   const bool chat = false, logprobs = r.logprobs.has_value();
   co_return co_await respond(ctx, call, run, p, r.sampling, chat, logprobs, echo);
@@ -244,11 +261,9 @@ asio::awaitable<HttpResponse> chat_completions(ServerContext& ctx, RouteCall& ca
   auto req = parse_body(ctx, call.request, api::parse_chat_request);
   if (auto* e = std::get_if<api::ApiError>(&req)) co_return error_response(*e);
   auto& r = std::get<api::ChatRequest>(req);
-  ModelOrError found = find_generator(ctx, r.model);
-  if (auto* e = std::get_if<api::ApiError>(&found)) co_return error_response(*e);
-  Prepared p;
-  p.model = std::get<std::shared_ptr<store::ServedModel>>(found);
-  call.model_label = p.model->name();
+  auto prepared = prepare(ctx, call, r.model);
+  if (auto* e = std::get_if<api::ApiError>(&prepared)) co_return error_response(*e);
+  Prepared& p = std::get<Prepared>(prepared);
   const text::LlmTokenizer& tok = *p.model->llm().tokenizer;
   std::vector<runtime::ChatMessage> messages;
   for (const auto& m : r.messages) {
@@ -270,11 +285,11 @@ asio::awaitable<HttpResponse> chat_completions(ServerContext& ctx, RouteCall& ca
   if (auto e = check_token_ids(p.prompts[0], tok.n_vocab())) co_return error_response(*e);
   api::SamplingRequest s = r.sampling;
   for (std::string& stop : runtime::chat_stop_strings(p.model->chat_format())) s.stop.push_back(std::move(stop));
-  if (auto refused = admit_request(ctx, call, p.n_chars)) co_return error_response(*refused);
-  auto executor = co_await asio::this_coro::executor;
   const int64_t n_logprobs = r.logprobs ? r.top_logprobs : -1;
-  auto run = std::make_shared<GenerationRun>(executor, p.model->llm().tokenizer, n_logprobs);
-  if (auto e = submit_all(*run, *p.model, p, s, s.max_tokens.value_or(-1), n_logprobs)) co_return error_response(*e);
+  const int64_t max_tokens = s.max_tokens.value_or(-1);  // -1: the rest of the context
+  auto started = co_await start_run(ctx, call, p, s, max_tokens, n_logprobs);
+  if (auto* e = std::get_if<api::ApiError>(&started)) co_return error_response(*e);
+  auto& run = std::get<std::shared_ptr<GenerationRun>>(started);
   const std::string no_echo;
   const bool chat = true;
   co_return co_await respond(ctx, call, run, p, s, chat, r.logprobs, no_echo);

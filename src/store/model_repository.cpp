@@ -87,44 +87,6 @@ ModelRepository::ModelRepository(std::string root, scheduler::BatchQueueOptions 
                                  GeneratorOptions generator_options)
     : root_(std::move(root)), queue_options_(std::move(queue_options)), generator_options_(std::move(generator_options)) {}
 
-Result<std::optional<GeneratorSpec>> generator_spec(const std::string& dir) {
-  std::error_code ec;
-  const fs::path config_path = fs::path(dir) / "config.json";
-  if (fs::exists(config_path, ec)) {
-    auto config = read_bundle_config(dir);
-    if (!config.is_ok() || config.value().value("task", "") != "generation") return std::optional<GeneratorSpec>();
-    const nlohmann::json& j = config.value();
-    GeneratorSpec spec;
-    try {
-      spec.file = (fs::path(dir) / j.at("file").get<std::string>()).string();
-      if (j.contains("tokenizer")) spec.tokenizer = (fs::path(dir) / j.at("tokenizer").get<std::string>()).string();
-      spec.chat_template = j.value("chat_template", "");
-      spec.context = j.value("context", int64_t{0});
-      spec.max_running = j.value("max_running", int64_t{0});
-    } catch (const nlohmann::json::exception& e) {
-      return Status(Code::kInvalidArgument, config_path.string() + ": a generator config needs \"file\" (a string) and "
-                                            "optional \"tokenizer\", \"chat_template\" (strings), \"context\", "
-                                            "\"max_running\" (integers): " + e.what());
-    }
-    if (!spec.chat_template.empty()) {
-      auto format = runtime::chat_format_from_name(spec.chat_template);
-      if (!format.is_ok()) return Status(Code::kInvalidArgument, config_path.string() + ": " + format.status().message());
-    }
-    return std::optional<GeneratorSpec>(spec);
-  }
-  std::vector<std::string> ggufs;
-  for (const auto& entry : fs::directory_iterator(dir, ec))
-    if (entry.is_regular_file(ec) && entry.path().extension() == ".gguf") ggufs.push_back(entry.path().string());
-  if (ggufs.empty()) return std::optional<GeneratorSpec>();
-  if (ggufs.size() > 1) {
-    return Status(Code::kInvalidArgument, dir + " holds " + std::to_string(ggufs.size()) +
-                                              " .gguf files; keep one, or name it in config.json (\"file\")");
-  }
-  GeneratorSpec spec;
-  spec.file = ggufs.front();
-  return std::optional<GeneratorSpec>(spec);
-}
-
 ModelRepository::~ModelRepository() = default;
 
 namespace {
@@ -182,8 +144,12 @@ void ModelRepository::set_state(const std::string& name, int64_t version, ModelS
 
 Result<std::shared_ptr<ServedModel>> ModelRepository::load_version(const std::string& name, int64_t version,
                                                                    const std::string& dir) {
-  LMAAS_ASSIGN_OR_RETURN(std::optional<GeneratorSpec> spec, generator_spec(dir));
+  LMAAS_ASSIGN_OR_RETURN(std::optional<models::LlmBundle> spec, models::read_llm_bundle(dir));
   if (spec) {
+    if (!spec->chat_template.empty()) {
+      auto format = runtime::chat_format_from_name(spec->chat_template);
+      if (!format.is_ok()) return Status(Code::kInvalidArgument, dir + "/config.json: " + format.status().message());
+    }
     LMAAS_ASSIGN_OR_RETURN(models::LoadedLlm llm, models::load_llm(spec->file, {spec->tokenizer}));
     scheduler::LlmSchedulerOptions options =
         generator_options_.with_hooks ? generator_options_.with_hooks(name) : generator_options_.scheduler;

@@ -1,6 +1,6 @@
 // ModelRepository: the models a server serves, read from a Triton-style repository directory
 //   <root>/<name>/<version>/   (version: a positive integer; each a model directory from `lmaas train`,
-//                              or a pretrained generator: a GGUF file or llama2.c checkpoint, see GeneratorSpec)
+//                              or a pretrained generator: a GGUF file or llama2.c checkpoint, models/llm_bundle.h)
 // Each loaded version is a ServedModel: its inference session and the BatchQueue whose owner thread
 // alone runs that session.
 // - States per version: loading, ready, failed (with the reason), unloading. A request for a model without
@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "models/llm_bundle.h"
 #include "models/llm_loader.h"
 #include "runtime/chat_template.h"
 #include "runtime/classifier_session.h"
@@ -41,17 +42,6 @@ struct GeneratorOptions {
   scheduler::LlmSchedulerOptions scheduler;
   std::function<scheduler::LlmSchedulerOptions(const std::string& model_name)> with_hooks;
 };
-
-// A generator's files in a version directory: config.json (optional) names them, else the one *.gguf file.
-//   {"task": "generation", "file": "model.gguf" | "stories260K.bin", "tokenizer": "tok512.bin",
-//    "chat_template": "chatml" | "llama3" | …, "context": 2048, "max_running": 8}
-struct GeneratorSpec {
-  std::string file, tokenizer, chat_template;
-  int64_t context = 0, max_running = 0;
-};
-// The spec when `dir` holds a generator (a config.json with task "generation", or a *.gguf file and no
-// config.json); nullopt when it holds another kind of model; an error for a malformed generator config.
-Result<std::optional<GeneratorSpec>> generator_spec(const std::string& dir);
 
 // One loaded version: a classifier, a translator or a generator. The queue (scheduler) is declared after
 // the sessions so that it stops (draining its jobs) before the session it runs is destroyed.

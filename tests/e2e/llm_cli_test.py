@@ -49,6 +49,20 @@ class Generate(unittest.TestCase):
                           "--max-tokens", str(n), "--threads", "2").stdout.decode()
                 self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"], (model, case["prompt"]))
 
+    def test_model_directory_round_trip(self):
+        case = reference()["cases"][1]
+        bundle = os.path.join(WORK, "bundle", "stories", "1")
+        run("convert", "--input", stories(), "--output", bundle)  # no .gguf: an lmaas model directory
+        with open(os.path.join(bundle, "config.json"), encoding="utf-8") as f:
+            config = json.load(f)
+        self.assertEqual((config["task"], config["file"], config["format_version"]), ("generation", "model.gguf", 1))
+        back = os.path.join(WORK, "back.gguf")
+        run("convert", "--input", bundle, "--output", back)
+        for model in (bundle, back):
+            out = run("generate", "--model", model, "--prompt", case["prompt"], "--temperature", "0",
+                      "--max-tokens", "20").stdout.decode()
+            self.assertTrue(case["text"].startswith(case["prompt"] + out.rstrip("\n")), model)
+
     def test_quantized_model_generates_and_seed_repeats(self):
         q8 = os.path.join(WORK, "stories-q8_0.gguf")
         run("convert", "--input", stories(), "--output", os.path.join(WORK, "f32.gguf"))

@@ -1,5 +1,7 @@
-// lmaas convert / lmaas quantize: rewrite a pretrained LLaMA-family model as a GGUF file.
+// lmaas convert / lmaas quantize: rewrite a pretrained LLaMA-family model as a GGUF file, or as an lmaas
+// generator directory (config.json + model.gguf, models/llm_bundle.h) when the output does not end in .gguf.
 //   lmaas convert --input stories260K.bin --output stories260K.gguf            llama2.c → GGUF (f32)
+//   lmaas convert --input model.gguf --output models/my-llm/1 --type q8_0      → an lmaas model directory
 //   lmaas convert --input model.gguf --output model-q8.gguf --type q8_0        any supported type
 //   lmaas quantize model-f16.gguf model-q4_0.gguf q4_0                         llama-quantize's shape
 //   lmaas convert --random-llama --output bench.gguf --type f16 [--dim 768 …]  random weights (benchmarks)
@@ -9,6 +11,7 @@
 
 #include "base/thread_pool.h"
 #include "commands.h"
+#include "models/llm_bundle.h"
 #include "models/llm_loader.h"
 #include "models/llm_writer.h"
 
@@ -56,7 +59,10 @@ int run_convert(ConvertArgs args) {
     options.type = args.type.empty() ? model->weights().layers.at(0).wq.type : parse_type(args.type);
     options.name = args.name.empty() ? loaded.value().name : args.name;
   }
-  const Status written = models::write_llama_gguf(args.output, *model, vocab, options);
+  // A path ending in .gguf gets a GGUF file; anything else an lmaas generator directory around one.
+  const bool to_file = args.output.size() > 5 && args.output.ends_with(".gguf");
+  const Status written = to_file ? models::write_llama_gguf(args.output, *model, vocab, options)
+                                 : models::write_llm_bundle(args.output, *model, vocab, options.type, options.name);
   if (!written.is_ok()) throw Error(written);
   std::fprintf(stderr, "wrote %s: %lld parameters, weights %s\n", args.output.c_str(),
                static_cast<long long>(model->n_params()), std::string(kernels::weight_type_name(options.type)).c_str());
@@ -76,8 +82,9 @@ void add_convert_command(CLI::App& app, int& exit_code) {
   c.n_vocab = 32000;
   c.context_length = 2048;
   CLI::App* cmd = app.add_subcommand("convert", "Write a pretrained LLaMA-family model (GGUF, llama2.c) as GGUF");
-  cmd->add_option("--input,-i", args->input, "GGUF file or llama2.c checkpoint");
-  cmd->add_option("--output,-o", args->output, "GGUF file to write (atomically)")->required();
+  cmd->add_option("--input,-i", args->input, "GGUF file, llama2.c checkpoint or lmaas generator directory");
+  cmd->add_option("--output,-o", args->output, "GGUF file (*.gguf) or lmaas model directory to write (atomically)")
+      ->required();
   cmd->add_option("--type", args->type, "weight type: f32 | f16 | bf16 | q8_0 | q4_0 (default: the input's)");
   cmd->add_option("--tokenizer", args->tokenizer, "llama2.c tokenizer file (default: beside the checkpoint)");
   cmd->add_option("--name", args->name, "general.name of the output");
