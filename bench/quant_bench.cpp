@@ -1,14 +1,16 @@
 // Quantized matmul speed (cpu::matmul) on the projection shapes of a ~110M-parameter LLaMA (dim 768,
 // hidden 2048, vocab 32000, 12 layers), for every weight type, at 1 token (generation: memory bound)
-// and 512 tokens (prefill: compute bound), on 2 threads. Counters: weight_bytes/s (bytes of W read per
-// second of matmul) and tokens/s. `model/...` runs the 85 projections of the whole model in order on
+// and 512 tokens (prefill: compute bound), on 2 threads (--threads=N to change). Counters:
+// weight_bytes/s (bytes of W read per second of matmul) and tokens/s. `model/...` runs the 85 projections of the whole model in order on
 // distinct weights (matmul time per token of the full model). `stream_read` measures the machine's
-// memory bandwidth: a 2-thread sum over 1 GiB, so weight_bytes/s can be read as a fraction of it.
+// memory bandwidth: a sum over 1 GiB on the same threads, so weight_bytes/s can be read as a fraction of it.
 // With 1 token, weights rotate over copies totalling > 160 MB so that they come from memory, not L3.
 //   build/<dir>/bench/quant_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 #include <emmintrin.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -24,7 +26,7 @@ namespace {
 using lmaas::kernels::WeightType;
 namespace kernels = lmaas::kernels;
 
-constexpr int kThreads = 2;
+int g_threads = 2;  // --threads=N
 constexpr int64_t kRotateBytes = int64_t{160} << 20;
 constexpr WeightType kTypes[] = {WeightType::kF32, WeightType::kF16, WeightType::kBF16, WeightType::kQ8_0,
                                  WeightType::kQ4_0};
@@ -64,7 +66,7 @@ void set_counters(benchmark::State& state, int64_t weight_bytes, int64_t n_token
 }
 
 void bm_matmul(benchmark::State& state, WeightType type, Shape shape, int64_t n_tokens) {
-  lmaas::set_num_threads(kThreads);
+  lmaas::set_num_threads(g_threads);
   const int64_t bytes = shape.n_rows * kernels::row_bytes(type, shape.n_cols);
   const int64_t n_copies = n_tokens == 1 ? std::max<int64_t>(2, kRotateBytes / bytes + 1) : 1;
   const std::vector<uint8_t> w0 = make_weights(type, shape.n_rows, shape.n_cols, 1);
@@ -83,7 +85,7 @@ void bm_matmul(benchmark::State& state, WeightType type, Shape shape, int64_t n_
 
 // All projections of the 12-layer model in order (q, k, v, o, w1, w3, w2 per layer, then the output).
 void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
-  lmaas::set_num_threads(kThreads);
+  lmaas::set_num_threads(g_threads);
   std::vector<Shape> shapes;
   for (int layer = 0; layer < 12; ++layer) {
     for (int i = 0; i < 4; ++i) shapes.push_back({768, 768});
@@ -109,16 +111,16 @@ void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
   set_counters(state, bytes, n_tokens);
 }
 
-// Memory bandwidth: kThreads threads each summing their half of a 1 GiB buffer.
+// Memory bandwidth: g_threads threads each summing their half of a 1 GiB buffer.
 void bm_stream_read(benchmark::State& state) {
-  lmaas::set_num_threads(kThreads);
+  lmaas::set_num_threads(g_threads);
   constexpr int64_t kBytes = int64_t{1} << 30;
   const int64_t n = kBytes / 8;
   std::unique_ptr<uint64_t[]> buf(new uint64_t[static_cast<size_t>(n)]);
   lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {  // first touch by the reading threads
     for (int64_t i = i0; i < i1; ++i) buf[i] = static_cast<uint64_t>(i);
   });
-  uint64_t sums[kThreads * 8] = {};
+  std::vector<uint64_t> sums(static_cast<size_t>(g_threads) * 8);
   for (auto _ : state) {
     lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {
       // SSE2 (baseline x86-64), four independent sums: the loop is far faster than memory.
@@ -129,9 +131,9 @@ void bm_stream_read(benchmark::State& state) {
       alignas(16) uint64_t lanes[2];
       _mm_store_si128(reinterpret_cast<__m128i*>(lanes),
                       _mm_add_epi64(_mm_add_epi64(s[0], s[1]), _mm_add_epi64(s[2], s[3])));
-      sums[(i0 * kThreads / n) * 8] += lanes[0] + lanes[1];
+      sums[static_cast<size_t>(i0 * g_threads / n) * 8] += lanes[0] + lanes[1];
     });
-    benchmark::DoNotOptimize(sums);
+    benchmark::DoNotOptimize(sums.data());
   }
   state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kBytes,
                                                   benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
@@ -160,6 +162,12 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int n_args = 0;  // strip --threads=N before Google Benchmark sees the arguments
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) g_threads = std::max(1, std::atoi(argv[i] + 10));
+    else argv[n_args++] = argv[i];
+  }
+  argc = n_args;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   register_all();

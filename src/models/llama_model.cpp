@@ -199,7 +199,13 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
   // Every (token, head) attends to its slot's positions 0..pos, in parallel.
   const int64_t group = c.n_heads / c.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  parallel_for(n_tokens * c.n_heads, 1, [&](int64_t begin, int64_t end) {
+  // Small work (a generation step over a short context) runs on this thread: handing it to the pool
+  // costs more than it saves. A (token, head) item is about 2·(pos+1)·head_dim multiply-adds.
+  int64_t max_keys = 1;
+  for (const BatchToken& b : batch) max_keys = std::max<int64_t>(max_keys, int64_t{b.pos} + 1);
+  constexpr int64_t kMinTaskMacs = int64_t{1} << 17;
+  const int64_t grain = std::max<int64_t>(1, kMinTaskMacs / (2 * max_keys * hd));
+  parallel_for(n_tokens * c.n_heads, grain, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t t = i / c.n_heads;

@@ -203,6 +203,21 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     for (int64_t n_other : {1, 9, 60}) {
       EXPECT_EQ(logits_of_a(n_other), alone) << k::weight_type_name(type) << " beside " << n_other << " tokens";
     }
+    // A generation step (one token: the matrix-vector path) equals the same token in a large batch.
+    auto step_of_a = [&](int64_t n_other) {
+      KvCache cache(c.n_layers, c.kv_dim(), 2, c.context_length);
+      std::vector<BatchToken> prefix;
+      for (size_t i = 0; i + 1 < a.size(); ++i) prefix.push_back({a[i], static_cast<int32_t>(i), 0, false});
+      std::vector<float> logits(static_cast<size_t>(c.n_vocab));
+      llm.model->forward(prefix, cache, logits.data());
+      std::vector<BatchToken> batch;
+      for (int64_t i = 0; i < n_other; ++i) batch.push_back({static_cast<int32_t>(5 + i), static_cast<int32_t>(i), 1, false});
+      batch.push_back({a.back(), static_cast<int32_t>(a.size() - 1), 0, true});
+      llm.model->forward(batch, cache, logits.data());
+      return logits;
+    };
+    EXPECT_EQ(step_of_a(0), alone) << k::weight_type_name(type) << ": a step alone differs from the prefill";
+    EXPECT_EQ(step_of_a(40), alone) << k::weight_type_name(type) << ": a step beside a prompt differs";
   }
 }
 

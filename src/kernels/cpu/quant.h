@@ -6,15 +6,22 @@
 //   few 1e-3 for typical activations.
 // - F32 / F16 / BF16: weights are widened to float exactly and accumulated in float (FMA); error is
 //   float accumulation only.
+// Batch invariance: for a given instruction set, y[t, :] is a pure function of (W, x[t, :]): bit-identical
+// whatever n_tokens is, whichever other tokens share the call and whatever the thread count. Each weight
+// type has one canonical per-row order of float operations that every path implements exactly:
+//   Q8_0 / Q4_0  per block b in order: s_b = the exact integer block product, acc = fma(float(s_b),
+//                d_w[b]·d_x[b], acc); y = acc (one accumulator per row and token);
+//   floats       columns in steps of 16 split over two 8-lane FMA accumulators, a leftover 8 into the
+//                first, hsum(acc0 + acc1), then the last < 8 columns in order (quant_simd_body.h).
 // The instruction set is chosen at run time: AVX-512 (F, BW, DQ, VL and VNNI) when present, else AVX2
 // with FMA and F16C, else a portable loop over the reference. Paths (quant_matmul.cpp):
-//   n_tokens ≤ 3   gemv: W streamed once, row by row, each thread a contiguous range of rows
-//   more, Q8_0/Q4_0  tiles of 32 (AVX-512) / 16 (AVX2) rows repacked so one vector holds 4 levels of each
-//                    row, times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd (AVX2)
-//   more, floats     AVX-512: tiles of 32 rows widened and transposed, f32 FMA; AVX2: 128-row tiles
-//                    widened to f32, then a single-threaded OpenBLAS GEMM each
-// Rows go to the global ThreadPool in fixed tiles and each row's arithmetic does not depend on the split,
-// so for a given instruction set the bytes of y do not depend on the thread count.
+//   n_tokens ≤ 3, Q8_0/Q4_0  gemv: W streamed once, 8 rows at a time (one per float lane, the block
+//                            products summed across lanes), each thread a few contiguous ranges of rows
+//   more, Q8_0/Q4_0          tiles of 32 (AVX-512) / 16 (AVX2) rows repacked so one vector holds 4 levels
+//                            of each row, times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd
+//   floats, any n_tokens     one row at a time (few tokens) or blocks of rows × tokens × columns (many),
+//                            all with the canonical order
+// Rows go to the global ThreadPool in fixed pieces and each row's arithmetic does not depend on the split.
 #pragma once
 
 #include <cstdint>

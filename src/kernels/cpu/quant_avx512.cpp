@@ -1,7 +1,8 @@
 // The AVX-512 path of the quantized matmul (compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl
 // -mavx512vnni plus AVX2/FMA/F16C; called only when the CPU has all of them). Integer block dot products
 // are VNNI vpdpbusd (u8·s8, four products summed into each i32 lane, no saturation).
-// gemv stays on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations issue as two halves).
+// gemv and the float kernels stay on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations
+// issue as two halves) and share quant_simd_body.h with the AVX2 path.
 // Prefill tiles are 32 rows: two groups of 16 rows, one row per 32-bit lane of a zmm register, with the
 // weight levels unsigned (Q4_0 0..15, Q8_0 q + 128) against broadcast signed activations, the offset
 // removed by starting each block's sum at the activations' bias (−8·Σq or −128·Σq).
@@ -19,6 +20,14 @@ namespace lmaas::kernels::cpu::quant_isa::avx512 {
 namespace {
 
 inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
+
+// Q8_0 levels as u8 q + 128; the activations' bias (−128·Σq) removes the offset.
+constexpr bool kQ8Offset = true;
+// Float kernels: 4 rows × 3 tokens × 2 accumulators + 4 weights + 1 activation of the 32 vector registers.
+constexpr int kFloatRows = 4, kFloatMaxTokens = 3;
+inline __m256i dot_q8(__m256i w, __m256i xq) {
+  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_xor_si256(w, _mm256_set1_epi8(-128)), xq);
+}
 
 }  // namespace
 
@@ -82,85 +91,7 @@ void tile_tokens(const uint8_t* tile, const Problem& p, const ActQ8& a, float* y
   }
 }
 
-// ---- float weights, many tokens: f32 FMA on tiles of 32 rows widened and transposed to [n_cols][32] ----
-
-constexpr int kFloatMaxTokens = 12;  // 24 accumulators + 2 weight vectors + a broadcast: 27 of 32 registers
-constexpr int64_t kFloatColBlock = 512;
-
-void transpose_tile(const Problem& p, int64_t r0, int64_t n_rows, float* panel) {
-  const int64_t n = p.n_cols;
-  for (int i = 0; i < kFloatTileRowsAvx512; ++i) {
-    const int64_t r = r0 + i;
-    if (r >= n_rows) {
-      for (int64_t c = 0; c < n; ++c) panel[c * kFloatTileRowsAvx512 + i] = 0.0f;
-      continue;
-    }
-    const uint8_t* row = p.w + r * p.row_bytes;
-    int64_t c = 0;
-    alignas(32) float tmp[8];
-    for (; c + 8 <= n; c += 8) {
-      _mm256_store_ps(tmp, load8(p.type, row, c));
-      for (int j = 0; j < 8; ++j) panel[(c + j) * kFloatTileRowsAvx512 + i] = tmp[j];
-    }
-    for (; c < n; ++c) panel[c * kFloatTileRowsAvx512 + i] = load1(p.type, row, c);
-  }
-}
-
-// y[t0 + t, 32 rows] (+)= Σ_{k in [k0, k1)} for NT tokens: one FMA chain per (row, token), k in order; the
-// partial sums of earlier column blocks are read back from y (exact: float in, float out).
-template <int NT>
-void float_tile_tokens(const float* panel, const Problem& p, int64_t t0, int64_t k0, int64_t k1, float* y,
-                       int64_t n_valid) {
-  __m512 acc0[NT], acc1[NT];
-  const __mmask16 m0 = static_cast<__mmask16>(n_valid >= kLanes ? 0xffff : (1u << n_valid) - 1);
-  const __mmask16 m1 = static_cast<__mmask16>(n_valid >= 2 * kLanes ? 0xffff
-                                              : n_valid > kLanes   ? (1u << (n_valid - kLanes)) - 1
-                                                                   : 0);
-  for (int t = 0; t < NT; ++t) {
-    acc0[t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m0, y + t * p.ldy);
-    acc1[t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(m1, y + t * p.ldy + kLanes);
-  }
-  const float* x = p.x + t0 * p.n_cols;
-  for (int64_t k = k0; k < k1; ++k) {
-    const __m512 w0 = _mm512_load_ps(panel + k * kFloatTileRowsAvx512);
-    const __m512 w1 = _mm512_load_ps(panel + k * kFloatTileRowsAvx512 + kLanes);
-    for (int t = 0; t < NT; ++t) {
-      const __m512 xb = _mm512_set1_ps(x[t * p.n_cols + k]);
-      acc0[t] = _mm512_fmadd_ps(w0, xb, acc0[t]);
-      acc1[t] = _mm512_fmadd_ps(w1, xb, acc1[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) {
-    _mm512_mask_storeu_ps(y + t * p.ldy, m0, acc0[t]);
-    _mm512_mask_storeu_ps(y + t * p.ldy + kLanes, m1, acc1[t]);
-  }
-}
-
-template <int... NT>
-void float_tile_tail(int n, const float* panel, const Problem& p, int64_t t0, int64_t k0, int64_t k1, float* y,
-                     int64_t n_valid, std::integer_sequence<int, NT...>) {
-  ((n == NT + 1 ? float_tile_tokens<NT + 1>(panel, p, t0, k0, k1, y, n_valid) : void()), ...);
-}
-
 }  // namespace
-
-void float_tiles(const Problem& p, int64_t r0, int64_t r1, uint8_t* scratch) {
-  auto* panel = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
-  for (int64_t r = r0; r < r1; r += kFloatTileRowsAvx512) {
-    transpose_tile(p, r, r1, panel);
-    const int64_t n_valid = r1 - r < kFloatTileRowsAvx512 ? r1 - r : kFloatTileRowsAvx512;
-    // Column blocks keep a token group's activations (12 · kFloatColBlock floats) in L1.
-    for (int64_t k0 = 0; k0 < p.n_cols; k0 += kFloatColBlock) {
-      const int64_t k1 = k0 + kFloatColBlock < p.n_cols ? k0 + kFloatColBlock : p.n_cols;
-      int64_t t = 0;
-      for (; t + kFloatMaxTokens <= p.n_tokens; t += kFloatMaxTokens)
-        float_tile_tokens<kFloatMaxTokens>(panel, p, t, k0, k1, p.y + t * p.ldy + r, n_valid);
-      if (t < p.n_tokens)
-        float_tile_tail(static_cast<int>(p.n_tokens - t), panel, p, t, k0, k1, p.y + t * p.ldy + r, n_valid,
-                        std::make_integer_sequence<int, kFloatMaxTokens - 1>{});
-    }
-  }
-}
 
 void tiles(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1, uint8_t* scratch) {
   uint8_t* packed = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});

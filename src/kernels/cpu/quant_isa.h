@@ -43,29 +43,28 @@ inline constexpr int64_t kTileRowsAvx512 = 32;
 inline constexpr int64_t tile_scratch_bytes(int64_t tile_rows, int64_t n_cols) {
   return tile_rows * (n_cols / kQuantBlock) * (kQuantBlock + 4) + 64;
 }
-// Float-weight prefill tiles of the AVX-512 path: rows per tile and scratch bytes (the tile widened and
-// transposed to [n_cols][rows]).
-inline constexpr int64_t kFloatTileRowsAvx512 = 32;
-inline constexpr int64_t float_tile_scratch_bytes(int64_t n_cols) { return kFloatTileRowsAvx512 * n_cols * 4 + 64; }
+// Q8_0 / Q4_0 gemv: rows computed together (one per float lane of a 256-bit vector).
+inline constexpr int kGemvRows = 8;
+// Float weights: rows per block of the many-token path (a block's weights stay in L2 while every token
+// group passes over them).
+inline constexpr int64_t kFloatBlockRows = 64;
 
 #define LMAAS_QUANT_ISA_ENTRY_POINTS                                                                      \
   /* Activation rows [t0, t1) of x [*, n_cols] -> q, d, bias (arrays indexed from token 0). */             \
   void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale,   \
                             int8_t* q, float* d, int32_t* bias);                                          \
-  /* y rows [r0, r1) for every token, reading W once (few tokens). act is null for float types. */        \
-  void gemv(const Problem& p, const ActQ8* act, int64_t r0, int64_t r1);                                  \
+  /* Q8_0 / Q4_0, few tokens: y rows [r0, r1) for every token, reading W once. */                         \
+  void gemv(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1);                                  \
   /* Q8_0 / Q4_0, many tokens: y rows [r0, r1) (r0 a multiple of the tile rows), tile by tile. */         \
   void tiles(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1, uint8_t* scratch);               \
-  /* F16 / BF16 rows [r0, r1) -> f32 out [r1 - r0, n_cols]. */                                            \
-  void widen_rows(const Problem& p, int64_t r0, int64_t r1, float* out);
+  /* F32 / F16 / BF16, any number of tokens: y rows [r0, r1) for every token. */                          \
+  void float_rows(const Problem& p, int64_t r0, int64_t r1);
 
 namespace avx2 {
 LMAAS_QUANT_ISA_ENTRY_POINTS
 }
 namespace avx512 {
 LMAAS_QUANT_ISA_ENTRY_POINTS
-// F32 / F16 / BF16, many tokens: y rows [r0, r1) (r0 a multiple of kFloatTileRowsAvx512), tile by tile.
-void float_tiles(const Problem& p, int64_t r0, int64_t r1, uint8_t* scratch);
 }
 
 #undef LMAAS_QUANT_ISA_ENTRY_POINTS

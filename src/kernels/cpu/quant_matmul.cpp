@@ -1,16 +1,14 @@
 // cpu::matmul for weights in the layouts of quant_types.h: picks the instruction set, owns threading and
 // scratch memory, and routes each call to a path (see cpu/quant.h for the contract):
-//   few tokens           gemv: W streamed once, in a few contiguous ranges of rows per thread
+//   few tokens, Q8_0/Q4_0   gemv: W streamed once, in a few contiguous ranges of row groups per thread
 //   many tokens, Q8_0/Q4_0  activations quantized once, then tiles of rows (repacked per tile) × all tokens
-//   many tokens, floats     AVX-512: the ISA's float tiles; AVX2: tiles of kFloatTileRows rows widened to
-//                           f32, then a serial OpenBLAS GEMM each
-// A row's arithmetic never depends on which task computes it (gemv works row by row; tiles are fixed),
-// so results do not depend on the thread count.
+//   floats                  the ISA's float kernels: whole rows (few tokens) or blocks of rows (many)
+// Every path computes a row with the same canonical sequence of operations, and a row's arithmetic never
+// depends on which task computes it, so results depend neither on the batch nor on the thread count.
 #include <algorithm>
 #include <vector>
 
 #include "base/thread_pool.h"
-#include "kernels/cpu/cpu.h"
 #include "kernels/cpu/quant.h"
 #include "kernels/cpu/quant_isa.h"
 #include "kernels/ref/quant.h"
@@ -24,14 +22,12 @@ using quant_isa::Problem;
 constexpr int64_t kGemvMaxTokens = 3;       // up to this many tokens W is streamed once per call
 constexpr int64_t kMinTaskWeightBytes = 1 << 15;  // below this much of W per task, fewer tasks
 constexpr int64_t kGemvTasksPerThread = 4;
-constexpr int64_t kFloatTileRows = 128;
 
 struct IsaPaths {
   decltype(&quant_isa::avx2::quantize_activations) quantize_activations;
   decltype(&quant_isa::avx2::gemv) gemv;
   decltype(&quant_isa::avx2::tiles) tiles;
-  decltype(&quant_isa::avx2::widen_rows) widen_rows;
-  decltype(&quant_isa::avx512::float_tiles) float_tiles;  // null: widen + OpenBLAS
+  decltype(&quant_isa::avx2::float_rows) float_rows;
   int64_t tile_rows;
   int32_t q8_bias_scale;  // bias scale of Q8_0 activations (0: unused)
 };
@@ -39,11 +35,11 @@ struct IsaPaths {
 IsaPaths paths_of(QuantIsa isa) {
   if (isa == QuantIsa::kAvx512) {
     namespace k = quant_isa::avx512;
-    return {k::quantize_activations, k::gemv,          k::tiles, k::widen_rows, k::float_tiles,
-            quant_isa::kTileRowsAvx512, quant_isa::kBiasQ8_0Unsigned};
+    return {k::quantize_activations, k::gemv, k::tiles, k::float_rows, quant_isa::kTileRowsAvx512,
+            quant_isa::kBiasQ8_0Unsigned};
   }
   namespace k = quant_isa::avx2;
-  return {k::quantize_activations, k::gemv, k::tiles, k::widen_rows, nullptr, quant_isa::kTileRowsAvx2, 0};
+  return {k::quantize_activations, k::gemv, k::tiles, k::float_rows, quant_isa::kTileRowsAvx2, 0};
 }
 
 // Runs fn(u0, u1) over [0, n_units) in at most n_tasks contiguous pieces, on the pool (tasks are claimed
@@ -80,43 +76,34 @@ void matmul_portable(const Problem& p, int64_t n_rows) {
   });
 }
 
-void matmul_gemv(const IsaPaths& k, const Problem& p, const ActQ8* act, int64_t n_rows) {
-  run_pieces(n_rows, gemv_task_count(n_rows * p.row_bytes), [&](int64_t r0, int64_t r1) { k.gemv(p, act, r0, r1); });
+// Runs fn(r0, r1) over [0, n_rows) in pieces of whole units of unit_rows rows (the last one short).
+template <typename Fn>
+void run_row_pieces(int64_t n_rows, int64_t unit_rows, int64_t n_tasks, const Fn& fn) {
+  const int64_t n_units = (n_rows + unit_rows - 1) / unit_rows;
+  run_pieces(n_units, n_tasks, [&](int64_t u0, int64_t u1) { fn(u0 * unit_rows, std::min(n_rows, u1 * unit_rows)); });
+}
+
+void matmul_gemv(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
+  run_row_pieces(n_rows, quant_isa::kGemvRows, gemv_task_count(n_rows * p.row_bytes),
+                 [&](int64_t r0, int64_t r1) { k.gemv(p, act, r0, r1); });
 }
 
 void matmul_quant_tiles(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
   const int64_t n_tiles = (n_rows + k.tile_rows - 1) / k.tile_rows;
-  run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
+  run_row_pieces(n_rows, k.tile_rows, n_tiles, [&](int64_t r0, int64_t r1) {
     thread_local std::vector<uint8_t> scratch;
     scratch.resize(static_cast<size_t>(quant_isa::tile_scratch_bytes(k.tile_rows, p.n_cols)));
-    k.tiles(p, act, i0 * k.tile_rows, std::min(n_rows, i1 * k.tile_rows), scratch.data());
+    k.tiles(p, act, r0, r1, scratch.data());
   });
 }
 
-void matmul_float_tiles(const IsaPaths& k, const Problem& p, int64_t n_rows) {
-  if (k.float_tiles) {
-    const int64_t tile_rows = quant_isa::kFloatTileRowsAvx512, n_tiles = (n_rows + tile_rows - 1) / tile_rows;
-    return run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
-      thread_local std::vector<uint8_t> scratch;
-      scratch.resize(static_cast<size_t>(quant_isa::float_tile_scratch_bytes(p.n_cols)));
-      k.float_tiles(p, i0 * tile_rows, std::min(n_rows, i1 * tile_rows), scratch.data());
-    });
-  }
-  const int64_t n_tiles = (n_rows + kFloatTileRows - 1) / kFloatTileRows;
-  run_pieces(n_tiles, n_tiles, [&](int64_t i0, int64_t i1) {
-    thread_local std::vector<float> wide;
-    for (int64_t i = i0; i < i1; ++i) {
-      const int64_t r0 = i * kFloatTileRows, r1 = std::min(n_rows, r0 + kFloatTileRows);
-      const float* tile = reinterpret_cast<const float*>(p.w + r0 * p.row_bytes);
-      if (p.type != WeightType::kF32) {
-        wide.resize(static_cast<size_t>((r1 - r0) * p.n_cols));
-        k.widen_rows(p, r0, r1, wide.data());
-        tile = wide.data();
-      }
-      gemm_serial(false, true, p.n_tokens, r1 - r0, p.n_cols, 1.0f, p.x, p.n_cols, tile, p.n_cols, 0.0f, p.y + r0,
-                  p.ldy);
-    }
-  });
+// Float weights, any number of tokens: few tokens stream W in a few pieces per thread; many tokens work
+// in blocks of kFloatBlockRows rows.
+void matmul_float(const IsaPaths& k, const Problem& p, int64_t n_rows) {
+  const bool few = p.n_tokens <= kGemvMaxTokens;
+  const int64_t n_blocks = (n_rows + quant_isa::kFloatBlockRows - 1) / quant_isa::kFloatBlockRows;
+  run_row_pieces(n_rows, few ? 2 : quant_isa::kFloatBlockRows, few ? gemv_task_count(n_rows * p.row_bytes) : n_blocks,
+                 [&](int64_t r0, int64_t r1) { k.float_rows(p, r0, r1); });
 }
 
 }  // namespace
@@ -149,10 +136,7 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
   if (isa == QuantIsa::kRef || n_cols == 0) return matmul_portable(p, n_rows);
   const IsaPaths k = paths_of(isa);
   const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
-  if (!quantized) {
-    if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, nullptr, n_rows);
-    return matmul_float_tiles(k, p, n_rows);
-  }
+  if (!quantized) return matmul_float(k, p, n_rows);
   const int64_t n_blocks = n_cols / kQuantBlock;
   thread_local std::vector<int8_t> q;
   thread_local std::vector<float> d;
@@ -169,7 +153,7 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
     k.quantize_activations(x, n_cols, t0, t1, bias_scale, q_data, d_data, bias_data);
   });
   const ActQ8 act{q_data, d_data, bias_data, n_blocks};
-  if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, &act, n_rows);
+  if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, act, n_rows);
   matmul_quant_tiles(k, p, act, n_rows);
 }
 

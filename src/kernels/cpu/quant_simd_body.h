@@ -1,7 +1,9 @@
 // Internal: the parts of the quantized matmul shared by the AVX2 and AVX-512 files (AVX2 + FMA + F16C
 // level code). Each of quant_avx2.cpp / quant_avx512.cpp includes it inside its own namespace, after
-// <immintrin.h> and after defining
+// <immintrin.h> and <utility> and after defining
 //   __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)  // acc + Σ of each 4 adjacent u8·s8 products
+//   bool kQ8Offset; __m256i dot_q8(__m256i w, __m256i xq)  // Q8_0 block product (offset: see quant_isa.h)
+//   int kFloatRows, kFloatMaxTokens                        // float kernel block: rows × tokens
 // so every function here is compiled once per instruction set under a distinct name (no inline function is
 // shared between files built with different -m flags). Not a standalone header: no includes, no guard.
 //
@@ -59,109 +61,221 @@ inline int32_t quantize_block(const float* x, int8_t* q, float* d) {
   return hsum_i32(_mm256_add_epi32(_mm256_add_epi32(i[0], i[1]), _mm256_add_epi32(i[2], i[3])));
 }
 
-// ---- gemv: W streamed once, row by row, NT tokens at a time ---------------------------------------------
+// Stores the first n of 8 floats.
+inline void store_first(float* y, __m256 v, int64_t n) {
+  if (n >= 8) return _mm256_storeu_ps(y, v);
+  alignas(32) float tmp[8];
+  _mm256_store_ps(tmp, v);
+  for (int64_t i = 0; i < n; ++i) y[i] = tmp[i];
+}
 
-// Float weights widened 8 at a time.
-inline __m256 load8(WeightType type, const uint8_t* row, int64_t c) {
-  if (type == WeightType::kF16)
+// ---- float weights -------------------------------------------------------------------------------------
+// The canonical per-row order of the float paths: columns in steps of 16, the first 8 of each step FMA'd
+// into accumulator 0 and the next 8 into accumulator 1 (8 lanes each); a leftover block of 8 into
+// accumulator 0; then s = hsum(acc0 + acc1) and the last < 8 columns added to s in order. Every (row,
+// token) pair runs exactly this sequence, whichever rows and tokens are computed beside it; many tokens
+// split the columns into blocks (multiples of 16) and park the accumulators in between, which is exact.
+// Per instruction set: kFloatRows rows × kFloatMaxTokens tokens per many-token kernel call.
+
+template <WeightType kType>
+inline __m256 load8(const uint8_t* row, int64_t c) {
+  if constexpr (kType == WeightType::kF16)
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c)));
-  if (type == WeightType::kBF16)
+  if constexpr (kType == WeightType::kBF16)
     return _mm256_castsi256_ps(_mm256_slli_epi32(
         _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + 2 * c))), 16));
   return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + c);
 }
 
-inline float load1(WeightType type, const uint8_t* row, int64_t c) {
-  uint16_t h = 0;
-  if (type == WeightType::kF32) return reinterpret_cast<const float*>(row)[c];
+template <WeightType kType>
+inline float load1(const uint8_t* row, int64_t c) {
+  if constexpr (kType == WeightType::kF32) return reinterpret_cast<const float*>(row)[c];
+  uint16_t h;
   __builtin_memcpy(&h, row + 2 * c, 2);
-  if (type == WeightType::kF16) return half_to_float(h);
+  if constexpr (kType == WeightType::kF16) return half_to_float(h);
   const uint32_t u = static_cast<uint32_t>(h) << 16;
   float f;
   __builtin_memcpy(&f, &u, 4);
   return f;
 }
 
-// One row at a time (several interleaved row streams read from memory at half the speed of one), with
-// two accumulator chains per token (even and odd steps) so the FMA latency is hidden.
-template <int NT>
-void gemv_float_row(const Problem& p, int64_t r) {
-  const uint8_t* row = p.w + r * p.row_bytes;
-  const int64_t elem_bytes = p.type == WeightType::kF32 ? 4 : 2;
-  __m256 acc[2][NT];
-  for (int t = 0; t < NT; ++t) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
-  int64_t c = 0;
-  for (; c + 16 <= p.n_cols; c += 16) {
-    _mm_prefetch(reinterpret_cast<const char*>(row) + c * elem_bytes + kPrefetchBytes, _MM_HINT_T0);
+// Fully unrolled loops keep the accumulator arrays in registers.
+#define LMAAS_UNROLL _Pragma("GCC unroll 32")
+
+// Accumulators parked between column blocks: [row][token][2].
+using FloatPart = __m256[2];
+
+// Columns [k0, k1) of rows [r, r + NR) times tokens [t0, t0 + NT): accumulators start at zero (k0 == 0)
+// or at part[i·kFloatMaxTokens + t]; y is written when k1 is the row's end, else they are parked again.
+// One row alone (gemv) prefetches W ahead.
+template <WeightType kType, int NR, int NT>
+void float_block(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
+  constexpr int64_t kElemBytes = kType == WeightType::kF32 ? 4 : 2;
+  const int64_t n = p.n_cols;
+  const float* x = p.x + t0 * n;
+  const uint8_t* rows[NR];
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i) rows[i] = p.w + (r + i) * p.row_bytes;
+  __m256 acc[2][NR][NT];
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i)
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t)
+      LMAAS_UNROLL
+      for (int h = 0; h < 2; ++h) acc[h][i][t] = k0 == 0 ? _mm256_setzero_ps() : part[i * kFloatMaxTokens + t][h];
+  int64_t c = k0;
+  for (; c + 16 <= k1; c += 16) {
+    if constexpr (NR == 1) _mm_prefetch(reinterpret_cast<const char*>(rows[0]) + c * kElemBytes + kPrefetchBytes, _MM_HINT_T0);
+    LMAAS_UNROLL
     for (int h = 0; h < 2; ++h) {
-      const __m256 w = load8(p.type, row, c + 8 * h);
-      for (int t = 0; t < NT; ++t)
-        acc[h][t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(p.x + t * p.n_cols + c + 8 * h), acc[h][t]);
+      __m256 w[NR];
+      LMAAS_UNROLL
+      for (int i = 0; i < NR; ++i) w[i] = load8<kType>(rows[i], c + 8 * h);
+      LMAAS_UNROLL
+      for (int t = 0; t < NT; ++t) {
+        const __m256 xv = _mm256_loadu_ps(x + t * n + c + 8 * h);
+        LMAAS_UNROLL
+        for (int i = 0; i < NR; ++i) acc[h][i][t] = _mm256_fmadd_ps(w[i], xv, acc[h][i][t]);
+      }
     }
   }
-  if (c + 8 <= p.n_cols) {
-    const __m256 w = load8(p.type, row, c);
-    for (int t = 0; t < NT; ++t) acc[0][t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(p.x + t * p.n_cols + c), acc[0][t]);
+  if (k1 < n) {
+    LMAAS_UNROLL
+    for (int i = 0; i < NR; ++i)
+      LMAAS_UNROLL
+      for (int t = 0; t < NT; ++t)
+        LMAAS_UNROLL
+        for (int h = 0; h < 2; ++h) part[i * kFloatMaxTokens + t][h] = acc[h][i][t];
+    return;
+  }
+  if (c + 8 <= n) {
+    LMAAS_UNROLL
+    for (int i = 0; i < NR; ++i) {
+      const __m256 w = load8<kType>(rows[i], c);
+      LMAAS_UNROLL
+      for (int t = 0; t < NT; ++t) acc[0][i][t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + t * n + c), acc[0][i][t]);
+    }
     c += 8;
   }
-  for (int t = 0; t < NT; ++t) {
-    float s = hsum(_mm256_add_ps(acc[0][t], acc[1][t]));
-    for (int64_t cc = c; cc < p.n_cols; ++cc) s += load1(p.type, row, cc) * p.x[t * p.n_cols + cc];
-    p.y[t * p.ldy + r] = s;
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i) {
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t) {
+      float s = hsum(_mm256_add_ps(acc[0][i][t], acc[1][i][t]));
+      for (int64_t cc = c; cc < n; ++cc) s += load1<kType>(rows[i], cc) * x[t * n + cc];
+      p.y[(t0 + t) * p.ldy + r + i] = s;
+    }
   }
 }
 
-// acc += the block's products for NT tokens. Q8_0: |w| as unsigned, the sign moved onto the activations.
+// Rows [r0, r1) × tokens [t0, t0 + NT), columns [k0, k1): kFloatRows rows at a time when many tokens
+// share each weight load, else one row at a time (one stream from memory reads fastest).
+template <WeightType kType, int NT>
+void float_rows_tokens(const Problem& p, int64_t r0, int64_t r1, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
+  int64_t r = r0;
+  if (p.n_tokens > 3)
+    for (; r + kFloatRows <= r1; r += kFloatRows)
+      float_block<kType, kFloatRows, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
+  for (; r < r1; ++r) float_block<kType, 1, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
+}
+
+template <WeightType kType, int... NT>
+void float_rows_dispatch(int n, const Problem& p, int64_t r0, int64_t r1, int64_t t0, int64_t k0, int64_t k1,
+                         FloatPart* part, std::integer_sequence<int, NT...>) {
+  ((n == NT + 1 ? float_rows_tokens<kType, NT + 1>(p, r0, r1, t0, k0, k1, part) : void()), ...);
+}
+
+constexpr int64_t kFloatColBlock = 256;  // many tokens: columns per block (a multiple of 16)
+
+// Many tokens: blocks of kFloatBlockRows rows × kFloatMaxTokens tokens × kFloatColBlock columns (the
+// token group's activations stay in L1, the rows' weights in L2). Few tokens: whole rows.
+template <WeightType kType>
+void float_rows_typed(const Problem& p, int64_t r0, int64_t r1) {
+  FloatPart part[kFloatBlockRows * kFloatMaxTokens];
+  const int64_t col_block = p.n_tokens <= 3 ? p.n_cols : kFloatColBlock;
+  for (int64_t rb = r0; rb < r1; rb += kFloatBlockRows) {
+    const int64_t re = r1 - rb < kFloatBlockRows ? r1 : rb + kFloatBlockRows;
+    for (int64_t t = 0; t < p.n_tokens; t += kFloatMaxTokens) {
+      const int nt = static_cast<int>(p.n_tokens - t < kFloatMaxTokens ? p.n_tokens - t : kFloatMaxTokens);
+      for (int64_t k0 = 0; k0 < p.n_cols; k0 += col_block) {
+        const int64_t k1 = p.n_cols - k0 < col_block ? p.n_cols : k0 + col_block;
+        float_rows_dispatch<kType>(nt, p, rb, re, t, k0, k1, part, std::make_integer_sequence<int, kFloatMaxTokens>{});
+      }
+    }
+  }
+}
+
+// ---- Q8_0 / Q4_0 gemv: W streamed once, kGemvRows rows at a time, one row per float lane --------------
+// The canonical per-row order of the quantized paths (the prefill tiles implement the same): for blocks
+// b = 0, 1, ... in order, s_b = the exact integer block product (i32), then
+//   acc = fma(float(s_b), d_w[b]·d_x[b], acc)
+// with a single accumulator per (row, token); y = acc. Only the integers are computed differently by the
+// paths, and they are exact.
+
+constexpr int64_t kGemvPrefetchMinBytes = 2048;  // prefetch at least this far ahead (whole row groups)
+
+// Lane i of the result: Σ of the 8 lanes of v[i] (integer, so exact in any order).
+inline __m256i sum_lanes8(const __m256i* v) {
+  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+// The 32 levels of a Q4_0 block (0..15) in element order: low nibbles, then high nibbles.
+inline __m256i q4_levels(const uint8_t* qs) {
+  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
+}
+
+// Rows [r, r + n_valid) (n_valid ≤ 8; lanes past it repeat the last row and are not stored), NT tokens.
+template <WeightType kType, int NT>
+void gemv_quant_group(const Problem& p, const ActQ8& a, int64_t r, int64_t n_valid) {
+  constexpr int64_t kBlockBytes = kType == WeightType::kQ8_0 ? 34 : 18;
+  const uint8_t* rows[kGemvRows];
+  for (int i = 0; i < kGemvRows; ++i) rows[i] = p.w + (r + (i < n_valid ? i : n_valid - 1)) * p.row_bytes;
+  // The next row groups, at the same fraction of their bytes as this group's progress.
+  const int64_t group_bytes = kGemvRows * p.row_bytes;
+  const char* ahead = reinterpret_cast<const char*>(p.w + r * p.row_bytes) +
+                      group_bytes * ((kGemvPrefetchMinBytes + group_bytes - 1) / group_bytes);
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < a.n_blocks; ++b) {
+    const int64_t off = b * kBlockBytes;
+    for (int64_t f = 0; f < kGemvRows * kBlockBytes; f += 64) _mm_prefetch(ahead + kGemvRows * off + f, _MM_HINT_T0);
+    uint16_t dh[kGemvRows];
+    for (int i = 0; i < kGemvRows; ++i) __builtin_memcpy(&dh[i], rows[i] + off, 2);
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(dh)));
+    __m256i xq[NT], v[NT][kGemvRows];
+    for (int t = 0; t < NT; ++t)
+      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + t * p.n_cols + b * kBlock));
+    for (int i = 0; i < kGemvRows; ++i) {
+      if constexpr (kType == WeightType::kQ4_0) {
+        const __m256i lv = q4_levels(rows[i] + off + 2);
+        for (int t = 0; t < NT; ++t) v[t][i] = dot_u8s8(_mm256_setzero_si256(), lv, xq[t]);
+      } else {
+        const __m256i lv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + off + 2));
+        for (int t = 0; t < NT; ++t) v[t][i] = dot_q8(lv, xq[t]);
+      }
+    }
+    for (int t = 0; t < NT; ++t) {
+      __m256i s = sum_lanes8(v[t]);
+      if (kType == WeightType::kQ4_0 || kQ8Offset) s = _mm256_add_epi32(s, _mm256_set1_epi32(a.bias[t * a.n_blocks + b]));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a.d[t * a.n_blocks + b])), acc[t]);
+    }
+  }
+  for (int t = 0; t < NT; ++t) store_first(p.y + t * p.ldy + r, acc[t], n_valid);
+}
+
 template <int NT>
-inline void gemv_q8_0_block(const BlockQ8_0* blk, const ActQ8& a, int64_t n_cols, int64_t b, __m256* acc) {
-  _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
-  const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk->qs));
-  const __m256i aw = _mm256_abs_epi8(w);
-  const __m256 dw = _mm256_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(blk->d)));  // broadcast, widened
-  for (int t = 0; t < NT; ++t) {
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + t * n_cols + b * kBlock));
-    const __m256i s = dot_u8s8(_mm256_setzero_si256(), aw, _mm256_sign_epi8(xq, w));
-    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a.d[t * a.n_blocks + b])), acc[t]);
-  }
-}
-
-// Q4_0: levels 0..15 as unsigned; the −8 offset comes back through the activations' bias.
-template <int NT>
-inline void gemv_q4_0_block(const BlockQ4_0* blk, const ActQ8& a, int64_t n_cols, int64_t b, __m256* acc) {
-  _mm_prefetch(reinterpret_cast<const char*>(blk) + kPrefetchBytes, _MM_HINT_T0);
-  const __m128i low4 = _mm_set1_epi8(0x0f);
-  const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk->qs));
-  const __m256i w = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(packed, 4), low4), _mm_and_si128(packed, low4));
-  const __m256 dw = _mm256_cvtph_ps(_mm_set1_epi16(static_cast<int16_t>(blk->d)));  // broadcast, widened
-  for (int t = 0; t < NT; ++t) {
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + t * n_cols + b * kBlock));
-    const __m256i bias = _mm256_setr_epi32(a.bias[t * a.n_blocks + b], 0, 0, 0, 0, 0, 0, 0);
-    const __m256i s = dot_u8s8(bias, w, xq);
-    acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a.d[t * a.n_blocks + b])), acc[t]);
-  }
-}
-
-// One quantized row: even blocks into acc0, odd blocks into acc1.
-template <typename Block, int NT, typename StepFn>
-void gemv_quant_row(const Problem& p, const ActQ8& a, int64_t r, StepFn step) {
-  const auto* row = reinterpret_cast<const Block*>(p.w + r * p.row_bytes);
-  __m256 acc0[NT], acc1[NT];
-  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + 2 <= a.n_blocks; b += 2) {
-    step(row + b, a, p.n_cols, b, acc0);
-    step(row + b + 1, a, p.n_cols, b + 1, acc1);
-  }
-  if (b < a.n_blocks) step(row + b, a, p.n_cols, b, acc0);
-  for (int t = 0; t < NT; ++t) p.y[t * p.ldy + r] = hsum(_mm256_add_ps(acc0[t], acc1[t]));
-}
-
-template <int NT>
-void gemv_tokens(const Problem& p, const ActQ8* a, int64_t r0, int64_t r1) {
-  for (int64_t r = r0; r < r1; ++r) {
-    if (p.type == WeightType::kQ8_0) gemv_quant_row<BlockQ8_0, NT>(p, *a, r, gemv_q8_0_block<NT>);
-    else if (p.type == WeightType::kQ4_0) gemv_quant_row<BlockQ4_0, NT>(p, *a, r, gemv_q4_0_block<NT>);
-    else gemv_float_row<NT>(p, r);
+void gemv_tokens(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1) {
+  // The first row group is not prefetched by a previous one: ask for it at once.
+  const char* first = reinterpret_cast<const char*>(p.w + r0 * p.row_bytes);
+  const int64_t first_bytes = (r1 - r0 < kGemvRows ? r1 - r0 : kGemvRows) * p.row_bytes;
+  for (int64_t f = 0; f < first_bytes; f += 64) _mm_prefetch(first + f, _MM_HINT_T0);
+  for (int64_t r = r0; r < r1; r += kGemvRows) {
+    const int64_t n_valid = r1 - r < kGemvRows ? r1 - r : kGemvRows;
+    if (p.type == WeightType::kQ8_0) gemv_quant_group<WeightType::kQ8_0, NT>(p, a, r, n_valid);
+    else gemv_quant_group<WeightType::kQ4_0, NT>(p, a, r, n_valid);
   }
 }
 
@@ -206,14 +320,6 @@ void repack_tile(const Problem& p, int64_t r0, int64_t n_rows, int n_groups, boo
   }
 }
 
-// Stores the first n of 8 floats.
-inline void store_first(float* y, __m256 v, int64_t n) {
-  if (n >= 8) return _mm256_storeu_ps(y, v);
-  alignas(32) float tmp[8];
-  _mm256_store_ps(tmp, v);
-  for (int64_t i = 0; i < n; ++i) y[i] = tmp[i];
-}
-
 }  // namespace
 
 void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale, int8_t* q,
@@ -227,31 +333,23 @@ void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1
   }
 }
 
-void gemv(const Problem& p, const ActQ8* act, int64_t r0, int64_t r1) {
-  for (int64_t t = 0; t < p.n_tokens; t += 3) {
-    Problem pt = p;
-    pt.x += t * p.n_cols;
-    pt.y += t * p.ldy;
-    ActQ8 at = act ? *act : ActQ8{};
-    if (act) {
-      at.q += t * p.n_cols;
-      at.d += t * act->n_blocks;
-      at.bias += t * act->n_blocks;
-    }
-    const ActQ8* a = act ? &at : nullptr;
-    const int64_t n = p.n_tokens - t;
-    if (n >= 3) gemv_tokens<3>(pt, a, r0, r1);
-    else if (n == 2) gemv_tokens<2>(pt, a, r0, r1);
-    else gemv_tokens<1>(pt, a, r0, r1);
-  }
+void float_rows(const Problem& p, int64_t r0, int64_t r1) {
+  if (p.type == WeightType::kF32) float_rows_typed<WeightType::kF32>(p, r0, r1);
+  else if (p.type == WeightType::kF16) float_rows_typed<WeightType::kF16>(p, r0, r1);
+  else float_rows_typed<WeightType::kBF16>(p, r0, r1);
 }
 
-void widen_rows(const Problem& p, int64_t r0, int64_t r1, float* out) {
-  for (int64_t r = r0; r < r1; ++r) {
-    const uint8_t* row = p.w + r * p.row_bytes;
-    float* o = out + (r - r0) * p.n_cols;
-    int64_t c = 0;
-    for (; c + 8 <= p.n_cols; c += 8) _mm256_storeu_ps(o + c, load8(p.type, row, c));
-    for (; c < p.n_cols; ++c) o[c] = load1(p.type, row, c);
+void gemv(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1) {
+  for (int64_t t = 0; t < p.n_tokens; t += 3) {
+    Problem pt = p;
+    pt.y += t * p.ldy;
+    ActQ8 at = act;
+    at.q += t * p.n_cols;
+    at.d += t * act.n_blocks;
+    at.bias += t * act.n_blocks;
+    const int64_t n = p.n_tokens - t;
+    if (n >= 3) gemv_tokens<3>(pt, at, r0, r1);
+    else if (n == 2) gemv_tokens<2>(pt, at, r0, r1);
+    else gemv_tokens<1>(pt, at, r0, r1);
   }
 }

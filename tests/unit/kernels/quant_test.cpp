@@ -5,7 +5,8 @@
 //   reference quantizers (fixture: tests/tools/gen_quant_fixtures.py);
 // - every fast path available on this CPU (forced one by one) against the references on odd shapes, with
 //   tolerances derived from float accumulation and, for Q8_0 / Q4_0, from the activation rounding;
-//   one and two threads give the same bytes.
+//   one and two threads give the same bytes;
+// - batch invariance: each token's row of y is bit-identical alone and inside any batch.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -313,6 +314,50 @@ TEST(QuantMatmul, ThreadCountDoesNotChangeBytes) {
         cpu::matmul_isa(isa, type, c.w.data(), c.n_rows, c.n_cols, c.x.data(), n_tokens, y2.data(), c.n_rows);
         EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)), 0)
             << isa_name(isa) << " " << weight_type_name(type) << " tokens " << n_tokens;
+      }
+    }
+  }
+  set_num_threads(saved);
+}
+
+// Batch invariance: row t of y is a function of (W, x[t, :]) alone for a given instruction set, whatever
+// the other tokens of the call, their number (gemv, tiles, partial token groups) or the thread count.
+TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
+  const int saved = num_threads();
+  const int64_t n_rows = 75;  // not a multiple of any row group, tile or block: partial ones everywhere
+  const int64_t token_counts[] = {1, 2, 3, 4, 5, 8, 16, 33, 130};
+  const int64_t max_tokens = 130;
+  uint32_t seed = 500;
+  for (WeightType type : kAllTypes) {
+    const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
+    std::vector<int64_t> cols = {32, 96, 768, 2048, 4096};
+    if (!quantized) cols.insert(cols.end(), {1, 7, 45, 333, 1001});
+    for (int64_t n_cols : cols) {
+      const MatmulCase c = make_case(type, n_rows, n_cols, max_tokens, seed++);
+      for (cpu::QuantIsa isa : available_isas()) {
+        if (isa == cpu::QuantIsa::kRef) continue;
+        const std::string what = std::string(isa_name(isa)) + " " + std::string(weight_type_name(type)) + " cols " +
+                                 std::to_string(n_cols);
+        set_num_threads(1);
+        std::vector<float> alone(static_cast<size_t>(max_tokens * n_rows));
+        for (int64_t t = 0; t < max_tokens; ++t)
+          cpu::matmul_isa(isa, type, c.w.data(), n_rows, n_cols, c.x.data() + t * n_cols, 1, alone.data() + t * n_rows,
+                          n_rows);
+        for (int n_threads : {1, 2}) {
+          set_num_threads(n_threads);
+          for (int64_t n_tokens : token_counts) {
+            // The last n_tokens tokens, so each count puts tokens at other positions of the batch.
+            const int64_t t0 = max_tokens - n_tokens;
+            std::vector<float> y(static_cast<size_t>(n_tokens * n_rows));
+            cpu::matmul_isa(isa, type, c.w.data(), n_rows, n_cols, c.x.data() + t0 * n_cols, n_tokens, y.data(), n_rows);
+            for (int64_t t = 0; t < n_tokens; ++t) {
+              const int diff = std::memcmp(y.data() + t * n_rows, alone.data() + (t0 + t) * n_rows,
+                                           static_cast<size_t>(n_rows) * sizeof(float));
+              ASSERT_EQ(diff, 0) << what << ": token " << t0 + t << " in a call of " << n_tokens << " tokens on "
+                                 << n_threads << " threads differs from that token alone";
+            }
+          }
+        }
       }
     }
   }
