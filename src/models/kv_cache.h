@@ -1,11 +1,13 @@
 // KvCache: the keys and values a decoder-only model has computed for each running sequence, one slot per
-// sequence. A slot holds, per layer, rows of kv_dim floats for positions 0..length-1; memory grows with
-// the positions written (in steps, never past max_positions) and is kept when a slot is cleared, so a
-// slot reused by the next request allocates nothing.
+// sequence. A slot holds, per layer and key/value head, rows of head_dim floats for positions
+// 0..length-1, head-major (one head's positions are contiguous, so attention streams them); memory grows
+// with the positions written (in steps, never past max_positions) and is kept when a slot is cleared, so
+// a slot reused by the next request allocates nothing.
 // Invariants: length(slot) ≤ max_positions; rows at positions < length(slot) are valid for every layer.
 // Threads: owned by the thread that drives the model; not shared.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -13,11 +15,11 @@ namespace lmaas::models {
 
 class KvCache {
  public:
-  KvCache(int64_t n_layers, int64_t kv_dim, int n_slots, int64_t max_positions);
+  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_slots, int64_t max_positions);
 
   int n_slots() const { return static_cast<int>(slots_.size()); }
   int64_t max_positions() const { return max_positions_; }
-  int64_t kv_dim() const { return kv_dim_; }
+  int64_t head_dim() const { return head_dim_; }
   int64_t length(int slot) const { return slots_.at(slot).length; }
 
   // Makes room for positions < n_positions in `slot` (throws lmaas::Error past max_positions).
@@ -29,9 +31,12 @@ class KvCache {
   // Drops positions ≥ n (for reusing a common prefix); n ≤ length.
   void truncate(int slot, int64_t n);
 
-  // Row `pos` of the layer's keys/values in `slot`; rows of a layer are contiguous, kv_dim floats each.
-  float* keys(int slot, int64_t layer) { return slots_[slot].keys[layer].data(); }
-  float* values(int slot, int64_t layer) { return slots_[slot].values[layer].data(); }
+  // The keys/values of one head of a layer in `slot`: positions 0..capacity-1, head_dim floats each,
+  // contiguous (row `pos` at + pos·head_dim). Valid until the next reserve() of the slot.
+  float* keys(int slot, int64_t layer, int64_t head) { return head_rows(slots_[static_cast<size_t>(slot)].keys, layer, head, slot); }
+  float* values(int slot, int64_t layer, int64_t head) {
+    return head_rows(slots_[static_cast<size_t>(slot)].values, layer, head, slot);
+  }
 
   // Bytes held by all slots (for metrics).
   int64_t bytes_allocated() const;
@@ -40,9 +45,12 @@ class KvCache {
   struct Slot {
     int64_t length = 0;
     int64_t capacity = 0;  // positions with memory behind them
-    std::vector<std::vector<float>> keys, values;  // [layer][capacity · kv_dim]
+    std::vector<std::vector<float>> keys, values;  // [layer][head][capacity][head_dim]
   };
-  int64_t n_layers_, kv_dim_, max_positions_;
+  float* head_rows(std::vector<std::vector<float>>& layers, int64_t layer, int64_t head, int slot) {
+    return layers[static_cast<size_t>(layer)].data() + head * slots_[static_cast<size_t>(slot)].capacity * head_dim_;
+  }
+  int64_t n_layers_, n_kv_heads_, head_dim_, max_positions_;
   std::vector<Slot> slots_;
 };
 

@@ -192,8 +192,10 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
     k::ref::rope_apply(q_.data() + t * c.q_dim(), c.n_heads, hd, cos_v, sin_v, c.rope_style);
     k::ref::rope_apply(k_.data() + t * kv_dim, c.n_kv_heads, hd, cos_v, sin_v, c.rope_style);
     const BatchToken& b = batch[t];
-    std::copy_n(k_.data() + t * kv_dim, kv_dim, cache.keys(b.slot, layer) + int64_t{b.pos} * kv_dim);
-    std::copy_n(v_.data() + t * kv_dim, kv_dim, cache.values(b.slot, layer) + int64_t{b.pos} * kv_dim);
+    for (int64_t h = 0; h < c.n_kv_heads; ++h) {
+      std::copy_n(k_.data() + t * kv_dim + h * hd, hd, cache.keys(b.slot, layer, h) + int64_t{b.pos} * hd);
+      std::copy_n(v_.data() + t * kv_dim + h * hd, hd, cache.values(b.slot, layer, h) + int64_t{b.pos} * hd);
+    }
   }
 
   // Every (token, head) attends to its slot's positions 0..pos, in parallel.
@@ -214,9 +216,8 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
       const int64_t kv_head = h / group;
       scores.resize(static_cast<size_t>(b.pos) + 1);
       const auto attend = avx2_ ? k::cpu::attend_one_head : k::ref::attend_one_head;
-      attend(q_.data() + t * c.q_dim() + h * hd, cache.keys(b.slot, layer) + kv_head * hd,
-             cache.values(b.slot, layer) + kv_head * hd, kv_dim, int64_t{b.pos} + 1, hd, scale, scores.data(),
-             att_.data() + t * c.q_dim() + h * hd);
+      attend(q_.data() + t * c.q_dim() + h * hd, cache.keys(b.slot, layer, kv_head), cache.values(b.slot, layer, kv_head),
+             hd, int64_t{b.pos} + 1, hd, scale, scores.data(), att_.data() + t * c.q_dim() + h * hd);
     }
   });
 }

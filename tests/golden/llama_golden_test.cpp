@@ -77,7 +77,7 @@ TEST(Stories260K, PrefillLogitsMatchTheReference) {
   const auto ids = ref["logits_prompt_token_ids"].get<std::vector<int32_t>>();
   Stories s = load_model();
   const int64_t n_vocab = s.model->config().n_vocab;
-  KvCache cache(s.model->config().n_layers, s.model->config().kv_dim(), 1, 512);
+  KvCache cache(s.model->config().n_layers, s.model->config().n_kv_heads, s.model->config().head_dim, 1, 512);
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], static_cast<int32_t>(i), 0, true});
   std::vector<float> logits(ids.size() * static_cast<size_t>(n_vocab));
@@ -92,7 +92,7 @@ TEST(Stories260K, StepByStepLogitsMatchTheReference) {
   const auto ref = reference();
   const auto ids = ref["logits_prompt_token_ids"].get<std::vector<int32_t>>();
   Stories s = load_model();
-  KvCache cache(s.model->config().n_layers, s.model->config().kv_dim(), 2, 512);
+  KvCache cache(s.model->config().n_layers, s.model->config().n_kv_heads, s.model->config().head_dim, 2, 512);
   std::vector<float> row(static_cast<size_t>(s.model->config().n_vocab));
   for (size_t i = 0; i < ids.size(); ++i) {
     const BatchToken t{ids[i], static_cast<int32_t>(i), 1, true};
@@ -105,7 +105,7 @@ TEST(Stories260K, StepByStepLogitsMatchTheReference) {
 
 // llama2.c's greedy loop: feed the prompt token by token (forcing it), then the argmax; stop at BOS.
 std::vector<int32_t> greedy(LlamaModel& model, const std::vector<int32_t>& prompt, int steps) {
-  KvCache cache(model.config().n_layers, model.config().kv_dim(), 1, model.config().context_length);
+  KvCache cache(model.config().n_layers, model.config().n_kv_heads, model.config().head_dim, 1, model.config().context_length);
   std::vector<float> logits(static_cast<size_t>(model.config().n_vocab));
   std::vector<int32_t> out;
   int32_t token = prompt[0];
@@ -139,14 +139,14 @@ TEST(Stories260K, SequencesInOneBatchDoNotInteract) {
   Stories s = load_model();
   const int64_t n_vocab = s.model->config().n_vocab;
   auto alone = [&](const std::vector<int32_t>& ids) {
-    KvCache cache(s.model->config().n_layers, s.model->config().kv_dim(), 1, 64);
+    KvCache cache(s.model->config().n_layers, s.model->config().n_kv_heads, s.model->config().head_dim, 1, 64);
     std::vector<BatchToken> batch;
     for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], static_cast<int32_t>(i), 0, i + 1 == ids.size()});
     std::vector<float> logits(static_cast<size_t>(n_vocab));
     s.model->forward(batch, cache, logits.data());
     return logits;
   };
-  KvCache cache(s.model->config().n_layers, s.model->config().kv_dim(), 3, 64);
+  KvCache cache(s.model->config().n_layers, s.model->config().n_kv_heads, s.model->config().head_dim, 3, 64);
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < std::max(a.size(), b.size()); ++i) {  // interleaved, slots 2 and 0
     if (i < a.size()) batch.push_back({a[i], static_cast<int32_t>(i), 2, i + 1 == a.size()});
@@ -167,7 +167,7 @@ TEST(Stories260K, SequencesInOneBatchDoNotInteract) {
 
 TEST(Stories260K, BadPositionsAreRefused) {
   Stories s = load_model();
-  KvCache cache(s.model->config().n_layers, s.model->config().kv_dim(), 1, 16);
+  KvCache cache(s.model->config().n_layers, s.model->config().n_kv_heads, s.model->config().head_dim, 1, 16);
   std::vector<float> logits(static_cast<size_t>(s.model->config().n_vocab));
   const BatchToken skip{1, 3, 0, true};
   EXPECT_THROW(s.model->forward({&skip, 1}, cache, logits.data()), Error);

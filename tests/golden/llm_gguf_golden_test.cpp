@@ -84,7 +84,7 @@ TEST(LlmGguf, Float32GgufReproducesTheReferenceLogits) {
   const auto ids = ref["logits_prompt_token_ids"].get<std::vector<int32_t>>();
   EXPECT_EQ(llm.tokenizer->encode(ref["logits_prompt"].get<std::string>(), true, false), ids);
   const LlamaConfig& c = llm.model->config();
-  KvCache cache(c.n_layers, c.kv_dim(), 1, 64);
+  KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, 64);
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], static_cast<int32_t>(i), 0, true});
   std::vector<float> logits(ids.size() * static_cast<size_t>(c.n_vocab));
@@ -101,7 +101,7 @@ TEST(LlmGguf, Float32GgufReproducesTheReferenceLogits) {
 
 std::vector<int32_t> greedy(LoadedLlm& llm, std::vector<int32_t> tokens, int n) {
   const LlamaConfig& c = llm.model->config();
-  KvCache cache(c.n_layers, c.kv_dim(), 1, c.context_length);
+  KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, c.context_length);
   std::vector<float> logits(static_cast<size_t>(c.n_vocab));
   std::vector<BatchToken> batch;
   for (size_t i = 0; i < tokens.size(); ++i) batch.push_back({tokens[i], static_cast<int32_t>(i), 0, i + 1 == tokens.size()});
@@ -191,7 +191,7 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     std::filesystem::remove(path);
     const std::vector<int32_t> a = {1, 17, 250, 33, 99, 4, 180};
     auto logits_of_a = [&](int64_t n_other) {
-      KvCache cache(c.n_layers, c.kv_dim(), 2, c.context_length);
+      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length);
       std::vector<BatchToken> batch;
       for (int64_t i = 0; i < n_other; ++i) batch.push_back({static_cast<int32_t>(5 + i), static_cast<int32_t>(i), 1, false});
       for (size_t i = 0; i < a.size(); ++i) batch.push_back({a[i], static_cast<int32_t>(i), 0, i + 1 == a.size()});
@@ -205,7 +205,7 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     }
     // A generation step (one token: the matrix-vector path) equals the same token in a large batch.
     auto step_of_a = [&](int64_t n_other) {
-      KvCache cache(c.n_layers, c.kv_dim(), 2, c.context_length);
+      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length);
       std::vector<BatchToken> prefix;
       for (size_t i = 0; i + 1 < a.size(); ++i) prefix.push_back({a[i], static_cast<int32_t>(i), 0, false});
       std::vector<float> logits(static_cast<size_t>(c.n_vocab));
