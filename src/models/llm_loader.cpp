@@ -132,24 +132,18 @@ LlamaConfig llama_config_from_llama2c(const Llama2cHeader& h) {
   return config;
 }
 
-Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::string& path,
-                                                                     const LlmLoadOptions& options) {
-  LMAAS_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
-  const auto bytes = mapped.bytes();
-  if (is_gguf(bytes)) {
-    mapped = MappedFile();
-    LMAAS_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(path));
-    return gguf_tokenizer(file);
-  }
-  if (looks_like_llama2c(bytes)) {
-    LMAAS_ASSIGN_OR_RETURN(Llama2cCheckpoint ckpt, parse_llama2c_checkpoint(bytes, path));
-    return llama2c_tokenizer(path, ckpt.header.vocab_size, options);
-  }
-  return Status(Code::kInvalidArgument,
-                fmt::format("{}: not a model file lmaas reads (expected a GGUF file or a llama2.c checkpoint)", path));
-}
+namespace {
 
-Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& options) {
+// A model path resolved to the file to read: a generator directory becomes the file (and tokenizer) its
+// bundle names; the file is mapped and its format recognised (a GGUF file's mapping is left to GgufFile).
+struct ModelFile {
+  std::string path;
+  LlmLoadOptions options;
+  bool gguf = false;
+  std::shared_ptr<const MappedFile> llama2c;  // the mapped checkpoint when !gguf
+};
+
+Result<ModelFile> open_model_file(const std::string& path, const LlmLoadOptions& options) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {  // an lmaas generator directory (llm_bundle.h)
     LMAAS_ASSIGN_OR_RETURN(std::optional<LlmBundle> bundle, read_llm_bundle(path));
@@ -159,17 +153,36 @@ Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& option
     }
     LlmLoadOptions with_tokenizer = options;
     if (with_tokenizer.tokenizer_path.empty()) with_tokenizer.tokenizer_path = bundle->tokenizer;
-    return load_llm(bundle->file, with_tokenizer);
+    return open_model_file(bundle->file, with_tokenizer);
   }
   LMAAS_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
-  const auto bytes = mapped.bytes();
-  if (is_gguf(bytes)) {
-    mapped = MappedFile();
-    return load_gguf(path);
+  ModelFile f{path, options, is_gguf(mapped.bytes()), nullptr};
+  if (f.gguf) return f;
+  if (!looks_like_llama2c(mapped.bytes())) {
+    return Status(Code::kInvalidArgument,
+                  fmt::format("{}: not a model file lmaas reads (expected a GGUF file or a llama2.c checkpoint)", path));
   }
-  if (looks_like_llama2c(bytes)) return load_llama2c(std::make_shared<const MappedFile>(std::move(mapped)), options);
-  return Status(Code::kInvalidArgument,
-                fmt::format("{}: not a model file lmaas reads (expected a GGUF file or a llama2.c checkpoint)", path));
+  f.llama2c = std::make_shared<const MappedFile>(std::move(mapped));
+  return f;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::string& path,
+                                                                     const LlmLoadOptions& options) {
+  LMAAS_ASSIGN_OR_RETURN(ModelFile f, open_model_file(path, options));
+  if (f.gguf) {
+    LMAAS_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(f.path));
+    return gguf_tokenizer(file);
+  }
+  LMAAS_ASSIGN_OR_RETURN(Llama2cCheckpoint ckpt, parse_llama2c_checkpoint(f.llama2c->bytes(), f.path));
+  return llama2c_tokenizer(f.path, ckpt.header.vocab_size, f.options);
+}
+
+Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& options) {
+  LMAAS_ASSIGN_OR_RETURN(ModelFile f, open_model_file(path, options));
+  if (f.gguf) return load_gguf(f.path);
+  return load_llama2c(std::move(f.llama2c), f.options);
 }
 
 }  // namespace lmaas::models

@@ -37,7 +37,7 @@ Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& option
 // llama2.c fixes them).
 LlamaConfig llama_config_from_llama2c(const Llama2cHeader& header);
 
-// Only the tokenizer of such a file (a vocabulary-only GGUF file is enough).
+// Only the tokenizer of such a file or directory (a vocabulary-only GGUF file is enough).
 Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::string& path,
                                                                      const LlmLoadOptions& options = {});
 

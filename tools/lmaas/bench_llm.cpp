@@ -13,16 +13,13 @@
 #include "base/rng.h"
 #include "base/thread_pool.h"
 #include "bench_llm.h"
+#include "bench_stats.h"
 #include "kernels/cpu/bandwidth.h"
 #include "models/llm_loader.h"
+#include "train/progress.h"
 
 namespace lmaas::cli {
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
 
 // Bytes of weights one generated token reads: every matrix once (a tied output counts twice: it is
 // read by the output projection; the embedding lookup reads one row).
@@ -34,10 +31,6 @@ int64_t weight_bytes_per_token(const models::LlamaModel& model) {
     total += bytes(l.wq) + bytes(l.wk) + bytes(l.wv) + bytes(l.wo) + bytes(l.w_gate) + bytes(l.w_up) + bytes(l.w_down);
   }
   return total;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 }  // namespace
@@ -66,7 +59,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
     cache.clear(0);
     const auto t0 = std::chrono::steady_clock::now();
     model.forward(batch, cache, logits.data());
-    return seconds_since(t0);
+    return train::seconds_since(t0);
   };
   auto generation = [&] {
     cache.clear(0);
@@ -75,7 +68,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
       const models::BatchToken t{random_token(), static_cast<int32_t>(i), 0, true};
       model.forward({&t, 1}, cache, logits.data());
     }
-    return seconds_since(t0);
+    return train::seconds_since(t0);
   };
 
   std::vector<double> pp, tg;

@@ -11,6 +11,7 @@
 #include "autograd/tape.h"
 #include "base/thread_pool.h"
 #include "bench_llm.h"
+#include "bench_stats.h"
 #include "commands.h"
 #include "kernels/cpu/cpu.h"
 #include "models/text_classifier.h"
@@ -74,11 +75,6 @@ double measure_gemm_gflops() {
   }
   std::sort(rates.begin(), rates.end());
   return rates[rates.size() / 2];
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 int run_bench(const BenchArgs& args) {
