@@ -1,6 +1,6 @@
 // Quantized matmul speed (cpu::matmul) on the projection shapes of a ~110M-parameter LLaMA (dim 768,
 // hidden 2048, vocab 32000, 12 layers), for every weight type, at 1 token (generation: memory bound)
-// and 512 tokens (prefill: compute bound), on 2 threads (--threads=N to change). Counters:
+// 16 tokens (a generation step of 16 running sequences) and 512 tokens (prefill: compute bound), on 2 threads (--threads=N to change). Counters:
 // weight_bytes/s (bytes of W read per second of matmul) and tokens/s. `model/...` runs the 85 projections of the whole model in order on
 // distinct weights (matmul time per token of the full model). `stream_read` measures the machine's
 // memory bandwidth: a sum over 1 GiB on the same threads, so weight_bytes/s can be read as a fraction of it.
@@ -83,7 +83,8 @@ void bm_matmul(benchmark::State& state, WeightType type, Shape shape, int64_t n_
   set_counters(state, bytes, n_tokens);
 }
 
-// All projections of the 12-layer model in order (q, k, v, o, w1, w3, w2 per layer, then the output).
+// All projections of the 12-layer model in order (q, k, v, o, w1, w3, w2 per layer, then the output), as
+// LlamaModel runs them: Q8_0 / Q4_0 weights packed once (cpu::pack_quant_matrix), others as stored.
 void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
   lmaas::set_num_threads(g_threads);
   std::vector<Shape> shapes;
@@ -100,12 +101,22 @@ void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
     weights.push_back(make_weights(type, s.n_rows, s.n_cols, static_cast<uint32_t>(weights.size())));
     bytes += static_cast<int64_t>(weights.back().size());
   }
+  std::vector<std::shared_ptr<const kernels::cpu::PackedQuantMatrix>> packed;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    packed.push_back(kernels::cpu::pack_quant_matrix(type, weights[i].data(), shapes[i].n_rows, shapes[i].n_cols));
+    if (packed.back()) std::vector<uint8_t>().swap(weights[i]);  // the model reads only the packed copy
+  }
   const std::vector<float> x = make_activations(n_tokens * 2048, 3);
   std::vector<float> y(static_cast<size_t>(n_tokens * 32000));
   for (auto _ : state) {
-    for (size_t i = 0; i < shapes.size(); ++i)
-      kernels::cpu::matmul(type, weights[i].data(), shapes[i].n_rows, shapes[i].n_cols, x.data(), n_tokens, y.data(),
-                           shapes[i].n_rows);
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      if (packed[i]) {
+        kernels::cpu::matmul_packed(*packed[i], x.data(), n_tokens, y.data(), shapes[i].n_rows);
+      } else {
+        kernels::cpu::matmul(type, weights[i].data(), shapes[i].n_rows, shapes[i].n_cols, x.data(), n_tokens, y.data(),
+                             shapes[i].n_rows);
+      }
+    }
     benchmark::DoNotOptimize(y.data());
   }
   set_counters(state, bytes, n_tokens);
@@ -141,7 +152,7 @@ void bm_stream_read(benchmark::State& state) {
 
 void register_all() {
   benchmark::RegisterBenchmark("stream_read/1GiB", bm_stream_read)->UseRealTime()->Unit(benchmark::kMillisecond);
-  for (int64_t n_tokens : {1, 512}) {
+  for (int64_t n_tokens : {1, 4, 8, 16, 32, 64, 512}) {  // generation, 16 running sequences, prefill
     for (WeightType type : kTypes) {
       const std::string t(kernels::weight_type_name(type));
       for (const Shape& s : kShapes) {

@@ -30,10 +30,16 @@ constexpr size_t kLengthPrefixBytes = 8;
 // any recursive walk over it (such as dump()) could exhaust the stack.
 constexpr int kMaxHeaderDepth = 16;
 
-// Safetensors dtype names that are valid in the format but that lmaas tensors cannot hold.
-constexpr std::string_view kUnsupportedDTypes[] = {"F16",     "I8",   "I16",     "U16",     "U32",
-                                                   "U64",     "BOOL", "F8_E4M3", "F8_E5M2", "C64",
-                                                   "F8_E8M0", "F4",   "F6_E2M3", "F6_E3M2"};
+// Every dtype of the format with its element size in bytes (0: a sub-byte type, not read by lmaas).
+struct FormatDType {
+  std::string_view name;
+  size_t n_bytes;
+};
+constexpr FormatDType kFormatDTypes[] = {
+    {"F64", 8},     {"F32", 4},     {"F16", 2},     {"BF16", 2},    {"I64", 8},     {"I32", 4},
+    {"I16", 2},     {"I8", 1},      {"U64", 8},     {"U32", 4},     {"U16", 2},     {"U8", 1},
+    {"BOOL", 1},    {"F8_E4M3", 1}, {"F8_E5M2", 1}, {"F8_E8M0", 1}, {"C64", 8},     {"F4", 0},
+    {"F6_E2M3", 0}, {"F6_E3M2", 0}};
 
 std::optional<DType> dtype_from_name(std::string_view name) {
   for (DType d : {DType::kF32, DType::kF64, DType::kI32, DType::kI64, DType::kU8, DType::kBF16}) {
@@ -151,7 +157,7 @@ Status parse_metadata(const Json& value, const std::string& source, std::map<std
 
 struct Entry {
   std::string name;
-  DType dtype = DType::kF32;
+  FormatDType dtype;
   Shape shape;
   uint64_t begin = 0;
   uint64_t end = 0;
@@ -166,29 +172,37 @@ struct EntryContext {
   }
 };
 
-Result<DType> parse_dtype(const Json& entry, const EntryContext& ctx) {
+Result<FormatDType> parse_dtype(const Json& entry, const EntryContext& ctx) {
   auto it = entry.find("dtype");
   if (it == entry.end()) return ctx.fail("missing field \"dtype\"");
   if (!it->is_string())
     return ctx.fail(fmt::format("field \"dtype\" is {} ({}), expected a string", type_of(*it), brief(*it)));
   const std::string& name = it->get_ref<const std::string&>();
-  if (auto dtype = dtype_from_name(name)) return *dtype;
-  for (std::string_view unsupported : kUnsupportedDTypes) {
-    if (unsupported == name) {
-      return ctx.fail(fmt::format("field \"dtype\" is \"{}\", which lmaas does not support "
-                                  "(supported: F32, F64, I32, I64, U8, BF16); convert the file first",
-                                  name),
+  for (const FormatDType& d : kFormatDTypes) {
+    if (d.name != name) continue;
+    if (d.n_bytes == 0) {
+      return ctx.fail(fmt::format("field \"dtype\" is \"{}\", a sub-byte type lmaas does not read", name),
                       Code::kUnimplemented);
     }
+    return d;
   }
-  return ctx.fail(
-      fmt::format("field \"dtype\" is {}, not a safetensors dtype (expected one of F32, F64, I32, "
-                  "I64, U8, BF16)",
-                  quote_json(name)));
+  return ctx.fail(fmt::format("field \"dtype\" is {}, not a safetensors dtype (expected one of F64, F32, F16, "
+                              "BF16, I64, I32, I16, I8, U64, U32, U16, U8, BOOL, F8_E4M3, F8_E5M2, F8_E8M0, C64)",
+                              quote_json(name)));
+}
+
+// The dtype of a tensor lmaas loads into a Tensor: kUnimplemented for the format's other types.
+Result<DType> tensor_dtype(const Entry& entry, const std::string& source) {
+  if (auto dtype = dtype_from_name(entry.dtype.name)) return *dtype;
+  return EntryContext{source, entry.name}.fail(
+      fmt::format("field \"dtype\" is \"{}\", which lmaas does not support (supported: F32, F64, I32, I64, U8, "
+                  "BF16); convert the file first",
+                  entry.dtype.name),
+      Code::kUnimplemented);
 }
 
 // The shape, and in *n_bytes its byte size for `dtype`; rejects dimensions whose product overflows.
-Result<Shape> parse_shape(const Json& entry, DType dtype, const EntryContext& ctx, uint64_t* n_bytes) {
+Result<Shape> parse_shape(const Json& entry, FormatDType dtype, const EntryContext& ctx, uint64_t* n_bytes) {
   auto it = entry.find("shape");
   if (it == entry.end()) return ctx.fail("missing field \"shape\"");
   if (!it->is_array())
@@ -212,9 +226,9 @@ Result<Shape> parse_shape(const Json& entry, DType dtype, const EntryContext& ct
     shape.push_back(static_cast<int64_t>(*d));
   }
   uint64_t numel = has_zero ? 0 : product;
-  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype_size(dtype)), n_bytes)) {
+  if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dtype.n_bytes), n_bytes)) {
     return ctx.fail(fmt::format("field \"shape\" {} of {} needs more bytes than fit in 64 bits", brief(*it),
-                                dtype_name(dtype)));
+                                dtype.name));
   }
   return shape;
 }
@@ -261,7 +275,7 @@ Result<Entry> parse_entry(const std::string& name, const Json& value, uint64_t b
   if (entry.end - entry.begin != n_bytes) {
     return ctx.fail(fmt::format("field \"data_offsets\" [{}, {}] spans {} bytes, but shape {} of {} needs {}",
                                 entry.begin, entry.end, entry.end - entry.begin, shape_str(entry.shape),
-                                dtype_name(entry.dtype), n_bytes));
+                                entry.dtype.name, n_bytes));
   }
   return entry;
 }
@@ -322,27 +336,41 @@ Status split_file(std::string_view bytes, const std::string& source, std::string
   return Status::ok();
 }
 
-Result<TensorMap> parse_unchecked(std::string_view bytes, const std::string& source) {
-  std::string_view header_text, buffer;
-  LMAAS_RETURN_IF_ERROR(split_file(bytes, source, &header_text, &buffer));
+// The validated header: entries in file order, metadata, and the data buffer they point into.
+struct ParsedHeader {
+  std::vector<Entry> entries;
+  std::map<std::string, std::string> metadata;
+  std::string_view buffer;
+};
+
+Result<ParsedHeader> parse_header(std::string_view bytes, const std::string& source) {
+  std::string_view header_text;
+  ParsedHeader out;
+  LMAAS_RETURN_IF_ERROR(split_file(bytes, source, &header_text, &out.buffer));
   HeaderKeys keys;
   LMAAS_ASSIGN_OR_RETURN(Json header, parse_header_json(header_text, source, &keys));
-  TensorMap map;
-  std::vector<Entry> entries;
   for (const std::string& name : keys.order) {
     const Json& value = header.at(name);
     if (name == kMetadataKey) {
-      LMAAS_RETURN_IF_ERROR(parse_metadata(value, source, &map.metadata));
+      LMAAS_RETURN_IF_ERROR(parse_metadata(value, source, &out.metadata));
       continue;
     }
-    LMAAS_ASSIGN_OR_RETURN(Entry entry, parse_entry(name, value, buffer.size(), source));
-    entries.push_back(std::move(entry));
+    LMAAS_ASSIGN_OR_RETURN(Entry entry, parse_entry(name, value, out.buffer.size(), source));
+    out.entries.push_back(std::move(entry));
   }
-  LMAAS_RETURN_IF_ERROR(check_coverage(entries, buffer.size(), source));
-  map.tensors.reserve(entries.size());
-  for (Entry& e : entries) {
-    Tensor t = Tensor::empty(e.shape, e.dtype);  // fresh, 64-byte aligned
-    if (e.end > e.begin) std::memcpy(t.raw_data(), buffer.data() + e.begin, e.end - e.begin);
+  LMAAS_RETURN_IF_ERROR(check_coverage(out.entries, out.buffer.size(), source));
+  return out;
+}
+
+Result<TensorMap> parse_unchecked(std::string_view bytes, const std::string& source) {
+  LMAAS_ASSIGN_OR_RETURN(ParsedHeader parsed, parse_header(bytes, source));
+  TensorMap map;
+  map.metadata = std::move(parsed.metadata);
+  map.tensors.reserve(parsed.entries.size());
+  for (Entry& e : parsed.entries) {
+    LMAAS_ASSIGN_OR_RETURN(DType dtype, tensor_dtype(e, source));
+    Tensor t = Tensor::empty(e.shape, dtype);  // fresh, 64-byte aligned
+    if (e.end > e.begin) std::memcpy(t.raw_data(), parsed.buffer.data() + e.begin, e.end - e.begin);
     map.tensors.emplace_back(std::move(e.name), std::move(t));
   }
   return map;
@@ -457,6 +485,28 @@ Result<TensorMap> parse_safetensors(std::string_view bytes, const std::string& s
   } catch (const std::exception& e) {
     return Status(Code::kInternal,
                   fmt::format("safetensors '{}': unexpected error: {}", source_name, e.what()));
+  }
+}
+
+const SafetensorsEntry* SafetensorsIndex::find(std::string_view name) const {
+  for (const SafetensorsEntry& e : tensors) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+Result<SafetensorsIndex> index_safetensors(std::string_view bytes, const std::string& source_name) {
+  try {
+    LMAAS_ASSIGN_OR_RETURN(ParsedHeader parsed, parse_header(bytes, source_name));
+    SafetensorsIndex index;
+    index.metadata = std::move(parsed.metadata);
+    for (Entry& e : parsed.entries) {
+      index.tensors.push_back({std::move(e.name), std::string(e.dtype.name), std::move(e.shape),
+                               parsed.buffer.substr(e.begin, e.end - e.begin)});
+    }
+    return index;
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, fmt::format("safetensors '{}': unexpected error: {}", source_name, e.what()));
   }
 }
 

@@ -12,7 +12,7 @@
 // - Writers emit the header keys in insertion order, pad the header with spaces to a multiple of 8 bytes
 //   and place the data sorted by element size (largest first, stable), so every tensor is naturally
 //   aligned in the file; files are written atomically (temp + fsync + rename).
-// Supported dtypes: F32, F64, I32, I64, U8, BF16. Thread safety: free functions, no shared state.
+// Supported dtypes (TensorMap): F32, F64, I32, I64, U8, BF16; index_safetensors reads all. Thread safety: free functions, no shared state.
 #pragma once
 
 #include <map>
@@ -43,6 +43,27 @@ inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 Result<TensorMap> read_safetensors(const std::string& path);
 // Parses a whole file held in memory; `source_name` (a path, usually) appears in every error message.
 Result<TensorMap> parse_safetensors(std::string_view bytes, const std::string& source_name);
+
+// One tensor of a safetensors file as stored, for readers that take the bytes as they are (memory-mapped
+// pretrained checkpoints): the format's dtype name ("F16", "BF16", ...), the shape, and the bytes — a view
+// into the caller's buffer (their alignment is whatever the file gives).
+struct SafetensorsEntry {
+  std::string name;
+  std::string dtype;
+  std::vector<int64_t> shape;
+  std::string_view bytes;
+};
+
+struct SafetensorsIndex {
+  std::vector<SafetensorsEntry> tensors;  // in header order
+  std::map<std::string, std::string> metadata;
+
+  const SafetensorsEntry* find(std::string_view name) const;  // nullptr when absent; linear search
+};
+
+// Validates `bytes` exactly as parse_safetensors does but copies nothing, and accepts every whole-byte
+// dtype of the format (the sub-byte F4/F6 types are kUnimplemented).
+Result<SafetensorsIndex> index_safetensors(std::string_view bytes, const std::string& source_name);
 
 // Writes `map` to `path` atomically. Fails (without touching `path`) on an invalid map: an undefined
 // tensor, duplicate names, the reserved name "__metadata__", or names/metadata that are not UTF-8.

@@ -86,8 +86,19 @@ Status validate_weights(const LlamaConfig& c, const LlamaWeights& w) {
   return Status::ok();
 }
 
+namespace {
+
+void pack(WeightMatrix& w) { w.packed = k::cpu::pack_quant_matrix(w.type, w.data, w.n_rows, w.n_cols); }
+
+}  // namespace
+
 LlamaModel::LlamaModel(LlamaConfig config, LlamaWeights weights)
-    : config_(std::move(config)), weights_(std::move(weights)), avx2_(k::cpu::cpu_supports_avx2()) {}
+    : config_(std::move(config)), weights_(std::move(weights)), avx2_(k::cpu::cpu_supports_avx2()) {
+  for (LlamaLayerWeights& l : weights_.layers) {
+    for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+  }
+  pack(weights_.output);
+}
 
 int64_t LlamaModel::n_params() const {
   const LlamaConfig& c = config_;
@@ -100,6 +111,7 @@ namespace {
 
 // y[t, :] = W · x[t, :] for the batch's rows.
 void project(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) {
+  if (w.packed) return k::cpu::matmul_packed(*w.packed, x, n_tokens, y, w.n_rows);
   k::cpu::matmul(w.type, w.data, w.n_rows, w.n_cols, x, n_tokens, y, w.n_rows);
 }
 

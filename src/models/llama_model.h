@@ -21,6 +21,10 @@
 #include "kernels/quant_types.h"
 #include "models/kv_cache.h"
 
+namespace lmaas::kernels::cpu {
+struct PackedQuantMatrix;  // kernels/cpu/quant.h
+}
+
 namespace lmaas::models {
 
 struct LlamaConfig {
@@ -44,12 +48,15 @@ struct LlamaConfig {
   Status validate() const;
 };
 
-// A weight matrix [n_rows, n_cols] in its stored type, rows contiguous (GGUF's ne0 = n_cols).
+// A weight matrix [n_rows, n_cols] in its stored type, rows contiguous (GGUF's ne0 = n_cols). Q8_0/Q4_0
+// projections also get a packed copy (kernels/cpu/quant.h) when the model is built: the products read it,
+// everything else (embedding rows, writers) reads `data`.
 struct WeightMatrix {
   kernels::WeightType type = kernels::WeightType::kF32;
   const void* data = nullptr;
   int64_t n_rows = 0;
   int64_t n_cols = 0;
+  std::shared_ptr<const kernels::cpu::PackedQuantMatrix> packed;
 };
 
 struct LlamaLayerWeights {
@@ -81,7 +88,8 @@ struct BatchToken {
 
 class LlamaModel {
  public:
-  // Takes validated config and weights (see validate_weights).
+  // Takes validated config and weights (see validate_weights); packs the Q8_0/Q4_0 projections (as much
+  // memory again as those weights take; the file's pages they were read from can then be dropped).
   LlamaModel(LlamaConfig config, LlamaWeights weights);
 
   const LlamaConfig& config() const { return config_; }

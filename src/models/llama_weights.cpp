@@ -27,9 +27,16 @@ Result<const float*> vector_as_f32(const NamedWeight& w, const std::string& name
   return static_cast<const float*>(copy->data());
 }
 
-WeightMatrix as_matrix(const NamedWeight& w) { return {w.type, w.data, w.n_rows, w.n_cols}; }
+WeightMatrix as_matrix(const NamedWeight& w) { return {w.type, w.data, w.n_rows, w.n_cols, nullptr}; }
 
 }  // namespace
+
+FindWeight find_in(const NamedWeights& named) {
+  return [&named](const std::string& name) -> const NamedWeight* {
+    const auto it = named.find(name);
+    return it == named.end() ? nullptr : &it->second;
+  };
+}
 
 Result<LlamaWeights> llama_weights_from_named(const LlamaConfig& config, const FindWeight& find) {
   LlamaWeights w;

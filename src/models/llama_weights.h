@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "base/status.h"
 #include "models/llama_model.h"
@@ -21,6 +22,9 @@ struct NamedWeight {
 // output.weight optional: absent means tied to the embedding). `find` returns nullptr for a missing name.
 // Vectors (norms) stored as F16/BF16 are converted to float32 buffers owned by the result.
 using FindWeight = std::function<const NamedWeight*(const std::string& name)>;
+using NamedWeights = std::unordered_map<std::string, NamedWeight>;
+// A FindWeight over `named`, which must outlive it.
+FindWeight find_in(const NamedWeights& named);
 Result<LlamaWeights> llama_weights_from_named(const LlamaConfig& config, const FindWeight& find);
 
 }  // namespace lmaas::models

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "models/llm_hf_checkpoint.h"
 #include "models/llm_writer.h"
 
 namespace lmaas::models {
@@ -15,6 +16,11 @@ namespace fs = std::filesystem;
 
 Result<std::optional<LlmBundle>> read_llm_bundle(const std::string& dir) {
   std::error_code ec;
+  if (is_hf_checkpoint(dir)) {  // served as it is: load_llm reads the directory
+    LlmBundle b;
+    b.file = dir;
+    return std::optional<LlmBundle>(b);
+  }
   const fs::path config_path = fs::path(dir) / "config.json";
   if (fs::exists(config_path, ec)) {
     LMAAS_ASSIGN_OR_RETURN(std::string text, read_file(config_path.string()));

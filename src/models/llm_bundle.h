@@ -2,7 +2,8 @@
 //   config.json  {"format_version": 1, "task": "generation", "file": "model.gguf" | "x.bin",
 //                 "tokenizer"?: "tok.bin", "chat_template"?: "chatml" | …, "context"?: n, "max_running"?: n}
 //   model.gguf   (or the llama2.c checkpoint and its tokenizer that config.json names)
-// A directory with no config.json but exactly one .gguf file is read as a bundle of that file.
+// A directory with no config.json but exactly one .gguf file is read as a bundle of that file, and a Hugging Face
+// checkpoint directory (llm_hf_checkpoint.h) as a bundle of itself.
 #pragma once
 
 #include <optional>

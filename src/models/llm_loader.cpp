@@ -3,7 +3,6 @@
 
 #include <cstring>
 #include <filesystem>
-#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -11,9 +10,11 @@
 #include "kernels/cpu/quant.h"
 #include "formats/gguf.h"
 #include "formats/gguf_vocab.h"
+#include "formats/hf_tokenizer.h"
 #include "formats/llama2c_checkpoint.h"
 #include "models/llm_bundle.h"
 #include "models/llm_gguf_config.h"
+#include "models/llm_hf_checkpoint.h"
 #include "text/llama2c_tokenizer.h"
 
 namespace lmaas::models {
@@ -30,15 +31,6 @@ std::string find_llama2c_tokenizer(const std::string& checkpoint, int64_t n_voca
     if (std::filesystem::exists(candidate)) return candidate.string();
   }
   return {};
-}
-
-using NamedWeights = std::unordered_map<std::string, NamedWeight>;
-
-FindWeight finder(const NamedWeights& named) {
-  return [&named](const std::string& name) -> const NamedWeight* {
-    const auto it = named.find(name);
-    return it == named.end() ? nullptr : &it->second;
-  };
 }
 
 bool is_gguf(std::span<const uint8_t> bytes) {
@@ -76,7 +68,7 @@ Result<LoadedLlm> load_llama2c(std::shared_ptr<const MappedFile> file, const Llm
   const LlamaConfig config = llama_config_from_llama2c(ckpt.header);
   NamedWeights named;
   for (const Llama2cTensor& t : ckpt.tensors) named[t.name] = {k::WeightType::kF32, t.n_rows, t.n_cols, t.data};
-  LMAAS_ASSIGN_OR_RETURN(LlamaWeights weights, llama_weights_from_named(config, finder(named)));
+  LMAAS_ASSIGN_OR_RETURN(LlamaWeights weights, llama_weights_from_named(config, find_in(named)));
   weights.owners.push_back(file);
 
   LoadedLlm out;
@@ -100,7 +92,7 @@ Result<LoadedLlm> load_gguf(const std::string& path) {
     const int64_t n_rows = n_cols == 0 ? 0 : t.n_elements / n_cols;
     named[std::string(t.name)] = {type.value_or(k::WeightType::kF32), n_rows, n_cols, type ? t.data : nullptr};
   }
-  auto weights = llama_weights_from_named(config, finder(named));
+  auto weights = llama_weights_from_named(config, find_in(named));
   if (!weights.is_ok()) {
     return Status(weights.status().code(), fmt::format("{}: {}", path, weights.status().message()));
   }
@@ -112,6 +104,25 @@ Result<LoadedLlm> load_gguf(const std::string& path) {
   out.format = "gguf";
   LMAAS_ASSIGN_OR_RETURN(out.name, file->get_string_or("general.name", std::filesystem::path(path).stem().string()));
   LMAAS_ASSIGN_OR_RETURN(out.chat_template, file->get_string_or("tokenizer.chat_template", ""));
+  return out;
+}
+
+Result<TokenizerPtr> hf_tokenizer(const std::string& dir) {
+  LMAAS_ASSIGN_OR_RETURN(HfTokenizerFiles files, read_hf_tokenizer(dir));
+  return make_tokenizer(std::move(files.vocab));
+}
+
+Result<LoadedLlm> load_hf(const std::string& dir) {
+  LMAAS_ASSIGN_OR_RETURN(LlamaConfig config, llama_config_from_hf(dir));
+  LMAAS_ASSIGN_OR_RETURN(LlamaWeights weights, llama_weights_from_hf(dir, config));
+  LMAAS_ASSIGN_OR_RETURN(HfTokenizerFiles files, read_hf_tokenizer(dir));
+  LoadedLlm out;
+  out.chat_template = std::move(files.chat_template);
+  LMAAS_ASSIGN_OR_RETURN(out.tokenizer, make_tokenizer(std::move(files.vocab)));
+  out.model = std::make_shared<LlamaModel>(config, std::move(weights));
+  out.format = "hf";
+  out.name = std::filesystem::path(dir).lexically_normal().filename().string();
+  if (out.name.empty()) out.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
   return out;
 }
 
@@ -137,31 +148,37 @@ namespace {
 // A model path resolved to the file to read: a generator directory becomes the file (and tokenizer) its
 // bundle names; the file is mapped and its format recognised (a GGUF file's mapping is left to GgufFile).
 struct ModelFile {
+  enum class Format { kGguf, kLlama2c, kHf };
   std::string path;
   LlmLoadOptions options;
-  bool gguf = false;
-  std::shared_ptr<const MappedFile> llama2c;  // the mapped checkpoint when !gguf
+  Format format = Format::kGguf;
+  std::shared_ptr<const MappedFile> llama2c;  // the mapped checkpoint for kLlama2c
 };
 
 Result<ModelFile> open_model_file(const std::string& path, const LlmLoadOptions& options) {
   std::error_code ec;
+  if (std::filesystem::is_directory(path, ec) && is_hf_checkpoint(path)) {
+    return ModelFile{path, options, ModelFile::Format::kHf, nullptr};
+  }
   if (std::filesystem::is_directory(path, ec)) {  // an lmaas generator directory (llm_bundle.h)
     LMAAS_ASSIGN_OR_RETURN(std::optional<LlmBundle> bundle, read_llm_bundle(path));
     if (!bundle) {
       return Status(Code::kInvalidArgument, path + ": not a generator directory (no config.json with task "
-                                                   "\"generation\", no .gguf file)");
+                                                   "\"generation\", no .gguf file) nor a Hugging Face checkpoint "
+                                                   "(config.json with model.safetensors)");
     }
     LlmLoadOptions with_tokenizer = options;
     if (with_tokenizer.tokenizer_path.empty()) with_tokenizer.tokenizer_path = bundle->tokenizer;
     return open_model_file(bundle->file, with_tokenizer);
   }
   LMAAS_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
-  ModelFile f{path, options, is_gguf(mapped.bytes()), nullptr};
-  if (f.gguf) return f;
+  ModelFile f{path, options, ModelFile::Format::kGguf, nullptr};
+  if (is_gguf(mapped.bytes())) return f;
   if (!looks_like_llama2c(mapped.bytes())) {
     return Status(Code::kInvalidArgument,
                   fmt::format("{}: not a model file lmaas reads (expected a GGUF file or a llama2.c checkpoint)", path));
   }
+  f.format = ModelFile::Format::kLlama2c;
   f.llama2c = std::make_shared<const MappedFile>(std::move(mapped));
   return f;
 }
@@ -171,7 +188,8 @@ Result<ModelFile> open_model_file(const std::string& path, const LlmLoadOptions&
 Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::string& path,
                                                                      const LlmLoadOptions& options) {
   LMAAS_ASSIGN_OR_RETURN(ModelFile f, open_model_file(path, options));
-  if (f.gguf) {
+  if (f.format == ModelFile::Format::kHf) return hf_tokenizer(f.path);
+  if (f.format == ModelFile::Format::kGguf) {
     LMAAS_ASSIGN_OR_RETURN(GgufFile file, GgufFile::open(f.path));
     return gguf_tokenizer(file);
   }
@@ -181,7 +199,8 @@ Result<std::shared_ptr<const text::LlmTokenizer>> load_llm_tokenizer(const std::
 
 Result<LoadedLlm> load_llm(const std::string& path, const LlmLoadOptions& options) {
   LMAAS_ASSIGN_OR_RETURN(ModelFile f, open_model_file(path, options));
-  if (f.gguf) return load_gguf(f.path);
+  if (f.format == ModelFile::Format::kHf) return load_hf(f.path);
+  if (f.format == ModelFile::Format::kGguf) return load_gguf(f.path);
   return load_llama2c(std::move(f.llama2c), f.options);
 }
 

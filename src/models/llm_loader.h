@@ -2,6 +2,7 @@
 //   - a GGUF file (`general.architecture` "llama"; the tokenizer from its `tokenizer.ggml.*` metadata), or
 //   - a llama2.c checkpoint (`.bin`) with its llama2.c tokenizer file (options.tokenizer_path, or
 //     `tokenizer.bin` / `tok<vocab>.bin` beside the checkpoint), or
+//   - a Hugging Face LLaMA checkpoint directory (llm_hf_checkpoint.h: config.json, safetensors, tokenizer.json),
 //   - an lmaas generator directory (llm_bundle.h: config.json naming one of the above, or one .gguf file).
 // Weights stay memory-mapped in their stored type; the model keeps the mapping alive.
 // Errors name the file and what is wrong or unsupported (an architecture, a weight type, a missing tensor).
@@ -26,7 +27,7 @@ struct LlmLoadOptions {
 struct LoadedLlm {
   std::shared_ptr<LlamaModel> model;
   std::shared_ptr<const text::LlmTokenizer> tokenizer;
-  std::string format;         // "gguf" | "llama2c"
+  std::string format;         // "gguf" | "llama2c" | "hf"
   std::string name;           // general.name, or the file's stem
   std::string chat_template;  // tokenizer.chat_template (Jinja source) when the file carries one
 };

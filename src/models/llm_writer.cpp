@@ -2,6 +2,7 @@
 #include "models/llm_writer.h"
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -22,16 +23,37 @@ namespace {
 // Tensor bytes the writer views until it has written the file.
 using Buffers = std::vector<std::vector<uint8_t>>;
 
-// `m` converted to `type`, row by row in parallel.
-std::span<const uint8_t> convert_matrix(const WeightMatrix& m, k::WeightType type, Buffers& buffers) {
+// The source row of each output row that turns a query/key matrix of rotate-half RoPE (Hugging Face: a head's
+// rotation pairs are dimensions i and i + head_dim/2) into GGUF's adjacent pairs (2i, 2i+1).
+std::vector<int64_t> halves_to_adjacent_rows(int64_t n_heads, int64_t head_dim) {
+  std::vector<int64_t> rows(static_cast<size_t>(n_heads * head_dim));
+  const int64_t half = head_dim / 2;
+  for (int64_t h = 0; h < n_heads; ++h) {
+    for (int64_t i = 0; i < half; ++i) {
+      rows[static_cast<size_t>(h * head_dim + 2 * i)] = h * head_dim + i;
+      rows[static_cast<size_t>(h * head_dim + 2 * i + 1)] = h * head_dim + half + i;
+    }
+  }
+  return rows;
+}
+
+// `m` converted to `type`, row by row in parallel; output row r is source row source_rows[r] when given.
+std::span<const uint8_t> convert_matrix(const WeightMatrix& m, k::WeightType type, Buffers& buffers,
+                                        const std::vector<int64_t>* source_rows = nullptr) {
   const int64_t src_row = k::row_bytes(m.type, m.n_cols);
   const int64_t dst_row = k::row_bytes(type, m.n_cols);
-  if (m.type == type) return {static_cast<const uint8_t*>(m.data), static_cast<size_t>(src_row * m.n_rows)};
+  const auto* src = static_cast<const uint8_t*>(m.data);
+  if (m.type == type && source_rows == nullptr) return {src, static_cast<size_t>(src_row * m.n_rows)};
   std::vector<uint8_t>& out = buffers.emplace_back(static_cast<size_t>(dst_row * m.n_rows));
   parallel_for(m.n_rows, 64, [&](int64_t begin, int64_t end) {
     std::vector<float> row(static_cast<size_t>(m.n_cols));
     for (int64_t r = begin; r < end; ++r) {
-      k::cpu::dequantize_row(m.type, static_cast<const uint8_t*>(m.data) + r * src_row, row.data(), m.n_cols);
+      const uint8_t* from = src + (source_rows ? (*source_rows)[static_cast<size_t>(r)] : r) * src_row;
+      if (m.type == type) {
+        std::memcpy(out.data() + r * dst_row, from, static_cast<size_t>(dst_row));
+        continue;
+      }
+      k::cpu::dequantize_row(m.type, from, row.data(), m.n_cols);
       k::ref::quantize_row(type, row.data(), out.data() + r * dst_row, m.n_cols);
     }
   });
@@ -40,11 +62,12 @@ std::span<const uint8_t> convert_matrix(const WeightMatrix& m, k::WeightType typ
 
 GgmlType ggml_type(k::WeightType t) { return static_cast<GgmlType>(k::gguf_type_id(t)); }
 
-void add_matrix(GgufWriter& w, const std::string& name, const WeightMatrix& m, k::WeightType type, Buffers& buffers) {
+void add_matrix(GgufWriter& w, const std::string& name, const WeightMatrix& m, k::WeightType type, Buffers& buffers,
+                const std::vector<int64_t>* source_rows = nullptr) {
   // Rows that do not split into whole blocks keep 16-bit floats (llama.cpp's quantizer falls back too).
   if (m.n_cols % k::block_size(type) != 0) type = k::WeightType::kF16;
   const int64_t dims[2] = {m.n_cols, m.n_rows};
-  w.add_tensor(name, ggml_type(type), dims, convert_matrix(m, type, buffers));
+  w.add_tensor(name, ggml_type(type), dims, convert_matrix(m, type, buffers, source_rows));
 }
 
 void add_vector(GgufWriter& w, const std::string& name, const float* v, int64_t n) {
@@ -70,10 +93,10 @@ Status write_llama_gguf(const std::string& path, const LlamaModel& model, const 
                         const LlmWriteOptions& options) {
   const LlamaConfig& c = model.config();
   const LlamaWeights& weights = model.weights();
-  if (c.rope_style != k::ref::RopeStyle::kAdjacentPairs) {
-    return Status(Code::kUnimplemented, "write_llama_gguf: GGUF llama files pair RoPE dimensions adjacently; "
-                                        "this model pairs halves (convert its q/k weights first)");
-  }
+  // GGUF llama files pair RoPE dimensions adjacently: a model that pairs halves gets its q/k rows reordered.
+  const bool halves = c.rope_style == k::ref::RopeStyle::kHalves;
+  const std::vector<int64_t> q_rows = halves ? halves_to_adjacent_rows(c.n_heads, c.head_dim) : std::vector<int64_t>{};
+  const std::vector<int64_t> k_rows = halves ? halves_to_adjacent_rows(c.n_kv_heads, c.head_dim) : std::vector<int64_t>{};
   GgufWriter w;
   w.add_string("general.architecture", "llama");
   if (!options.name.empty()) w.add_string("general.name", options.name);
@@ -106,8 +129,8 @@ Status write_llama_gguf(const std::string& path, const LlamaModel& model, const 
     const LlamaLayerWeights& l = weights.layers[static_cast<size_t>(i)];
     const std::string p = fmt::format("blk.{}.", i);
     add_vector(w, p + "attn_norm.weight", l.attn_norm, c.dim);
-    add_matrix(w, p + "attn_q.weight", l.wq, options.type, buffers);
-    add_matrix(w, p + "attn_k.weight", l.wk, options.type, buffers);
+    add_matrix(w, p + "attn_q.weight", l.wq, options.type, buffers, halves ? &q_rows : nullptr);
+    add_matrix(w, p + "attn_k.weight", l.wk, options.type, buffers, halves ? &k_rows : nullptr);
     add_matrix(w, p + "attn_v.weight", l.wv, options.type, buffers);
     add_matrix(w, p + "attn_output.weight", l.wo, options.type, buffers);
     add_vector(w, p + "ffn_norm.weight", l.ffn_norm, c.dim);
@@ -135,7 +158,7 @@ RandomLlama random_llama(const LlamaConfig& c, uint64_t seed) {
         v[static_cast<size_t>(i)] = static_cast<float>((sum - 2.0) * std::sqrt(3.0) * 0.02);
       }
     });
-    return WeightMatrix{k::WeightType::kF32, v.data(), rows, cols};
+    return WeightMatrix{k::WeightType::kF32, v.data(), rows, cols, nullptr};
   };
   auto ones = [&](int64_t n) { return storage->emplace_back(static_cast<size_t>(n), 1.0f).data(); };
 

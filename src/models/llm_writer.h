@@ -4,7 +4,8 @@
 // requested type (converted row by row: dequantize to float32, quantize again — the same rules as
 // llama.cpp's quantizer, so Q8_0/Q4_0 bytes from float32 match its output); a matrix whose rows do not
 // split into whole 32-weight blocks is stored as F16 instead; norms stay float32. A tied
-// output matrix is written once (no output.weight), as llama.cpp does.
+// output matrix is written once (no output.weight), as llama.cpp does. A model whose RoPE pairs halves of a
+// head (Hugging Face checkpoints) gets its query/key rows reordered to GGUF's adjacent pairs.
 // Also: a randomly initialised LLaMA of a given shape, for benchmarks (weights ~ N(0, 0.02²), norms 1).
 #pragma once
 

@@ -84,9 +84,13 @@ void byte_level_decode(std::string_view text, std::string& out) {
 
 Result<BpeEncoder> BpeEncoder::create(const VocabIndex& index) {
   const LlmVocab& vocab = index.vocab();
-  LMAAS_ASSIGN_OR_RETURN(PreTokenizer pre, PreTokenizer::for_name(vocab.pre));
+  LMAAS_ASSIGN_OR_RETURN(PreTokenizer pre,
+                         vocab.pre_patterns.empty()
+                             ? PreTokenizer::for_name(vocab.pre)
+                             : PreTokenizer::from_patterns(vocab.pre_patterns, RegexAnchors::kLineEnds));
   BpeEncoder encoder(index, std::move(pre));
-  encoder.ignore_merges_ = pre_tokenizer_ignores_merges(vocab.pre);
+  encoder.ignore_merges_ =
+      vocab.ignore_merges || (vocab.pre_patterns.empty() && pre_tokenizer_ignores_merges(vocab.pre));
   for (int byte = 0; byte < 256; ++byte) {
     std::string piece;
     append_utf8(piece, byte_to_unicode(static_cast<uint8_t>(byte)));

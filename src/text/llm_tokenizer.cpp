@@ -139,15 +139,29 @@ struct LlmTokenizer::Impl {
   std::vector<std::string> pieces;
   std::vector<bool> eog;
 
-  void encode_text(std::string_view text, bool after_special, std::vector<int32_t>& out) const;
+  // `text`: a stretch of plain text, at the start of the whole text or after a special token.
+  void encode_text(std::string_view text, bool at_start, std::vector<int32_t>& out) const;
+  bool space_prefix(std::string_view text, bool at_start) const;
 };
 
-void LlmTokenizer::Impl::encode_text(std::string_view text, bool after_special,
-                                     std::vector<int32_t>& out) const {
+bool LlmTokenizer::Impl::space_prefix(std::string_view text, bool at_start) const {
+  if (!vocab.add_space_prefix) return false;
+  switch (vocab.space_prefix) {
+    case LlmSpacePrefix::kEveryStretch:
+      return true;
+    case LlmSpacePrefix::kFirstUnlessSpace:
+      return at_start && text[0] != ' ' && !text.starts_with(kSpmSpace);
+    case LlmSpacePrefix::kEveryUnlessSpace:
+      return text[0] != ' ' && !text.starts_with(kSpmSpace);
+  }
+  return true;
+}
+
+void LlmTokenizer::Impl::encode_text(std::string_view text, bool at_start, std::vector<int32_t>& out) const {
   if (spm) {
     std::string escaped;
     escaped.reserve(text.size() + text.size() / 4 + 3);
-    if (vocab.add_space_prefix && after_special) escaped = kSpmSpace;
+    if (space_prefix(text, at_start)) escaped = kSpmSpace;
     for (char c : text) {
       if (c == ' ') {
         escaped.append(kSpmSpace);
@@ -200,7 +214,6 @@ std::vector<int32_t> LlmTokenizer::encode(std::string_view text, bool add_specia
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 4);
   if (add_special && v.add_bos) out.push_back(v.bos_id);
-  bool after_special = true;
   size_t plain_start = 0;
   for (size_t pos = 0; pos < text.size();) {
     const auto [id, length] = impl_->specials.match(text, pos, parse_special);
@@ -209,13 +222,12 @@ std::vector<int32_t> LlmTokenizer::encode(std::string_view text, bool add_specia
       continue;
     }
     if (pos > plain_start)
-      impl_->encode_text(text.substr(plain_start, pos - plain_start), after_special, out);
+      impl_->encode_text(text.substr(plain_start, pos - plain_start), plain_start == 0, out);
     out.push_back(id);
-    after_special = true;
     pos += length;
     plain_start = pos;
   }
-  if (plain_start < text.size()) impl_->encode_text(text.substr(plain_start), after_special, out);
+  if (plain_start < text.size()) impl_->encode_text(text.substr(plain_start), plain_start == 0, out);
   if (add_special && v.add_eos) out.push_back(v.eos_id);
   if (add_special && v.add_sep) out.push_back(v.sep_id);
   return out;

@@ -6,7 +6,8 @@
 //      control and unknown-type tokens ("<s>", "<|endoftext|>") only when parse_special is true.
 //   2. Each stretch of plain text in between goes through the vocab's algorithm. SPM writes spaces as
 //      "▁" and, with add_space_prefix, puts one space before a stretch that opens the text or follows a
-//      special token.
+//      special token (LlmSpacePrefix: or only where the stretch does not start with a space, or only
+//      at the start of the text, as HF's Metaspace pre-tokenizer does).
 //   3. add_special puts bos_id first when add_bos, and eos_id / sep_id last when add_eos / add_sep.
 //   Empty text gives no ids (besides those add_special asks for). Texts must be under 2 GiB.
 // Invalid UTF-8 in text never fails: SPM spells each invalid byte with its <0xXX> piece (unk_id without
@@ -17,7 +18,8 @@
 // text (WordPiece: " [SEP]", a word of its own). Out-of-range ids give "".
 // decode(ids, skip_special): the pieces joined; skip_special leaves out control tokens; out-of-range
 // ids are skipped. SPM with add_space_prefix drops the one space the encoder put in front, so
-// decode(encode(s)) == s for SPM (unless s holds "▁", which reads back as a space) and byte-level BPE
+// decode(encode(s)) == s for SPM (unless s holds "▁", which reads back as a space, or starts with a
+// space under a Metaspace-style LlmSpacePrefix, which adds none to drop) and byte-level BPE
 // (for any bytes); WordPiece is lossy (lower case, no accents, no control characters) and, as BERT's
 // decoder with clean_up_tokenization_spaces, joins " ." " ," " !" " ?" " n't" " 's" ... back on.
 //

@@ -41,6 +41,15 @@ enum class LlmTokenType : int32_t {
   kByte = 6,  // SPM "<0xXX>" byte-fallback pieces
 };
 
+// Where SPM's add_space_prefix puts its "▁" (spm only). llama.cpp and HF tokenizers' Prepend
+// normalizer (Llama 2) do kEveryStretch; HF's Metaspace pre-tokenizer (prepend_scheme "first" / "always")
+// adds none to a stretch that already starts with a space, and with "first" none after special tokens.
+enum class LlmSpacePrefix {
+  kEveryStretch,      // before every stretch of plain text (the text's start, or after a special token)
+  kFirstUnlessSpace,  // before the stretch at the start of the text, unless it starts with " " or "▁"
+  kEveryUnlessSpace,  // before every stretch that does not start with " " or "▁"
+};
+
 struct LlmVocab {
   LlmVocabType type = LlmVocabType::kSpm;
   std::string pre = "default";  // `tokenizer.ggml.pre`: picks the byte-level BPE pre-tokenizer
@@ -63,6 +72,15 @@ struct LlmVocab {
   bool add_eos = false;          // ... and eos_id last
   bool add_sep = false;          // ... and sep_id last (WordPiece: [CLS] text [SEP])
   bool add_space_prefix = true;  // SPM: a space before the text ("Hello" is encoded as " Hello")
+  LlmSpacePrefix space_prefix = LlmSpacePrefix::kEveryStretch;  // SPM: where add_space_prefix applies
+
+  // Byte-level BPE read from a tokenizer.json: its pre-tokenizer regexes as written there (Oniguruma's
+  // reading: ^ and $ also match at line breaks), run instead of those `pre` names; `pre` then names the
+  // known set they equal, or is "custom". Empty for GGUF vocabs.
+  std::vector<std::string> pre_patterns;
+  // Byte-level BPE: a word that is itself a token is emitted without merging (HF's ignore_merges). Also
+  // on when `pre` names a set that implies it (llama3) and pre_patterns is empty.
+  bool ignore_merges = false;
 
   std::string source;  // where the vocab came from (a path); names it in error messages
 

@@ -142,6 +142,61 @@ bool pre_tokenizer_ignores_merges(std::string_view pre) {
   return entry != nullptr && entry->ignore_merges;
 }
 
+namespace {
+
+// One spelling for patterns that mean the same (see pre_tokenizer_name_for): non-ASCII \x{HHHH} escapes
+// as the characters, CR/LF/tab characters as \r \n \t, the case-insensitive contraction group in its
+// ASCII-cased form, no |\s+ tail.
+std::string canonical_pattern(std::string_view p) {
+  static constexpr std::string_view kCaseless = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+  static constexpr std::string_view kCased = "(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])";
+  static constexpr std::string_view kTail = R"(\s+(?!\S)|\s+)";
+  std::string out;
+  for (size_t i = 0; i < p.size();) {
+    if (p.substr(i, kCaseless.size()) == kCaseless) {
+      out.append(kCased);
+      i += kCaseless.size();
+    } else if (p[i] == '\r' || p[i] == '\n' || p[i] == '\t') {  // a control character as itself
+      out.append(p[i] == '\r' ? R"(\r)" : p[i] == '\n' ? R"(\n)" : R"(\t)");
+      ++i;
+    } else if (p[i] != '\\' || i + 1 == p.size()) {
+      out.push_back(p[i++]);
+    } else if (p.substr(i, 3) == "\\x{" && p.find('}', i) != std::string_view::npos) {
+      const size_t close = p.find('}', i);
+      const std::string hex(p.substr(i + 3, close - i - 3));
+      const bool is_hex = !hex.empty() && hex.size() <= 6 &&
+                          hex.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+      const unsigned long cp = is_hex ? std::stoul(hex, nullptr, 16) : 0;
+      if (cp >= 0x80 && cp <= 0x10FFFF) {
+        append_utf8(out, static_cast<char32_t>(cp));
+      } else {
+        out.append(p.substr(i, close + 1 - i));
+      }
+      i = close + 1;
+    } else {
+      out.append(p.substr(i, 2));
+      i += 2;
+    }
+  }
+  if (out.size() > kTail.size() && out.ends_with(kTail)) out.resize(out.size() - 4);  // the "|\s+"
+  return out;
+}
+
+}  // namespace
+
+std::string_view pre_tokenizer_name_for(const std::vector<std::string>& patterns, bool ignore_merges) {
+  std::vector<std::string> wanted;
+  for (const std::string& pattern : patterns) wanted.push_back(canonical_pattern(pattern));
+  for (const PreEntry& entry : pre_table()) {
+    if (entry.ignore_merges != ignore_merges || entry.patterns.size() != wanted.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < wanted.size() && same; ++i)
+      same = canonical_pattern(entry.patterns[i]) == wanted[i];
+    if (same) return entry.names.front();
+  }
+  return "";
+}
+
 Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
   const PreEntry* entry = find_pre(pre);
   if (entry == nullptr) {
@@ -158,13 +213,16 @@ Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
   return from_patterns(std::vector<std::string>(entry->patterns.begin(), entry->patterns.end()));
 }
 
-Result<PreTokenizer> PreTokenizer::from_patterns(const std::vector<std::string>& patterns) {
+Result<PreTokenizer> PreTokenizer::from_patterns(const std::vector<std::string>& patterns,
+                                                 RegexAnchors anchors) {
   auto regexes = std::make_shared<Regexes>();
+  const uint32_t options =
+      PCRE2_UTF | PCRE2_UCP | (anchors == RegexAnchors::kLineEnds ? PCRE2_MULTILINE : PCRE2_DOLLAR_ENDONLY);
   for (const std::string& pattern : patterns) {
     int error = 0;
     PCRE2_SIZE error_offset = 0;
-    CodePtr code(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                               PCRE2_UTF | PCRE2_UCP | PCRE2_DOLLAR_ENDONLY, &error, &error_offset, nullptr));
+    CodePtr code(pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options, &error,
+                               &error_offset, nullptr));
     if (!code) {
       std::array<PCRE2_UCHAR, 256> message{};
       pcre2_get_error_message(error, message.data(), message.size());

@@ -18,6 +18,10 @@
 
 namespace lmaas::text {
 
+// Where ^ and $ match: kTextEnds only at the ends of the piece (llama.cpp's reading of the patterns);
+// kLineEnds also at line breaks inside it (Oniguruma's, which Hugging Face tokenizers uses).
+enum class RegexAnchors { kTextEnds, kLineEnds };
+
 class PreTokenizer {
  public:
   // The regexes of a GGUF `tokenizer.ggml.pre` name ("default", "gpt-2", "llama3", "deepseek-llm",
@@ -25,7 +29,8 @@ class PreTokenizer {
   // names it does not know, listing those it does.
   static Result<PreTokenizer> for_name(std::string_view pre);
   // kInvalidArgument naming the pattern and PCRE2's message when one does not compile.
-  static Result<PreTokenizer> from_patterns(const std::vector<std::string>& patterns);
+  static Result<PreTokenizer> from_patterns(const std::vector<std::string>& patterns,
+                                            RegexAnchors anchors = RegexAnchors::kTextEnds);
 
   // Appends the pieces of `text` to `pieces` (views into `text`).
   void split(std::string_view text, std::vector<std::string_view>& pieces) const;
@@ -38,6 +43,12 @@ class PreTokenizer {
 
 // Whether byte-level BPE emits a word that is itself a token without merging (llama3-style vocabs).
 bool pre_tokenizer_ignores_merges(std::string_view pre);
+
+// The `tokenizer.ggml.pre` name whose regexes are `patterns` (as a tokenizer.json spells them) and whose
+// ignore-merges flag is `ignore_merges`; "" when none is. Spellings that mean the same compare equal:
+// \x{HHHH} and the character itself, \r \n \t and those control characters themselves,
+// (?i:'s|'t|'re|'ve|'m|'ll|'d) and its ASCII-cased form, and a trailing |\s+ after \s+(?!\S).
+std::string_view pre_tokenizer_name_for(const std::vector<std::string>& patterns, bool ignore_merges);
 
 // Length of the UTF-8 character at s[pos] (pos < s.size()) when it is valid, else 1: an invalid byte
 // stands alone.

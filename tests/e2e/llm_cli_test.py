@@ -2,7 +2,8 @@
 """Pretrained language models through the real binary (standard library only):
 `lmaas generate` reproduces llama2.c's greedy output for stories260K (from the .bin checkpoint and from the
 GGUF file `lmaas convert` writes), `lmaas tokenize` reproduces llama.cpp's tokenizer vectors, `lmaas
-quantize` writes a model that still generates, `lmaas bench --llm` prints its JSON line, and bad input gives
+quantize` writes a model that still generates, a Hugging Face checkpoint generates the same text directly and
+converted to GGUF, `lmaas bench --llm` prints its JSON line, and bad input gives
 a clear error and exit code 1.
     tests/e2e/llm_cli_test.py path/to/lmaas path/to/shared/data
 """
@@ -48,6 +49,20 @@ class Generate(unittest.TestCase):
                 out = run("generate", "--model", model, "--prompt", case["prompt"], "--temperature", "0",
                           "--max-tokens", str(n), "--threads", "2").stdout.decode()
                 self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"], (model, case["prompt"]))
+
+    def test_hugging_face_checkpoint_and_its_gguf_conversion(self):
+        hf = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "fixtures", "llm",
+                          "hf-stories260K")
+        gguf = os.path.join(WORK, "from-hf.gguf")
+        run("convert", "--input", hf, "--output", gguf)
+        case = reference()["cases"][1]
+        n = len(case["token_ids_after_bos"]) - (len(case["prompt_token_ids"]) - 1)
+        for model in (hf, gguf):
+            out = run("generate", "--model", model, "--prompt", case["prompt"], "--temperature", "0",
+                      "--max-tokens", str(n), "--threads", "2").stdout.decode()
+            self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"], model)
+        self.assertEqual(run("tokenize", "--model", hf, stdin=b"Once upon a time\n").stdout.split(),
+                         [b"403", b"407", b"261", b"378"])
 
     def test_model_directory_round_trip(self):
         case = reference()["cases"][1]

@@ -12,6 +12,7 @@
 
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
+#include "golden/llm_test_util.h"
 #include "models/kv_cache.h"
 #include "models/llm_loader.h"
 #include "models/llm_writer.h"
@@ -99,22 +100,6 @@ TEST(LlmGguf, Float32GgufReproducesTheReferenceLogits) {
   EXPECT_LT(max_err, 1e-4);
 }
 
-std::vector<int32_t> greedy(LoadedLlm& llm, std::vector<int32_t> tokens, int n) {
-  const LlamaConfig& c = llm.model->config();
-  KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, c.context_length);
-  std::vector<float> logits(static_cast<size_t>(c.n_vocab));
-  std::vector<BatchToken> batch;
-  for (size_t i = 0; i < tokens.size(); ++i) batch.push_back({tokens[i], static_cast<int32_t>(i), 0, i + 1 == tokens.size()});
-  std::vector<int32_t> out;
-  for (int step = 0; step < n; ++step) {
-    llm.model->forward(batch, cache, logits.data());
-    const auto next = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    out.push_back(next);
-    batch = {{next, static_cast<int32_t>(cache.length(0)), 0, true}};
-  }
-  return out;
-}
-
 TEST(LlmGguf, SixteenAndEightBitWeightsKeepTheGreedyText) {
   const auto c = reference()["cases"][1];  // "Once upon a time", 64 steps
   const auto prompt = c["prompt_token_ids"].get<std::vector<int32_t>>();
@@ -124,7 +109,7 @@ TEST(LlmGguf, SixteenAndEightBitWeightsKeepTheGreedyText) {
   for (k::WeightType type : {k::WeightType::kF16, k::WeightType::kBF16, k::WeightType::kQ8_0}) {
     LoadedLlm llm = stories_as(type);
     EXPECT_EQ(llm.model->weights().layers[0].wq.type, type);
-    EXPECT_EQ(greedy(llm, prompt, 40), expected) << k::weight_type_name(type);
+    EXPECT_EQ(greedy_tokens(*llm.model, prompt, 40), expected) << k::weight_type_name(type);
   }
 }
 
@@ -139,7 +124,7 @@ TEST(LlmGguf, Q4_0StaysCloseToTheReference) {
   auto expected = c["token_ids_after_bos"].get<std::vector<int32_t>>();
   expected.erase(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(prompt.size() - 1));
   expected.resize(12);  // 4-bit weights keep the first sentence (measured: it diverges at token 28)
-  EXPECT_EQ(greedy(llm, prompt, 12), expected);
+  EXPECT_EQ(greedy_tokens(*llm.model, prompt, 12), expected);
 }
 
 TEST(LlmGguf, VocabularyOnlyFilesGiveATokenizerButNoModel) {

@@ -17,14 +17,17 @@
 // with FMA and F16C, else a portable loop over the reference. Paths (quant_matmul.cpp):
 //   n_tokens ≤ 3, Q8_0/Q4_0  gemv: W streamed once, 8 rows at a time (one per float lane, the block
 //                            products summed across lanes), each thread a few contiguous ranges of rows
-//   more, Q8_0/Q4_0          tiles of 32 (AVX-512) / 16 (AVX2) rows repacked so one vector holds 4 levels
-//                            of each row, times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd
+//   more, Q8_0/Q4_0          groups of 16 rows packed so one vector holds 4 levels of each row (quant_isa.h),
+//                            times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd
+//   PackedQuantMatrix        W packed once (pack_quant_matrix); the same group kernels for any n_tokens
 //   floats, any n_tokens     one row at a time (few tokens) or blocks of rows × tokens × columns (many),
 //                            all with the canonical order
 // Rows go to the global ThreadPool in fixed pieces and each row's arithmetic does not depend on the split.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "kernels/quant_types.h"
 
@@ -37,6 +40,20 @@ namespace lmaas::kernels::cpu {
 void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x, int64_t n_tokens,
             float* y, int64_t ldy);
 
+// A Q8_0 / Q4_0 matrix packed once for the group kernels, so that no call repacks it: the same bytes as the
+// stored matrix (same size), rows in groups of 16 with 4 levels of each row side by side. A model keeps one
+// per quantized projection; its matmuls give bit-identical results to matmul() on the stored matrix.
+struct PackedQuantMatrix {
+  WeightType type = WeightType::kQ8_0;
+  int64_t n_rows = 0, n_cols = 0;
+  std::vector<uint8_t> bytes;
+};
+// nullptr when `type` is not Q8_0/Q4_0 or the CPU has neither AVX2 nor AVX-512 (matmul then reads W as stored).
+std::shared_ptr<const PackedQuantMatrix> pack_quant_matrix(WeightType type, const void* w, int64_t n_rows,
+                                                           int64_t n_cols);
+// matmul() with packed weights: y[t, r] = Σ_c W[r, c]·x[t, c], y [n_tokens, ldy].
+void matmul_packed(const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy);
+
 // One row of `type` -> f32 y[n] (embedding lookups), on the calling thread.
 void dequantize_row(WeightType type, const void* w, float* y, int64_t n);
 
@@ -47,5 +64,7 @@ bool quant_isa_supported(QuantIsa isa);
 QuantIsa best_quant_isa();
 void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
                 int64_t n_tokens, float* y, int64_t ldy);
+void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,
+                       int64_t ldy);  // isa: kAvx2 or kAvx512
 
 }  // namespace lmaas::kernels::cpu

@@ -1,6 +1,6 @@
 // The AVX2 + FMA + F16C path of the quantized matmul (compiled with -mavx2 -mfma -mf16c; called only
 // when the CPU has them). Integer block dot products use maddubs (u8·s8 -> i16 pairs) and madd (-> i32).
-// Prefill tiles are 16 rows: two groups of 8 rows, one row per 32-bit lane. Q8_0 levels stay signed
+// Packed weights (quant_isa.h) run as halves of 8 rows, one row per 32-bit lane. Q8_0 levels stay signed
 // (|w| times the activation with w's sign: maddubs pairs ≤ 2·127·127 never saturate); Q4_0 levels
 // 0..15 multiply the activations directly and the bias restores the −8 offset.
 #include <immintrin.h>
@@ -31,66 +31,82 @@ inline __m256i dot_q8(__m256i w, __m256i xq) {
 
 namespace {
 
-constexpr int kLanes = 8, kGroups = kTileRowsAvx2 / kLanes, kMaxTokens = 4;
-constexpr int64_t kGroupBlockBytes = group_block_bytes(kLanes);
+constexpr int kLanes = 8, kMaxTokens = 4;  // a group's 16 rows run as two halves of 8 (one per i32 lane)
 
-// y[t0 + t, rows of the group] for NT tokens from one repacked group of 8 rows (n_valid of them real).
-template <bool kSigned, int NT>
-void tile_group(const uint8_t* group, const Problem& p, const ActQ8& a, int64_t t0, float* y, int64_t n_valid) {
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  const int8_t* xq = a.q + t0 * p.n_cols;
-  for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const uint8_t* blk = group + b * kGroupBlockBytes;
-    __m256i isum[NT];
-    for (int t = 0; t < NT; ++t)
-      isum[t] = kSigned ? _mm256_setzero_si256() : _mm256_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]);
-    for (int k = 0; k < 8; ++k) {
-      const __m256i w = _mm256_load_si256(reinterpret_cast<const __m256i*>(blk + 4 * kLanes + 32 * k));
-      const __m256i aw = kSigned ? _mm256_abs_epi8(w) : w;
-      for (int t = 0; t < NT; ++t) {
-        const __m256i xb = _mm256_set1_epi32(load_i32(xq + t * p.n_cols + b * kBlock + 4 * k));
-        isum[t] = dot_u8s8(isum[t], aw, kSigned ? _mm256_sign_epi8(xb, w) : xb);
-      }
-    }
-    const __m256 dw = _mm256_load_ps(reinterpret_cast<const float*>(blk));
-    for (int t = 0; t < NT; ++t) {
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(a.d[(t0 + t) * a.n_blocks + b]));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), scale, acc[t]);
-    }
+// Levels of k-steps k and k + 4 of half h of a packed block: Q4_0 0..15; Q8_0 signed.
+template <WeightType kType>
+inline void packed_levels(const uint8_t* levels, int k, int h, __m256i& lo, __m256i& hi) {
+  if constexpr (kType == WeightType::kQ4_0) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(levels + 64 * k + 32 * h));
+    const __m256i mask = _mm256_set1_epi8(0x0f);
+    lo = _mm256_and_si256(v, mask);
+    hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), mask);
+  } else {
+    lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(levels + 64 * k + 32 * h));
+    hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(levels + 64 * (k + 4) + 32 * h));
   }
-  for (int t = 0; t < NT; ++t) store_first(y + t * p.ldy, acc[t], n_valid);
 }
 
-template <bool kSigned>
-void tile_tokens(const uint8_t* group, const Problem& p, const ActQ8& a, float* y, int64_t n_valid) {
-  int64_t t = 0;
-  for (; t + kMaxTokens <= p.n_tokens; t += kMaxTokens)
-    tile_group<kSigned, kMaxTokens>(group, p, a, t, y + t * p.ldy, n_valid);
-  switch (p.n_tokens - t) {
-    case 3: tile_group<kSigned, 3>(group, p, a, t, y + t * p.ldy, n_valid); break;
-    case 2: tile_group<kSigned, 2>(group, p, a, t, y + t * p.ldy, n_valid); break;
-    case 1: tile_group<kSigned, 1>(group, p, a, t, y + t * p.ldy, n_valid); break;
-    default: break;
+// One k-step's products of 4 levels of each row with 4 activations: Q8_0 |w| times x with w's sign.
+template <WeightType kType>
+inline __m256i step_dot(__m256i s, __m256i w, __m256i xb) {
+  if constexpr (kType == WeightType::kQ4_0) return dot_u8s8(s, w, xb);
+  return dot_u8s8(s, _mm256_abs_epi8(w), _mm256_sign_epi8(xb, w));
+}
+
+// y[t0 + t, rows of half h of group g] for NT tokens (the canonical block order, as the AVX-512 path).
+template <WeightType kType, int NT>
+void half_group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int h, int64_t t0) {
+  constexpr int64_t kBlockBytes = packed_block_bytes(kType);
+  const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
+  const int8_t* xq = a.q + t0 * p.n_cols;
+  __m256 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < a.n_blocks; ++b) {
+    const uint8_t* blk = group + b * kBlockBytes;
+    __m256i s[NT];
+    for (int t = 0; t < NT; ++t)
+      s[t] = kType == WeightType::kQ4_0 ? _mm256_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]) : _mm256_setzero_si256();
+    for (int k = 0; k < 4; ++k) {
+      __m256i lo, hi;
+      packed_levels<kType>(blk + 2 * kPackRows, k, h, lo, hi);
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* x = xq + t * p.n_cols + b * kBlock;
+        s[t] = step_dot<kType>(s[t], lo, _mm256_set1_epi32(load_i32(x + 4 * k)));
+        s[t] = step_dot<kType>(s[t], hi, _mm256_set1_epi32(load_i32(x + 4 * k + 16)));
+      }
+    }
+    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * h)));
+    for (int t = 0; t < NT; ++t) {
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(a.d[(t0 + t) * a.n_blocks + b]));
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), scale, acc[t]);
+    }
+  }
+  const int64_t row = g * kPackRows + h * kLanes;
+  for (int t = 0; t < NT; ++t) store_first(p.y + (t0 + t) * p.ldy + row, acc[t], p.n_rows - row);
+}
+
+template <WeightType kType>
+void groups_typed(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
+  for (int64_t g = g0; g < g1; ++g) {
+    for (int h = 0; h < 2 && g * kPackRows + h * kLanes < p.n_rows; ++h) {
+      int64_t t = 0;
+      for (; t + kMaxTokens <= p.n_tokens; t += kMaxTokens) half_group_tokens<kType, kMaxTokens>(p, a, g, h, t);
+      switch (p.n_tokens - t) {
+        case 3: half_group_tokens<kType, 3>(p, a, g, h, t); break;
+        case 2: half_group_tokens<kType, 2>(p, a, g, h, t); break;
+        case 1: half_group_tokens<kType, 1>(p, a, g, h, t); break;
+        default: break;
+      }
+    }
   }
 }
 
 }  // namespace
 
-void tiles(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1, uint8_t* scratch) {
-  uint8_t* packed = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
-  const bool is_signed = p.type == WeightType::kQ8_0;
-  for (int64_t r = r0; r < r1; r += kTileRowsAvx2) {
-    repack_tile<kLanes>(p, r, r1, kGroups, /*q8_offset=*/false, packed);
-    for (int g = 0; g < kGroups; ++g) {
-      const int64_t row = r + g * kLanes;
-      if (row >= r1) break;
-      const uint8_t* group = packed + g * a.n_blocks * kGroupBlockBytes;
-      const int64_t n_valid = r1 - row < kLanes ? r1 - row : kLanes;
-      if (is_signed) tile_tokens<true>(group, p, a, p.y + row, n_valid);
-      else tile_tokens<false>(group, p, a, p.y + row, n_valid);
-    }
-  }
+void packed_groups(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
+  if (p.type == WeightType::kQ8_0) groups_typed<WeightType::kQ8_0>(p, a, g0, g1);
+  else groups_typed<WeightType::kQ4_0>(p, a, g0, g1);
 }
 
 }  // namespace lmaas::kernels::cpu::quant_isa::avx2

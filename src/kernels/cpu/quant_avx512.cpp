@@ -3,8 +3,8 @@
 // are VNNI vpdpbusd (u8·s8, four products summed into each i32 lane, no saturation).
 // gemv and the float kernels stay on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations
 // issue as two halves) and share quant_simd_body.h with the AVX2 path.
-// Prefill tiles are 32 rows: two groups of 16 rows, one row per 32-bit lane of a zmm register, with the
-// weight levels unsigned (Q4_0 0..15, Q8_0 q + 128) against broadcast signed activations, the offset
+// Packed weights (quant_isa.h) are 16 rows per group, one row per 32-bit lane of a zmm register, with the
+// weight levels made unsigned (Q4_0 0..15, Q8_0 q + 128) against broadcast signed activations, the offset
 // removed by starting each block's sum at the activations' bias (−8·Σq or −128·Σq).
 // GCC 12 reports its own _mm512_undefined_ps() placeholders (inside _mm512_cvtepi32_ps) as "maybe
 // uninitialized"; the warning is about the header, not this code.
@@ -35,71 +35,81 @@ inline __m256i dot_q8(__m256i w, __m256i xq) {
 
 namespace {
 
-constexpr int kLanes = 16, kGroups = kTileRowsAvx512 / kLanes, kMaxTokens = 6;
-constexpr int64_t kGroupBlockBytes = group_block_bytes(kLanes);
+constexpr int kMaxTokens = 8;  // accumulators and block sums: 2 × 8 of the 32 zmm registers
 
 inline void store_first16(float* y, __m512 v, int64_t n) {
-  if (n >= kLanes) return _mm512_storeu_ps(y, v);
+  if (n >= kPackRows) return _mm512_storeu_ps(y, v);
   _mm512_mask_storeu_ps(y, static_cast<__mmask16>((1u << n) - 1), v);
 }
 
-// y[t0 + t, rows of the tile] for NT tokens from both repacked 16-row groups of a tile (n_valid rows real).
-template <int NT>
-void tile_tokens_fixed(const uint8_t* tile, const Problem& p, const ActQ8& a, int64_t t0, float* y, int64_t n_valid) {
-  const uint8_t* g1 = tile + a.n_blocks * kGroupBlockBytes;
-  __m512 acc0[NT], acc1[NT];
-  for (int t = 0; t < NT; ++t) acc0[t] = acc1[t] = _mm512_setzero_ps();
-  const int8_t* xq = a.q + t0 * p.n_cols;
-  for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const uint8_t* b0 = tile + b * kGroupBlockBytes;
-    const uint8_t* b1 = g1 + b * kGroupBlockBytes;
-    __m512i s0[NT], s1[NT];
-    for (int t = 0; t < NT; ++t) s0[t] = s1[t] = _mm512_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]);
-    for (int k = 0; k < 8; ++k) {
-      const __m512i w0 = _mm512_load_si512(b0 + 4 * kLanes + 64 * k);
-      const __m512i w1 = _mm512_load_si512(b1 + 4 * kLanes + 64 * k);
-      for (int t = 0; t < NT; ++t) {
-        const __m512i xb = _mm512_set1_epi32(load_i32(xq + t * p.n_cols + b * kBlock + 4 * k));
-        s0[t] = _mm512_dpbusd_epi32(s0[t], w0, xb);
-        s1[t] = _mm512_dpbusd_epi32(s1[t], w1, xb);
-      }
-    }
-    const __m512 d0 = _mm512_load_ps(b0), d1 = _mm512_load_ps(b1);
-    for (int t = 0; t < NT; ++t) {
-      const __m512 dx = _mm512_set1_ps(a.d[(t0 + t) * a.n_blocks + b]);
-      acc0[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s0[t]), _mm512_mul_ps(d0, dx), acc0[t]);
-      acc1[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s1[t]), _mm512_mul_ps(d1, dx), acc1[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) {
-    store_first16(y + t * p.ldy, acc0[t], n_valid);
-    if (n_valid > kLanes) store_first16(y + t * p.ldy + kLanes, acc1[t], n_valid - kLanes);
+// Levels of k-steps k and k + 4 of a packed block (unsigned: Q4_0 0..15, Q8_0 q + 128).
+template <WeightType kType>
+inline void packed_levels(const uint8_t* levels, int k, __m512i& lo, __m512i& hi) {
+  if constexpr (kType == WeightType::kQ4_0) {
+    const __m512i v = _mm512_loadu_si512(levels + 64 * k);
+    const __m512i mask = _mm512_set1_epi8(0x0f);
+    lo = _mm512_and_si512(v, mask);
+    hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), mask);
+  } else {
+    const __m512i offset = _mm512_set1_epi8(-128);
+    lo = _mm512_xor_si512(_mm512_loadu_si512(levels + 64 * k), offset);
+    hi = _mm512_xor_si512(_mm512_loadu_si512(levels + 64 * (k + 4)), offset);
   }
 }
 
-void tile_tokens(const uint8_t* tile, const Problem& p, const ActQ8& a, float* y, int64_t n_valid) {
-  int64_t t = 0;
-  for (; t + kMaxTokens <= p.n_tokens; t += kMaxTokens)
-    tile_tokens_fixed<kMaxTokens>(tile, p, a, t, y + t * p.ldy, n_valid);
-  switch (p.n_tokens - t) {
-    case 5: tile_tokens_fixed<5>(tile, p, a, t, y + t * p.ldy, n_valid); break;
-    case 4: tile_tokens_fixed<4>(tile, p, a, t, y + t * p.ldy, n_valid); break;
-    case 3: tile_tokens_fixed<3>(tile, p, a, t, y + t * p.ldy, n_valid); break;
-    case 2: tile_tokens_fixed<2>(tile, p, a, t, y + t * p.ldy, n_valid); break;
-    case 1: tile_tokens_fixed<1>(tile, p, a, t, y + t * p.ldy, n_valid); break;
-    default: break;
+// y[t0 + t, rows of group g] for NT tokens: each block's exact integer sums (starting at the activations'
+// bias, which removes the unsigned levels' offset), then acc = fma(float(s), d_w·d_x, acc).
+template <WeightType kType, int NT>
+void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) {
+  constexpr int64_t kBlockBytes = packed_block_bytes(kType);
+  const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
+  const int8_t* xq = a.q + t0 * p.n_cols;
+  __m512 acc[NT];
+  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < a.n_blocks; ++b) {
+    const uint8_t* blk = group + b * kBlockBytes;
+    __m512i s[NT];
+    for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]);
+    for (int k = 0; k < 4; ++k) {
+      __m512i lo, hi;
+      packed_levels<kType>(blk + 2 * kPackRows, k, lo, hi);
+      for (int t = 0; t < NT; ++t) {
+        const int8_t* x = xq + t * p.n_cols + b * kBlock;
+        s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(x + 4 * k)));
+        s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(x + 4 * k + 16)));
+      }
+    }
+    const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
+    for (int t = 0; t < NT; ++t) {
+      const __m512 dx = _mm512_set1_ps(a.d[(t0 + t) * a.n_blocks + b]);
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dw, dx), acc[t]);
+    }
+  }
+  const int64_t n_valid = p.n_rows - g * kPackRows;
+  for (int t = 0; t < NT; ++t) store_first16(p.y + (t0 + t) * p.ldy + g * kPackRows, acc[t], n_valid);
+}
+
+template <WeightType kType, int... NT>
+void group_tokens_dispatch(int n, const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0,
+                           std::integer_sequence<int, NT...>) {
+  ((n == NT + 1 ? group_tokens<kType, NT + 1>(p, a, g, t0) : void()), ...);
+}
+
+template <WeightType kType>
+void groups_typed(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
+  for (int64_t g = g0; g < g1; ++g) {
+    for (int64_t t = 0; t < p.n_tokens; t += kMaxTokens) {
+      const int nt = static_cast<int>(p.n_tokens - t < kMaxTokens ? p.n_tokens - t : kMaxTokens);
+      group_tokens_dispatch<kType>(nt, p, a, g, t, std::make_integer_sequence<int, kMaxTokens>{});
+    }
   }
 }
 
 }  // namespace
 
-void tiles(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1, uint8_t* scratch) {
-  uint8_t* packed = reinterpret_cast<uint8_t*>((reinterpret_cast<uintptr_t>(scratch) + 63) & ~uintptr_t{63});
-  for (int64_t r = r0; r < r1; r += kTileRowsAvx512) {
-    repack_tile<kLanes>(p, r, r1, kGroups, /*q8_offset=*/true, packed);
-    const int64_t n_valid = r1 - r < kTileRowsAvx512 ? r1 - r : kTileRowsAvx512;
-    tile_tokens(packed, p, a, p.y + r, n_valid);
-  }
+void packed_groups(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
+  if (p.type == WeightType::kQ8_0) groups_typed<WeightType::kQ8_0>(p, a, g0, g1);
+  else groups_typed<WeightType::kQ4_0>(p, a, g0, g1);
 }
 
 }  // namespace lmaas::kernels::cpu::quant_isa::avx512

@@ -37,12 +37,25 @@ struct ActQ8 {
 inline constexpr int32_t kBiasQ4_0 = -8;
 inline constexpr int32_t kBiasQ8_0Unsigned = -128;
 
-// Rows per prefill tile and the bytes of scratch one tile needs (its weights repacked).
-inline constexpr int64_t kTileRowsAvx2 = 16;
-inline constexpr int64_t kTileRowsAvx512 = 32;
-inline constexpr int64_t tile_scratch_bytes(int64_t tile_rows, int64_t n_cols) {
-  return tile_rows * (n_cols / kQuantBlock) * (kQuantBlock + 4) + 64;
+// Packed Q8_0 / Q4_0 weights (cpu::PackedQuantMatrix): rows in groups of kPackRows, each group's blocks
+// contiguous; block b of group g at (g·n_blocks + b)·packed_block_bytes(type):
+//   f16 d[16], then Q8_0: int8 levels [8][16][4] (k-step k holds levels 4k..4k+3 of each row);
+//                   Q4_0: bytes [4][16][4] = qs[4k..4k+3] of each row (low nibbles: k-step k, high: k + 4).
+// The same bytes as the original blocks, rearranged so one vector holds 4 levels of each of 16 rows.
+inline constexpr int64_t kPackRows = 16;
+inline constexpr int64_t packed_block_bytes(WeightType type) {
+  return kPackRows * (type == WeightType::kQ8_0 ? 34 : 18);
 }
+// One call's operands on packed weights: y[t, r] for r < n_rows (the last group may be short).
+struct PackedProblem {
+  WeightType type;
+  const uint8_t* packed;
+  int64_t n_rows;
+  int64_t n_cols;
+  int64_t n_tokens;
+  float* y;
+  int64_t ldy;
+};
 // Q8_0 / Q4_0 gemv: rows computed together (one per float lane of a 256-bit vector).
 inline constexpr int kGemvRows = 8;
 // Float weights: rows per block of the many-token path (a block's weights stay in L2 while every token
@@ -55,8 +68,8 @@ inline constexpr int64_t kFloatBlockRows = 64;
                             int8_t* q, float* d, int32_t* bias);                                          \
   /* Q8_0 / Q4_0, few tokens: y rows [r0, r1) for every token, reading W once. */                         \
   void gemv(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1);                                  \
-  /* Q8_0 / Q4_0, many tokens: y rows [r0, r1) (r0 a multiple of the tile rows), tile by tile. */         \
-  void tiles(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1, uint8_t* scratch);               \
+  /* Packed Q8_0 / Q4_0, any number of tokens: y rows of groups [g0, g1), every token. */                 \
+  void packed_groups(const PackedProblem& p, const ActQ8& act, int64_t g0, int64_t g1);                   \
   /* F32 / F16 / BF16, any number of tokens: y rows [r0, r1) for every token. */                          \
   void float_rows(const Problem& p, int64_t r0, int64_t r1);
 

@@ -1,11 +1,14 @@
 // cpu::matmul for weights in the layouts of quant_types.h: picks the instruction set, owns threading and
 // scratch memory, and routes each call to a path (see cpu/quant.h for the contract):
 //   few tokens, Q8_0/Q4_0   gemv: W streamed once, in a few contiguous ranges of row groups per thread
-//   many tokens, Q8_0/Q4_0  activations quantized once, then tiles of rows (repacked per tile) × all tokens
+//   many tokens, Q8_0/Q4_0  activations quantized once, then groups of 16 rows packed (quant_isa.h) × all tokens
+//   packed Q8_0/Q4_0        (PackedQuantMatrix, packed once) the same group kernels for any number of tokens
 //   floats                  the ISA's float kernels: whole rows (few tokens) or blocks of rows (many)
 // Every path computes a row with the same canonical sequence of operations, and a row's arithmetic never
 // depends on which task computes it, so results depend neither on the batch nor on the thread count.
 #include <algorithm>
+#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "base/thread_pool.h"
@@ -23,23 +26,47 @@ constexpr int64_t kGemvMaxTokens = 3;       // up to this many tokens W is strea
 constexpr int64_t kMinTaskWeightBytes = 1 << 15;  // below this much of W per task, fewer tasks
 constexpr int64_t kGemvTasksPerThread = 4;
 
+using quant_isa::kPackRows;
+using quant_isa::PackedProblem;
+
 struct IsaPaths {
   decltype(&quant_isa::avx2::quantize_activations) quantize_activations;
   decltype(&quant_isa::avx2::gemv) gemv;
-  decltype(&quant_isa::avx2::tiles) tiles;
+  decltype(&quant_isa::avx2::packed_groups) packed_groups;
   decltype(&quant_isa::avx2::float_rows) float_rows;
-  int64_t tile_rows;
   int32_t q8_bias_scale;  // bias scale of Q8_0 activations (0: unused)
 };
 
 IsaPaths paths_of(QuantIsa isa) {
   if (isa == QuantIsa::kAvx512) {
     namespace k = quant_isa::avx512;
-    return {k::quantize_activations, k::gemv, k::tiles, k::float_rows, quant_isa::kTileRowsAvx512,
-            quant_isa::kBiasQ8_0Unsigned};
+    return {k::quantize_activations, k::gemv, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned};
   }
   namespace k = quant_isa::avx2;
-  return {k::quantize_activations, k::gemv, k::tiles, k::float_rows, quant_isa::kTileRowsAvx2, 0};
+  return {k::quantize_activations, k::gemv, k::packed_groups, k::float_rows, 0};
+}
+
+// Packs groups [g0, g1) of W's rows into `out` (quant_isa.h's layout; rows ≥ n_rows as zeros).
+void pack_groups(WeightType type, const uint8_t* w, int64_t n_rows, int64_t n_cols, int64_t g0, int64_t g1, uint8_t* out) {
+  const int64_t n_blocks = n_cols / kQuantBlock;
+  const int64_t row_bytes_w = row_bytes(type, n_cols);
+  const int64_t src_block = type == WeightType::kQ8_0 ? 34 : 18;
+  const int64_t level_bytes = src_block - 2;  // 32 levels (Q8_0) or 16 bytes of nibbles (Q4_0)
+  const int64_t block_bytes = quant_isa::packed_block_bytes(type);
+  for (int64_t g = g0; g < g1; ++g) {
+    for (int64_t b = 0; b < n_blocks; ++b) {
+      uint8_t* dst = out + ((g - g0) * n_blocks + b) * block_bytes;
+      std::memset(dst, 0, static_cast<size_t>(block_bytes));
+      for (int64_t i = 0; i < kPackRows; ++i) {
+        const int64_t r = g * kPackRows + i;
+        if (r >= n_rows) break;
+        const uint8_t* src = w + r * row_bytes_w + b * src_block;
+        std::memcpy(dst + 2 * i, src, 2);  // d
+        for (int64_t k = 0; k < level_bytes / 4; ++k)
+          std::memcpy(dst + 2 * kPackRows + (k * kPackRows + i) * 4, src + 2 + 4 * k, 4);
+      }
+    }
+  }
 }
 
 // Runs fn(u0, u1) over [0, n_units) in at most n_tasks contiguous pieces, on the pool (tasks are claimed
@@ -88,13 +115,47 @@ void matmul_gemv(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t 
                  [&](int64_t r0, int64_t r1) { k.gemv(p, act, r0, r1); });
 }
 
+// Many tokens on unpacked W: each task packs one group of rows at a time and runs every token over it.
 void matmul_quant_tiles(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
-  const int64_t n_tiles = (n_rows + k.tile_rows - 1) / k.tile_rows;
-  run_row_pieces(n_rows, k.tile_rows, n_tiles, [&](int64_t r0, int64_t r1) {
+  const int64_t n_groups = (n_rows + kPackRows - 1) / kPackRows;
+  run_pieces(n_groups, n_groups, [&](int64_t g0, int64_t g1) {
     thread_local std::vector<uint8_t> scratch;
-    scratch.resize(static_cast<size_t>(quant_isa::tile_scratch_bytes(k.tile_rows, p.n_cols)));
-    k.tiles(p, act, r0, r1, scratch.data());
+    scratch.resize(static_cast<size_t>(act.n_blocks * quant_isa::packed_block_bytes(p.type)));
+    for (int64_t g = g0; g < g1; ++g) {
+      pack_groups(p.type, p.w, n_rows, p.n_cols, g, g + 1, scratch.data());
+      const PackedProblem one{p.type, scratch.data(), std::min(kPackRows, n_rows - g * kPackRows), p.n_cols,
+                              p.n_tokens, p.y + g * kPackRows, p.ldy};
+      k.packed_groups(one, act, 0, 1);
+    }
   });
+}
+
+// Packed W: group ranges per task, few large ones when few tokens (W streams from memory), else a group each.
+void matmul_packed_groups(const IsaPaths& k, const PackedProblem& p, const ActQ8& act) {
+  const int64_t n_groups = (p.n_rows + kPackRows - 1) / kPackRows;
+  const int64_t n_tasks =
+      p.n_tokens <= kGemvMaxTokens ? gemv_task_count(n_groups * act.n_blocks * quant_isa::packed_block_bytes(p.type)) : n_groups;
+  run_pieces(n_groups, n_tasks, [&](int64_t g0, int64_t g1) { k.packed_groups(p, act, g0, g1); });
+}
+
+// x quantized for the Q8_0 / Q4_0 kernels into buffers of the calling thread (valid until its next call).
+ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n_tokens, int64_t n_cols) {
+  const int64_t n_blocks = n_cols / kQuantBlock;
+  thread_local std::vector<int8_t> q;
+  thread_local std::vector<float> d;
+  thread_local std::vector<int32_t> bias;
+  q.resize(static_cast<size_t>(n_tokens * n_cols));
+  d.resize(static_cast<size_t>(n_tokens * n_blocks));
+  bias.resize(static_cast<size_t>(n_tokens * n_blocks));
+  const int32_t bias_scale = type == WeightType::kQ4_0 ? quant_isa::kBiasQ4_0 : k.q8_bias_scale;
+  // The caller's buffers (a thread_local named inside the lambda would be the worker's own).
+  int8_t* q_data = q.data();
+  float* d_data = d.data();
+  int32_t* bias_data = bias.data();
+  parallel_for(n_tokens, std::max<int64_t>(1, (1 << 16) / n_cols), [&](int64_t t0, int64_t t1) {
+    k.quantize_activations(x, n_cols, t0, t1, bias_scale, q_data, d_data, bias_data);
+  });
+  return ActQ8{q_data, d_data, bias_data, n_blocks};
 }
 
 // Float weights, any number of tokens: few tokens stream W in a few pieces per thread; many tokens work
@@ -137,22 +198,7 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
   const IsaPaths k = paths_of(isa);
   const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
   if (!quantized) return matmul_float(k, p, n_rows);
-  const int64_t n_blocks = n_cols / kQuantBlock;
-  thread_local std::vector<int8_t> q;
-  thread_local std::vector<float> d;
-  thread_local std::vector<int32_t> bias;
-  q.resize(static_cast<size_t>(n_tokens * n_cols));
-  d.resize(static_cast<size_t>(n_tokens * n_blocks));
-  bias.resize(static_cast<size_t>(n_tokens * n_blocks));
-  const int32_t bias_scale = type == WeightType::kQ4_0 ? quant_isa::kBiasQ4_0 : k.q8_bias_scale;
-  // The caller's buffers (a thread_local named inside the lambda would be the worker's own).
-  int8_t* q_data = q.data();
-  float* d_data = d.data();
-  int32_t* bias_data = bias.data();
-  parallel_for(n_tokens, std::max<int64_t>(1, (1 << 16) / n_cols), [&](int64_t t0, int64_t t1) {
-    k.quantize_activations(x, n_cols, t0, t1, bias_scale, q_data, d_data, bias_data);
-  });
-  const ActQ8 act{q_data, d_data, bias_data, n_blocks};
+  const ActQ8 act = quantize_for(k, type, x, n_tokens, n_cols);
   if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, act, n_rows);
   matmul_quant_tiles(k, p, act, n_rows);
 }
@@ -163,5 +209,36 @@ void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, cons
 }
 
 void dequantize_row(WeightType type, const void* w, float* y, int64_t n) { ref::dequantize_row(type, w, y, n); }
+
+std::shared_ptr<const PackedQuantMatrix> pack_quant_matrix(WeightType type, const void* w, int64_t n_rows,
+                                                           int64_t n_cols) {
+  if ((type != WeightType::kQ8_0 && type != WeightType::kQ4_0) || best_quant_isa() == QuantIsa::kRef || n_rows <= 0 ||
+      n_cols <= 0) {
+    return nullptr;
+  }
+  auto packed = std::make_shared<PackedQuantMatrix>();
+  packed->type = type;
+  packed->n_rows = n_rows;
+  packed->n_cols = n_cols;
+  const int64_t n_groups = (n_rows + kPackRows - 1) / kPackRows;
+  const int64_t group_bytes = (n_cols / kQuantBlock) * quant_isa::packed_block_bytes(type);
+  packed->bytes.resize(static_cast<size_t>(n_groups * group_bytes));
+  parallel_for(n_groups, 16, [&](int64_t g0, int64_t g1) {
+    pack_groups(type, static_cast<const uint8_t*>(w), n_rows, n_cols, g0, g1, packed->bytes.data() + g0 * group_bytes);
+  });
+  return packed;
+}
+
+void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,
+                       int64_t ldy) {
+  if (w.n_rows <= 0 || n_tokens <= 0) return;
+  const IsaPaths k = paths_of(isa);
+  const ActQ8 act = quantize_for(k, w.type, x, n_tokens, w.n_cols);
+  matmul_packed_groups(k, {w.type, w.bytes.data(), w.n_rows, w.n_cols, n_tokens, y, ldy}, act);
+}
+
+void matmul_packed(const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
+  matmul_packed_isa(best_quant_isa(), w, x, n_tokens, y, ldy);
+}
 
 }  // namespace lmaas::kernels::cpu

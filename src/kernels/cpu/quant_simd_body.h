@@ -279,47 +279,6 @@ void gemv_tokens(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1) {
   }
 }
 
-// ---- tiles: rows repacked so that one vector holds 4 levels of each of L rows -------------------------
-
-// Bytes of one block of an L-row group as repack_tile lays it out.
-constexpr int64_t group_block_bytes(int lanes) { return (kBlock + 4) * lanes; }
-
-// Repacks rows [r0, r0 + L·n_groups) (those ≥ n_rows as zeros) into groups of L rows. Group g, block b
-// lives at out + (g·n_blocks + b)·36·L: float d[L], then levels [8][L][4] (4 consecutive levels of a row
-// per k-step). Levels: Q4_0 0..15; Q8_0 q + 128 as u8 when q8_offset, else q as i8.
-template <int L>
-void repack_tile(const Problem& p, int64_t r0, int64_t n_rows, int n_groups, bool q8_offset, uint8_t* out) {
-  const int64_t n_blocks = p.n_cols / kBlock;
-  const uint64_t low4 = 0x0f0f0f0f0f0f0f0full;
-  for (int g = 0; g < n_groups; ++g) {
-    for (int i = 0; i < L; ++i) {
-      const int64_t r = r0 + g * L + i;
-      const uint8_t* row = p.w + r * p.row_bytes;
-      for (int64_t b = 0; b < n_blocks; ++b) {
-        uint8_t* dst = out + (g * n_blocks + b) * group_block_bytes(L);
-        float d = 0.0f;
-        uint32_t lv[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-        if (r < n_rows && p.type == WeightType::kQ8_0) {
-          const auto* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
-          d = half_to_float(blk->d);
-          __builtin_memcpy(lv, blk->qs, sizeof(lv));
-          if (q8_offset)
-            for (uint32_t& v : lv) v ^= 0x80808080u;
-        } else if (r < n_rows) {
-          const auto* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
-          d = half_to_float(blk->d);
-          uint64_t h[2];
-          __builtin_memcpy(h, blk->qs, sizeof(h));
-          const uint64_t e[4] = {h[0] & low4, h[1] & low4, (h[0] >> 4) & low4, (h[1] >> 4) & low4};
-          __builtin_memcpy(lv, e, sizeof(lv));
-        }
-        __builtin_memcpy(dst + 4 * i, &d, 4);
-        for (int k = 0; k < 8; ++k) __builtin_memcpy(dst + 4 * L + (k * L + i) * 4, &lv[k], 4);
-      }
-    }
-  }
-}
-
 }  // namespace
 
 void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale, int8_t* q,

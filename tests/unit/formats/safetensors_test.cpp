@@ -450,3 +450,41 @@ TEST(SafetensorsReader, CorruptFileOnDiskNamesThePath) {
 
 }  // namespace
 }  // namespace lmaas
+
+namespace lmaas {
+namespace {
+
+// index_safetensors: every whole-byte dtype, views into the caller's bytes, the same validation.
+TEST(SafetensorsIndex, ViewsEveryWholeByteDtypeWithoutCopying) {
+  const std::string file = make_file(
+      R"({"__metadata__":{"k":"v"},"h":{"dtype":"F16","shape":[2],"data_offsets":[0,4]},)"
+      R"("b":{"dtype":"BOOL","shape":[4],"data_offsets":[4,8]}})",
+      std::string("\x00\x3c\x00\xc0\x01\x00\x01\x00", 8));
+  Result<SafetensorsIndex> index = index_safetensors(file, "mixed");
+  ASSERT_TRUE(index.is_ok()) << index.status().message();
+  ASSERT_EQ(index.value().tensors.size(), 2u);
+  const SafetensorsEntry* h = index.value().find("h");
+  ASSERT_NE(h, nullptr);
+  EXPECT_EQ(h->dtype, "F16");
+  EXPECT_EQ(h->shape, std::vector<int64_t>{2});
+  EXPECT_EQ(h->bytes.data(), file.data() + file.size() - 8);  // a view, not a copy
+  EXPECT_EQ(h->bytes, std::string("\x00\x3c\x00\xc0", 4));     // 1.0, -2.0 in half precision
+  EXPECT_EQ(index.value().find("b")->bytes.size(), 4u);
+  EXPECT_EQ(index.value().metadata.at("k"), "v");
+  EXPECT_EQ(index.value().find("absent"), nullptr);
+}
+
+TEST(SafetensorsIndex, RejectsWhatTheReaderRejectsAndSubByteTypes) {
+  for (const CorruptCase& c : corrupt_cases()) {
+    if (c.code == Code::kUnimplemented) continue;  // F16 and BOOL are fine here
+    Result<SafetensorsIndex> index = index_safetensors(c.bytes, c.name);
+    EXPECT_FALSE(index.is_ok()) << c.name;
+  }
+  Result<SafetensorsIndex> f4 = index_safetensors(one_tensor(w_entry(R"("F4")", "[16]", "[0,8]")), "f4");
+  ASSERT_FALSE(f4.is_ok());
+  EXPECT_EQ(f4.status().code(), Code::kUnimplemented);
+  EXPECT_NE(f4.status().message().find("F4"), std::string::npos) << f4.status().message();
+}
+
+}  // namespace
+}  // namespace lmaas

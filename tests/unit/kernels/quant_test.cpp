@@ -343,6 +343,8 @@ TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
         for (int64_t t = 0; t < max_tokens; ++t)
           cpu::matmul_isa(isa, type, c.w.data(), n_rows, n_cols, c.x.data() + t * n_cols, 1, alone.data() + t * n_rows,
                           n_rows);
+        const auto packed = cpu::pack_quant_matrix(type, c.w.data(), n_rows, n_cols);
+        ASSERT_EQ(packed != nullptr, quantized) << what;
         for (int n_threads : {1, 2}) {
           set_num_threads(n_threads);
           for (int64_t n_tokens : token_counts) {
@@ -350,11 +352,19 @@ TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
             const int64_t t0 = max_tokens - n_tokens;
             std::vector<float> y(static_cast<size_t>(n_tokens * n_rows));
             cpu::matmul_isa(isa, type, c.w.data(), n_rows, n_cols, c.x.data() + t0 * n_cols, n_tokens, y.data(), n_rows);
+            std::vector<float> y_packed(y.size());
+            if (packed) cpu::matmul_packed_isa(isa, *packed, c.x.data() + t0 * n_cols, n_tokens, y_packed.data(), n_rows);
             for (int64_t t = 0; t < n_tokens; ++t) {
               const int diff = std::memcmp(y.data() + t * n_rows, alone.data() + (t0 + t) * n_rows,
                                            static_cast<size_t>(n_rows) * sizeof(float));
               ASSERT_EQ(diff, 0) << what << ": token " << t0 + t << " in a call of " << n_tokens << " tokens on "
                                  << n_threads << " threads differs from that token alone";
+              if (!packed) continue;
+              ASSERT_EQ(std::memcmp(y_packed.data() + t * n_rows, alone.data() + (t0 + t) * n_rows,
+                                    static_cast<size_t>(n_rows) * sizeof(float)),
+                        0)
+                  << what << ": packed weights, token " << t0 + t << " in a call of " << n_tokens << " tokens on "
+                  << n_threads << " threads differs from that token alone";
             }
           }
         }
@@ -362,6 +372,22 @@ TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
     }
   }
   set_num_threads(saved);
+}
+
+// Packing keeps the size (rows padded to whole groups) and only Q8_0 / Q4_0 are packed.
+TEST(QuantMatmul, PackedMatricesHoldTheSameBytes) {
+  for (WeightType type : kAllTypes) {
+    const MatmulCase c = make_case(type, 37, 96, 1, 9);
+    const auto packed = cpu::pack_quant_matrix(type, c.w.data(), 37, 96);
+    if (type != WeightType::kQ8_0 && type != WeightType::kQ4_0) {
+      EXPECT_EQ(packed, nullptr) << weight_type_name(type);
+      continue;
+    }
+    if (cpu::best_quant_isa() == cpu::QuantIsa::kRef) continue;
+    ASSERT_NE(packed, nullptr);
+    // 37 rows padded to 3 groups of 16.
+    EXPECT_EQ(packed->bytes.size(), static_cast<size_t>(48 * row_bytes(type, 96))) << weight_type_name(type);
+  }
 }
 
 TEST(QuantMatmul, BestIsaIsUsedByMatmulAndEmptyShapesAreNoOps) {

@@ -1,0 +1,196 @@
+// Hugging Face LLaMA checkpoints end to end against independent references (fixtures written by
+// tests/tools/gen_hf_llama_fixtures.py):
+// - hf-stories260K: the llama2.c model exported in HF's layout (rotate-half q/k rows, float32, tokenizer.json);
+//   load_llm reproduces the llama2.c reference logits and greedy tokens, and so does its GGUF conversion
+//   (which reorders the q/k rows back to adjacent pairs).
+// - hf-tiny-gqa: bfloat16 shards with an index, grouped-query attention, a separate lm_head and linear RoPE
+//   scaling, against a float64 torch forward pass.
+// - malformed or unsupported checkpoints give errors naming the file and the field or tensor.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "base/file_util.h"
+#include "golden/llm_test_util.h"
+#include "models/kv_cache.h"
+#include "models/llm_hf_checkpoint.h"
+#include "models/llm_loader.h"
+#include "models/llm_writer.h"
+
+namespace lmaas::models {
+namespace {
+
+namespace fs = std::filesystem;
+namespace k = lmaas::kernels;
+const std::string kStories = std::string(LMAAS_SOURCE_DIR) + "/../shared/data/models/stories260K/";
+const std::string kFixtures = std::string(LMAAS_SOURCE_DIR) + "/tests/golden/fixtures/llm/";
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+// Logits of every position of `ids` fed as one prompt.
+std::vector<float> prefill_logits(LlamaModel& model, const std::vector<int32_t>& ids) {
+  const LlamaConfig& c = model.config();
+  KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, 64);
+  std::vector<BatchToken> batch;
+  for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], static_cast<int32_t>(i), 0, true});
+  std::vector<float> logits(ids.size() * static_cast<size_t>(c.n_vocab));
+  model.forward(batch, cache, logits.data());
+  return logits;
+}
+
+double max_error(const std::vector<float>& logits, const nlohmann::json& expected_rows) {
+  double err = 0;
+  size_t i = 0;
+  for (const auto& row : expected_rows) {
+    for (const auto& want : row) err = std::max(err, std::abs(logits.at(i++) - want.get<double>()));
+  }
+  EXPECT_EQ(i, logits.size());
+  return err;
+}
+
+void expect_reference_behaviour(const LoadedLlm& llm, const std::string& what) {
+  const auto ref = read_json(kStories + "reference/greedy_and_logits.json");
+  const auto ids = ref["logits_prompt_token_ids"].get<std::vector<int32_t>>();
+  EXPECT_EQ(llm.tokenizer->encode(ref["logits_prompt"].get<std::string>(), true, false), ids) << what;
+  EXPECT_LT(max_error(prefill_logits(*llm.model, ids), ref["logits"]), 1e-4) << what;
+  const auto c = ref["cases"][1];  // "Once upon a time"
+  const auto prompt = c["prompt_token_ids"].get<std::vector<int32_t>>();
+  auto expected = c["token_ids_after_bos"].get<std::vector<int32_t>>();
+  expected.erase(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(prompt.size() - 1));
+  expected.resize(40);
+  EXPECT_EQ(greedy_tokens(*llm.model, prompt, 40), expected) << what;
+}
+
+TEST(LlmHf, Stories260KCheckpointReproducesTheReference) {
+  const std::string dir = kFixtures + "hf-stories260K";
+  ASSERT_TRUE(is_hf_checkpoint(dir));
+  auto llm = load_llm(dir);
+  ASSERT_TRUE(llm.is_ok()) << llm.status().message();
+  EXPECT_EQ(llm.value().format, "hf");
+  EXPECT_EQ(llm.value().name, "hf-stories260K");
+  EXPECT_EQ(llm.value().model->config().rope_style, k::ref::RopeStyle::kHalves);
+  EXPECT_EQ(llm.value().model->n_params(), 264128 - 2 * 512 * 4);
+  expect_reference_behaviour(llm.value(), "hf");
+  auto tokenizer = load_llm_tokenizer(dir);
+  ASSERT_TRUE(tokenizer.is_ok()) << tokenizer.status().message();
+  EXPECT_EQ(tokenizer.value()->n_vocab(), 512);
+}
+
+TEST(LlmHf, GgufConversionReordersQueryAndKeyRows) {
+  const LoadedLlm hf = load_llm(kFixtures + "hf-stories260K").value();
+  const std::string path = (fs::temp_directory_path() / "lmaas_llm_hf_test.gguf").string();
+  ASSERT_TRUE(write_llama_gguf(path, *hf.model, hf.tokenizer->vocab(), {k::WeightType::kF32, "stories"}).is_ok());
+  auto gguf = load_llm(path);
+  fs::remove(path);
+  ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
+  EXPECT_EQ(gguf.value().model->config().rope_style, k::ref::RopeStyle::kAdjacentPairs);
+  expect_reference_behaviour(gguf.value(), "hf → gguf");
+}
+
+TEST(LlmHf, ShardedBfloat16GqaCheckpointMatchesTorch) {
+  const std::string dir = kFixtures + "hf-tiny-gqa";
+  auto llm = load_llm(dir);
+  ASSERT_TRUE(llm.is_ok()) << llm.status().message();
+  const LlamaModel& m = *llm.value().model;
+  EXPECT_EQ(m.config().n_kv_heads, 2);
+  EXPECT_FLOAT_EQ(m.config().rope_freq_scale, 0.5f);
+  EXPECT_FLOAT_EQ(m.config().rope_theta, 50000.0f);
+  EXPECT_EQ(m.weights().layers[1].w_down.type, k::WeightType::kBF16);
+  EXPECT_NE(m.weights().output.data, m.weights().token_embedding.data);
+  const auto ref = read_json(dir + "/reference.json");
+  // bfloat16 weights times float32 activations: float32 rounding only.
+  EXPECT_LT(max_error(prefill_logits(*llm.value().model, ref["token_ids"].get<std::vector<int32_t>>()), ref["logits"]),
+            2e-4);
+}
+
+// A copy of a fixture whose config.json gets `patch` merged in (null values remove keys), or with a file
+// removed or replaced.
+class BrokenCheckpoint {
+ public:
+  explicit BrokenCheckpoint(const std::string& fixture) : dir_(fs::temp_directory_path() / "lmaas_llm_hf_broken") {
+    fs::remove_all(dir_);
+    fs::copy(kFixtures + fixture, dir_);
+  }
+  ~BrokenCheckpoint() { fs::remove_all(dir_); }
+  BrokenCheckpoint& patch_config(const nlohmann::json& patch) {
+    nlohmann::json config = read_json(path("config.json"));
+    config.merge_patch(patch);
+    write("config.json", config.dump());
+    return *this;
+  }
+  BrokenCheckpoint& write(const std::string& name, const std::string& text) {
+    EXPECT_TRUE(write_file_atomic(path(name), text).is_ok());
+    return *this;
+  }
+  BrokenCheckpoint& remove(const std::string& name) {
+    fs::remove(path(name));
+    return *this;
+  }
+  std::string path(const std::string& name = "") const { return (dir_ / name).string(); }
+  // The load error; fails the test when the load succeeds.
+  Status error() const {
+    auto r = load_llm(dir_.string());
+    EXPECT_FALSE(r.is_ok());
+    return r.is_ok() ? Status::ok() : r.status();
+  }
+
+ private:
+  fs::path dir_;
+};
+
+void expect_error(const Status& s, Code code, const std::vector<std::string>& parts) {
+  EXPECT_EQ(s.code(), code) << s.message();
+  for (const std::string& part : parts) EXPECT_NE(s.message().find(part), std::string::npos) << s.message();
+}
+
+TEST(LlmHf, UnsupportedConfigurationsAreNamed) {
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"model_type", "qwen2"}}).error(), Code::kUnimplemented,
+               {"config.json", "\"qwen2\""});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"attention_bias", true}}).error(), Code::kUnimplemented,
+               {"attention_bias"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"hidden_act", "gelu"}}).error(), Code::kUnimplemented,
+               {"hidden_act", "gelu"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4}}}}).error(),
+               Code::kUnimplemented, {"rope_scaling", "yarn"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"hidden_size", -3}}).error(), Code::kDataLoss,
+               {"config.json", "hidden_size", "-3"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"num_key_value_heads", 3}}).error(), Code::kDataLoss,
+               {"config.json"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"intermediate_size", 100}}).error(), Code::kInvalidArgument,
+               {"ffn_gate"});
+}
+
+TEST(LlmHf, MissingAndMalformedFilesAreNamed) {
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").remove("model-00002-of-00002.safetensors").error(), Code::kNotFound,
+               {"model-00002-of-00002.safetensors"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").write("model.safetensors.index.json", R"({"weight_map": 3})").error(),
+               Code::kDataLoss, {"model.safetensors.index.json", "weight_map"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").write("model-00001-of-00002.safetensors", "short").error(),
+               Code::kDataLoss, {"model-00001-of-00002.safetensors"});
+  expect_error(BrokenCheckpoint("hf-stories260K").patch_config({{"tie_word_embeddings", false}}).error(), Code::kDataLoss,
+               {"lm_head.weight", "tie_word_embeddings"});
+  BrokenCheckpoint no_tokenizer("hf-stories260K");
+  no_tokenizer.remove("tokenizer.json");
+  const Status s = no_tokenizer.error();
+  EXPECT_NE(s.message().find("tokenizer.json"), std::string::npos) << s.message();
+}
+
+TEST(LlmHf, TensorsOutsideTheArchitectureAreNamed) {
+  // A bias in the index's shard: rename a tensor in the second shard's header (same length keeps offsets).
+  BrokenCheckpoint broken("hf-tiny-gqa");
+  const std::string shard = broken.path("model-00002-of-00002.safetensors");
+  std::string bytes = read_file(shard).value();
+  const size_t at = bytes.find("mlp.up_proj.weight");
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at, 18, "mlp.up_proj.bias__");
+  broken.write("model-00002-of-00002.safetensors", bytes);
+  expect_error(broken.error(), Code::kUnimplemented, {"model-00002-of-00002.safetensors", "mlp.up_proj.bias__"});
+}
+
+}  // namespace
+}  // namespace lmaas::models

@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""Writes the Hugging Face LLaMA checkpoints under tests/golden/fixtures/llm/ (Debian's python3-torch).
+
+hf-stories260K/  ../shared/data/models/stories260K (a llama2.c checkpoint) exported the way Hugging Face's
+                 converter exports Meta checkpoints: names model.layers.N.self_attn.q_proj.weight, ...,
+                 query/key rows permuted for rotate-half RoPE, float32, one model.safetensors, tied
+                 embeddings, tokenizer.json from tok512.bin. Before writing, the script runs its own
+                 rotate-half forward pass over the exported tensors and checks it reproduces the published
+                 reference logits (reference/greedy_and_logits.json), so the export is a faithful one.
+hf-tiny-gqa/     random weights (seeded) in bfloat16, split over two shards with model.safetensors.index.json,
+                 grouped-query attention (4 heads, 2 key/value heads), a separate lm_head, rope_theta 50000
+                 with linear rope_scaling (factor 2), rms_norm_eps 1e-6. reference.json holds the logits of the
+                 same forward pass (float64 over the bfloat16 values) for every position of a prompt.
+
+Run from the repository root: /usr/bin/python3 tests/tools/gen_hf_llama_fixtures.py
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STORIES = os.path.join(ROOT, "..", "shared", "data", "models", "stories260K")
+OUT = os.path.join(ROOT, "tests", "golden", "fixtures", "llm")
+sys.path.insert(0, os.path.join(ROOT, "tests", "tools", "hf_tokenizer"))
+import hf_tokenizer_json  # noqa: E402
+
+
+def read_llama2c(path):
+    """A version-0 llama2.c checkpoint as Meta-layout float64 tensors (adjacent-pair RoPE)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    dim, hidden, n_layers, n_heads, n_kv_heads, vocab, seq_len = struct.unpack("<7i", data[:28])
+    shared = vocab > 0
+    vocab = abs(vocab)
+    floats = torch.frombuffer(bytearray(data[28:]), dtype=torch.float32).double()
+    cursor = 0
+
+    def take(*shape):
+        nonlocal cursor
+        n = math.prod(shape)
+        t = floats[cursor:cursor + n].reshape(shape)
+        cursor += n
+        return t
+
+    hd = dim // n_heads
+    kv_dim = n_kv_heads * hd
+    w = {"embed": take(vocab, dim), "attn_norm": take(n_layers, dim), "wq": take(n_layers, dim, dim),
+         "wk": take(n_layers, kv_dim, dim), "wv": take(n_layers, kv_dim, dim), "wo": take(n_layers, dim, dim),
+         "ffn_norm": take(n_layers, dim), "w1": take(n_layers, hidden, dim), "w2": take(n_layers, dim, hidden),
+         "w3": take(n_layers, hidden, dim), "norm": take(dim)}
+    take(seq_len * hd // 2)  # RoPE tables, unused
+    take(seq_len * hd // 2)
+    w["lm_head"] = w["embed"] if shared else take(vocab, dim)
+    config = dict(dim=dim, hidden=hidden, n_layers=n_layers, n_heads=n_heads, n_kv_heads=n_kv_heads,
+                  vocab=vocab, seq_len=seq_len, shared=shared)
+    return config, w
+
+
+def permute_for_rotate_half(w, n_heads):
+    """Meta's adjacent pairs (2i, 2i+1) of each head → Hugging Face's halves (i, i + head_dim/2)."""
+    rows, cols = w.shape
+    return w.reshape(n_heads, rows // n_heads // 2, 2, cols).transpose(1, 2).reshape(rows, cols)
+
+
+def hf_tensors(config, w):
+    """Hugging Face names and layouts of the llama2.c tensors."""
+    out = {"model.embed_tokens.weight": w["embed"], "model.norm.weight": w["norm"]}
+    for i in range(config["n_layers"]):
+        p = f"model.layers.{i}."
+        out[p + "input_layernorm.weight"] = w["attn_norm"][i]
+        out[p + "self_attn.q_proj.weight"] = permute_for_rotate_half(w["wq"][i], config["n_heads"])
+        out[p + "self_attn.k_proj.weight"] = permute_for_rotate_half(w["wk"][i], config["n_kv_heads"])
+        out[p + "self_attn.v_proj.weight"] = w["wv"][i]
+        out[p + "self_attn.o_proj.weight"] = w["wo"][i]
+        out[p + "post_attention_layernorm.weight"] = w["ffn_norm"][i]
+        out[p + "mlp.gate_proj.weight"] = w["w1"][i]
+        out[p + "mlp.down_proj.weight"] = w["w2"][i]
+        out[p + "mlp.up_proj.weight"] = w["w3"][i]
+    if not config["shared"]:
+        out["lm_head.weight"] = w["lm_head"]
+    return out
+
+
+def rms_norm(x, weight, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def rotate_half(x):
+    half = x.shape[-1] // 2
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
+def hf_forward(hf, cfg, ids):
+    """LlamaForCausalLM's forward pass in float64 over Hugging Face tensors: logits [len(ids), vocab]."""
+    t = {k: v.double() for k, v in hf.items()}
+    n_heads, n_kv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg["hidden_size"] // n_heads
+    eps = cfg["rms_norm_eps"]
+    inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
+    scaling = cfg.get("rope_scaling") or {}
+    positions = torch.arange(len(ids), dtype=torch.float64) / scaling.get("factor", 1.0)
+    freqs = torch.outer(positions, inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+    x = t["model.embed_tokens.weight"][torch.tensor(ids)]
+    n = len(ids)
+    mask = torch.full((n, n), float("-inf"), dtype=torch.float64).triu(1)
+    for i in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        h = rms_norm(x, t[p + "input_layernorm.weight"], eps)
+        q = (h @ t[p + "self_attn.q_proj.weight"].T).reshape(n, n_heads, hd)
+        k = (h @ t[p + "self_attn.k_proj.weight"].T).reshape(n, n_kv, hd)
+        v = (h @ t[p + "self_attn.v_proj.weight"].T).reshape(n, n_kv, hd)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k.repeat_interleave(n_heads // n_kv, dim=1)
+        v = v.repeat_interleave(n_heads // n_kv, dim=1)
+        scores = torch.einsum("qhd,khd->hqk", q, k) / math.sqrt(hd) + mask
+        att = torch.einsum("hqk,khd->qhd", scores.softmax(-1), v).reshape(n, n_heads * hd)
+        x = x + att @ t[p + "self_attn.o_proj.weight"].T
+        h = rms_norm(x, t[p + "post_attention_layernorm.weight"], eps)
+        gate = h @ t[p + "mlp.gate_proj.weight"].T
+        x = x + (torch.nn.functional.silu(gate) * (h @ t[p + "mlp.up_proj.weight"].T)) @ t[p + "mlp.down_proj.weight"].T
+    h = rms_norm(x, t["model.norm.weight"], eps)
+    head = t.get("lm_head.weight", t["model.embed_tokens.weight"])
+    return h @ head.T
+
+
+DTYPES = {torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16"}
+
+
+def write_safetensors(path, tensors):
+    header, blobs, offset = {}, [], 0
+    for name, tensor in tensors.items():
+        raw = tensor.contiguous().view(torch.int16 if tensor.element_size() == 2 else torch.int32).numpy().tobytes()
+        header[name] = {"dtype": DTYPES[tensor.dtype], "shape": list(tensor.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
+
+
+def write_config(directory, cfg):
+    hf_tokenizer_json.write_json(os.path.join(directory, "config.json"), cfg)
+
+
+def write_tokenizer(directory):
+    tokens, scores, types = hf_tokenizer_json.read_llama2c_tokenizer(os.path.join(STORIES, "tok512.bin"))
+    hf_tokenizer_json.write_json(os.path.join(directory, "tokenizer.json"),
+                                 hf_tokenizer_json.spm_tokenizer_json(tokens, scores, types, 1, 2, 0))
+    hf_tokenizer_json.write_json(os.path.join(directory, "tokenizer_config.json"),
+                                 hf_tokenizer_json.spm_tokenizer_config(tokens, 1, 2, 0))
+
+
+def llama_config(hidden, intermediate, layers, heads, kv_heads, vocab, context, eps, theta, tied, dtype):
+    return {"architectures": ["LlamaForCausalLM"], "model_type": "llama", "hidden_act": "silu",
+            "hidden_size": hidden, "intermediate_size": intermediate, "num_hidden_layers": layers,
+            "num_attention_heads": heads, "num_key_value_heads": kv_heads, "vocab_size": vocab,
+            "max_position_embeddings": context, "rms_norm_eps": eps, "rope_theta": theta, "rope_scaling": None,
+            "tie_word_embeddings": tied, "attention_bias": False, "bos_token_id": 1, "eos_token_id": 2,
+            "torch_dtype": dtype}
+
+
+def stories():
+    config, w = read_llama2c(os.path.join(STORIES, "stories260K.bin"))
+    with open(os.path.join(STORIES, "reference", "greedy_and_logits.json")) as f:
+        ref = json.load(f)
+    cfg = llama_config(config["dim"], config["hidden"], config["n_layers"], config["n_heads"], config["n_kv_heads"],
+                       config["vocab"], config["seq_len"], 1e-5, 10000.0, config["shared"], "float32")
+    hf = hf_tensors(config, w)
+    logits = hf_forward(hf, cfg, ref["logits_prompt_token_ids"])
+    error = (logits - torch.tensor(ref["logits"], dtype=torch.float64)).abs().max().item()
+    assert error < 1e-4, f"the exported checkpoint does not reproduce the reference logits (max error {error})"
+    print(f"hf-stories260K: rotate-half forward matches the llama2.c reference within {error:.2e}")
+    directory = os.path.join(OUT, "hf-stories260K")
+    os.makedirs(directory, exist_ok=True)
+    write_safetensors(os.path.join(directory, "model.safetensors"), {k: v.float() for k, v in hf.items()})
+    write_config(directory, cfg)
+    write_tokenizer(directory)
+
+
+def tiny_gqa():
+    torch.manual_seed(20261130)
+    hidden, inter, layers, heads, kv, vocab = 64, 96, 2, 4, 2, 512
+    cfg = llama_config(hidden, inter, layers, heads, kv, vocab, 256, 1e-6, 50000.0, False, "bfloat16")
+    cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0}
+
+    def rand(*shape, scale=0.08):
+        return (torch.randn(*shape, dtype=torch.float64) * scale).to(torch.bfloat16)
+
+    hd = hidden // heads
+    t = {"model.embed_tokens.weight": rand(vocab, hidden, scale=0.5), "model.norm.weight": 1 + rand(hidden, scale=0.1),
+         "lm_head.weight": rand(vocab, hidden, scale=0.2)}
+    for i in range(layers):
+        p = f"model.layers.{i}."
+        t[p + "input_layernorm.weight"] = 1 + rand(hidden, scale=0.1)
+        t[p + "self_attn.q_proj.weight"] = rand(heads * hd, hidden, scale=0.2)
+        t[p + "self_attn.k_proj.weight"] = rand(kv * hd, hidden, scale=0.2)
+        t[p + "self_attn.v_proj.weight"] = rand(kv * hd, hidden)
+        t[p + "self_attn.o_proj.weight"] = rand(hidden, heads * hd)
+        t[p + "post_attention_layernorm.weight"] = 1 + rand(hidden, scale=0.1)
+        t[p + "mlp.gate_proj.weight"] = rand(inter, hidden)
+        t[p + "mlp.up_proj.weight"] = rand(inter, hidden)
+        t[p + "mlp.down_proj.weight"] = rand(hidden, inter)
+    t = {k: v.to(torch.bfloat16) for k, v in t.items()}
+    ids = [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318]
+    logits = hf_forward(t, cfg, ids)
+    directory = os.path.join(OUT, "hf-tiny-gqa")
+    os.makedirs(directory, exist_ok=True)
+    names = list(t)
+    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+    weight_map = {}
+    for shard, shard_names in shards.items():
+        write_safetensors(os.path.join(directory, shard), {n: t[n] for n in shard_names})
+        weight_map.update({n: shard for n in shard_names})
+    total = sum(v.numel() * 2 for v in t.values())
+    hf_tokenizer_json.write_json(os.path.join(directory, "model.safetensors.index.json"),
+                                 {"metadata": {"total_size": total}, "weight_map": weight_map})
+    write_config(directory, cfg)
+    write_tokenizer(directory)
+    reference = {"notes": "float64 rotate-half LLaMA forward pass over the bfloat16 weights "
+                          "(tests/tools/gen_hf_llama_fixtures.py)",
+                 "token_ids": ids, "logits": [[round(x, 6) for x in row] for row in logits.tolist()]}
+    with open(os.path.join(directory, "reference.json"), "w") as f:
+        json.dump(reference, f)
+    print(f"hf-tiny-gqa: {sum(v.numel() for v in t.values())} parameters, {len(ids)} reference positions")
+
+
+if __name__ == "__main__":
+    stories()
+    tiny_gqa()
