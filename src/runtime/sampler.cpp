@@ -7,6 +7,9 @@
 
 #include <fmt/format.h>
 
+#include "kernels/cpu/cpu.h"
+#include "kernels/cpu/llm.h"
+
 namespace lmaas::runtime {
 
 Status SamplingParams::validate() const {
@@ -77,12 +80,16 @@ int32_t Sampler::draw(std::span<const float> logits) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
   const float max_logit = *std::max_element(logits.begin(), logits.end());
-  candidates_.resize(static_cast<size_t>(n_vocab));
-  for (int32_t i = 0; i < n_vocab; ++i) {
-    // In double: long tails of tiny probabilities add up.
-    const double w = std::exp((static_cast<double>(logits[static_cast<size_t>(i)]) - max_logit) / params_.temperature);
-    candidates_[static_cast<size_t>(i)] = {w, i};
+  weights_.resize(static_cast<size_t>(n_vocab));
+  const float inv_temperature = 1.0f / params_.temperature;
+  if (kernels::cpu::cpu_supports_avx2()) {
+    kernels::cpu::scaled_exp(logits.data(), n_vocab, max_logit, inv_temperature, weights_.data());
+  } else {
+    for (int32_t i = 0; i < n_vocab; ++i) weights_[i] = std::exp((logits[i] - max_logit) * inv_temperature);
   }
+  candidates_.resize(static_cast<size_t>(n_vocab));
+  // Weights in double from here: long tails of tiny probabilities add up.
+  for (int32_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {weights_[static_cast<size_t>(i)], i};
   size_t n_sorted = 0;  // candidates_[0, n_sorted) are the best, in order
   if (params_.top_k > 0 && params_.top_k < n_vocab) {
     const auto k = static_cast<size_t>(params_.top_k);

@@ -74,6 +74,7 @@ class Sampler {
   std::unordered_map<int32_t, int32_t> counts_;  // occurrences of each token in recent_
   using Candidate = std::pair<double, int32_t>;  // (unnormalised probability, token)
   std::vector<Candidate> candidates_;            // scratch
+  std::vector<float> weights_;                   // scratch: exp((logit - max) / temperature)
   std::vector<float> raw_logits_;                // scratch: logits before the penalties
 };
 

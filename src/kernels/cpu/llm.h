@@ -13,5 +13,7 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not).
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out);
+// y[i] = exp((x[i] - shift)·scale) for n floats (a softmax's weights over a vocabulary).
+void scaled_exp(const float* x, int64_t n, float shift, float scale, float* y);
 
 }  // namespace lmaas::kernels::cpu
