@@ -13,11 +13,14 @@ namespace {
 constexpr int64_t kGrowPositions = 256;
 }  // namespace
 
-KvCache::KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_slots, int64_t max_positions)
+KvCache::KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_slots, int64_t max_positions,
+                 KvType type)
     : n_layers_(n_layers),
       n_kv_heads_(n_kv_heads),
       head_dim_(head_dim),
       max_positions_(max_positions),
+      type_(type),
+      entry_bytes_(type == KvType::kF16 ? 2 : 4),
       slots_(static_cast<size_t>(n_slots)) {
   LMAAS_CHECK(n_layers > 0 && n_kv_heads > 0 && head_dim > 0 && n_slots > 0 && max_positions > 0,
               "KvCache: layers {}, kv heads {}, head_dim {}, slots {}, positions {} must all be positive", n_layers,
@@ -37,10 +40,11 @@ void KvCache::reserve(int slot, int64_t n_positions) {
   int64_t capacity = std::max(n_positions, 2 * s.capacity);
   capacity = std::min(max_positions_, (capacity + kGrowPositions - 1) / kGrowPositions * kGrowPositions);
   // Head-major rows move when the capacity grows: copy each head's valid positions to its new place.
-  auto regrow = [&](std::vector<float>& layer) {
-    std::vector<float> grown(static_cast<size_t>(n_kv_heads_ * capacity * head_dim_));
+  const int64_t row_bytes = head_dim_ * entry_bytes_;
+  auto regrow = [&](std::vector<uint8_t>& layer) {
+    std::vector<uint8_t> grown(static_cast<size_t>(n_kv_heads_ * capacity * row_bytes));
     for (int64_t h = 0; h < n_kv_heads_ && s.length > 0; ++h) {
-      std::copy_n(layer.data() + h * s.capacity * head_dim_, s.length * head_dim_, grown.data() + h * capacity * head_dim_);
+      std::copy_n(layer.data() + h * s.capacity * row_bytes, s.length * row_bytes, grown.data() + h * capacity * row_bytes);
     }
     layer.swap(grown);
   };
@@ -65,7 +69,7 @@ void KvCache::truncate(int slot, int64_t n) {
 
 int64_t KvCache::bytes_allocated() const {
   int64_t n = 0;
-  for (const Slot& s : slots_) n += 2 * n_layers_ * n_kv_heads_ * s.capacity * head_dim_ * static_cast<int64_t>(sizeof(float));
+  for (const Slot& s : slots_) n += 2 * n_layers_ * n_kv_heads_ * s.capacity * head_dim_ * entry_bytes_;
   return n;
 }
 

@@ -1,5 +1,7 @@
 // KvCache: the keys and values a decoder-only model has computed for each running sequence, one slot per
-// sequence. A slot holds, per layer and key/value head, rows of head_dim floats for positions
+// sequence. Entries are float32 or, for half the memory and memory traffic, float16 (llama.cpp's default:
+// the model rounds each key and value once, when it stores it). A slot holds, per layer and key/value head,
+// rows of head_dim entries for positions
 // 0..length-1, head-major (one head's positions are contiguous, so attention streams them); memory grows
 // with the positions written (in steps, never past max_positions) and is kept when a slot is cleared, so
 // a slot reused by the next request allocates nothing.
@@ -9,14 +11,25 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 namespace lmaas::models {
 
+enum class KvType : uint8_t { kF32, kF16 };
+// Command-line names of the entry types ("f32", "f16").
+inline const std::map<std::string, KvType>& kv_type_names() {
+  static const std::map<std::string, KvType> names = {{"f32", KvType::kF32}, {"f16", KvType::kF16}};
+  return names;
+}
+
 class KvCache {
  public:
-  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_slots, int64_t max_positions);
+  KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_slots, int64_t max_positions,
+          KvType type = KvType::kF32);
 
+  KvType type() const { return type_; }
   int n_slots() const { return static_cast<int>(slots_.size()); }
   int64_t max_positions() const { return max_positions_; }
   int64_t head_dim() const { return head_dim_; }
@@ -31,10 +44,11 @@ class KvCache {
   // Drops positions ≥ n (for reusing a common prefix); n ≤ length.
   void truncate(int slot, int64_t n);
 
-  // The keys/values of one head of a layer in `slot`: positions 0..capacity-1, head_dim floats each,
-  // contiguous (row `pos` at + pos·head_dim). Valid until the next reserve() of the slot.
-  float* keys(int slot, int64_t layer, int64_t head) { return head_rows(slots_[static_cast<size_t>(slot)].keys, layer, head, slot); }
-  float* values(int slot, int64_t layer, int64_t head) {
+  // The keys/values of one head of a layer in `slot`: positions 0..capacity-1, head_dim entries each,
+  // contiguous (row `pos` at + pos·head_dim), of type(): float* for kF32, uint16_t* (IEEE half) for kF16.
+  // Valid until the next reserve() of the slot.
+  void* keys(int slot, int64_t layer, int64_t head) { return head_rows(slots_[static_cast<size_t>(slot)].keys, layer, head, slot); }
+  void* values(int slot, int64_t layer, int64_t head) {
     return head_rows(slots_[static_cast<size_t>(slot)].values, layer, head, slot);
   }
 
@@ -45,12 +59,14 @@ class KvCache {
   struct Slot {
     int64_t length = 0;
     int64_t capacity = 0;  // positions with memory behind them
-    std::vector<std::vector<float>> keys, values;  // [layer][head][capacity][head_dim]
+    std::vector<std::vector<uint8_t>> keys, values;  // [layer] bytes of [head][capacity][head_dim] entries
   };
-  float* head_rows(std::vector<std::vector<float>>& layers, int64_t layer, int64_t head, int slot) {
-    return layers[static_cast<size_t>(layer)].data() + head * slots_[static_cast<size_t>(slot)].capacity * head_dim_;
+  void* head_rows(std::vector<std::vector<uint8_t>>& layers, int64_t layer, int64_t head, int slot) {
+    return layers[static_cast<size_t>(layer)].data() + head * slots_[static_cast<size_t>(slot)].capacity * head_dim_ * entry_bytes_;
   }
   int64_t n_layers_, n_kv_heads_, head_dim_, max_positions_;
+  KvType type_;
+  int64_t entry_bytes_;  // 4 or 2
   std::vector<Slot> slots_;
 };
 

@@ -15,6 +15,7 @@
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/llm.h"
 #include "kernels/cpu/quant.h"
+#include "kernels/ref/quant.h"
 
 namespace lmaas::models {
 
@@ -191,6 +192,17 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
   for (const auto& [slot, end] : next_pos) cache.set_length(slot, end);
 }
 
+// Stores one head's key or value (hd floats) at position `pos` of its cache rows, as the cache's entry type.
+void LlamaModel::store_entries(const float* x, const KvCache& cache, void* rows, int32_t pos, int64_t hd) const {
+  if (cache.type() == KvType::kF32) {
+    std::copy_n(x, hd, static_cast<float*>(rows) + int64_t{pos} * hd);
+    return;
+  }
+  uint16_t* dst = static_cast<uint16_t*>(rows) + int64_t{pos} * hd;
+  if (avx2_) k::cpu::floats_to_halves(x, dst, hd);
+  else k::ref::quantize_row(k::WeightType::kF16, x, dst, hd);
+}
+
 void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, int64_t layer) {
   const LlamaConfig& c = config_;
   const auto n_tokens = static_cast<int64_t>(batch.size());
@@ -205,8 +217,8 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
     k::ref::rope_apply(k_.data() + t * kv_dim, c.n_kv_heads, hd, cos_v, sin_v, c.rope_style);
     const BatchToken& b = batch[t];
     for (int64_t h = 0; h < c.n_kv_heads; ++h) {
-      std::copy_n(k_.data() + t * kv_dim + h * hd, hd, cache.keys(b.slot, layer, h) + int64_t{b.pos} * hd);
-      std::copy_n(v_.data() + t * kv_dim + h * hd, hd, cache.values(b.slot, layer, h) + int64_t{b.pos} * hd);
+      store_entries(k_.data() + t * kv_dim + h * hd, cache, cache.keys(b.slot, layer, h), b.pos, hd);
+      store_entries(v_.data() + t * kv_dim + h * hd, cache, cache.values(b.slot, layer, h), b.pos, hd);
     }
   }
 
@@ -227,9 +239,22 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
       const BatchToken& b = batch[static_cast<size_t>(t)];
       const int64_t kv_head = h / group;
       scores.resize(static_cast<size_t>(b.pos) + 1);
-      const auto attend = avx2_ ? k::cpu::attend_one_head : k::ref::attend_one_head;
-      attend(q_.data() + t * c.q_dim() + h * hd, cache.keys(b.slot, layer, kv_head), cache.values(b.slot, layer, kv_head),
-             hd, int64_t{b.pos} + 1, hd, scale, scores.data(), att_.data() + t * c.q_dim() + h * hd);
+      const float* q = q_.data() + t * c.q_dim() + h * hd;
+      float* out = att_.data() + t * c.q_dim() + h * hd;
+      const void* keys = cache.keys(b.slot, layer, kv_head);
+      const void* values = cache.values(b.slot, layer, kv_head);
+      const int64_t n_keys = int64_t{b.pos} + 1;
+      if (cache.type() == KvType::kF16) {
+        const auto* k16 = static_cast<const uint16_t*>(keys);
+        const auto* v16 = static_cast<const uint16_t*>(values);
+        if (avx2_) k::cpu::attend_one_head(q, k16, v16, hd, n_keys, hd, scale, scores.data(), out);
+        else k::ref::attend_one_head(q, k16, v16, hd, n_keys, hd, scale, scores.data(), out);
+      } else {
+        const auto* k32 = static_cast<const float*>(keys);
+        const auto* v32 = static_cast<const float*>(values);
+        if (avx2_) k::cpu::attend_one_head(q, k32, v32, hd, n_keys, hd, scale, scores.data(), out);
+        else k::ref::attend_one_head(q, k32, v32, hd, n_keys, hd, scale, scores.data(), out);
+      }
     }
   });
 }

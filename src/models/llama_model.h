@@ -109,6 +109,7 @@ class LlamaModel {
  private:
   void run_layers(std::span<const BatchToken> batch, KvCache& cache);
   void attention(std::span<const BatchToken> batch, KvCache& cache, int64_t layer);
+  void store_entries(const float* x, const KvCache& cache, void* rows, int32_t pos, int64_t hd) const;
   // Normalised final states of the tokens that want logits, gathered into rows of final_.
   int64_t gather_final(std::span<const BatchToken> batch);
   // y[r] = rms_norm(x[r]) · weight for n_rows rows of dim.

@@ -28,7 +28,8 @@ LlmScheduler::LlmScheduler(std::string name, std::shared_ptr<models::LlamaModel>
       tokenizer_(std::move(tokenizer)),
       options_(std::move(options)),
       max_context_(context_of(*model_, options_.max_context)),
-      cache_(model_->config().n_layers, model_->config().n_kv_heads, model_->config().head_dim, std::max(1, options_.max_running), max_context_) {
+      cache_(model_->config().n_layers, model_->config().n_kv_heads, model_->config().head_dim, std::max(1, options_.max_running), max_context_,
+             options_.kv_type) {
   for (int s = cache_.n_slots() - 1; s >= 0; --s) free_slots_.push_back(s);
   thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
 }

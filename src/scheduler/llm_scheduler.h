@@ -61,6 +61,7 @@ struct LlmSchedulerOptions {
   int64_t max_waiting = 64;       // jobs queued beyond those; more → kResourceExhausted
   int64_t batch_max_tokens = 512; // tokens per model call (prefill chunks fill up to this)
   int64_t max_context = 0;        // positions per sequence; 0 or more than the model's → the model's
+  models::KvType kv_type = models::KvType::kF16;  // KV-cache entries: half the memory of f32 (llama.cpp's default)
   // Metrics hooks, called on the scheduler thread; each may be empty.
   std::function<void(double seconds)> on_first_token;  // submit → first token
   std::function<void(double seconds)> on_inter_token;  // between a sequence's consecutive tokens

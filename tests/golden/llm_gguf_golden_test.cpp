@@ -175,8 +175,10 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     LoadedLlm llm = load_llm(path).value();
     std::filesystem::remove(path);
     const std::vector<int32_t> a = {1, 17, 250, 33, 99, 4, 180};
+    for (KvType kv_type : {KvType::kF32, KvType::kF16}) {
+    const std::string what = std::string(k::weight_type_name(type)) + (kv_type == KvType::kF16 ? ", f16 cache" : "");
     auto logits_of_a = [&](int64_t n_other) {
-      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length);
+      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length, kv_type);
       std::vector<BatchToken> batch;
       for (int64_t i = 0; i < n_other; ++i) batch.push_back({static_cast<int32_t>(5 + i), static_cast<int32_t>(i), 1, false});
       for (size_t i = 0; i < a.size(); ++i) batch.push_back({a[i], static_cast<int32_t>(i), 0, i + 1 == a.size()});
@@ -186,11 +188,11 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     };
     const auto alone = logits_of_a(0);
     for (int64_t n_other : {1, 9, 60}) {
-      EXPECT_EQ(logits_of_a(n_other), alone) << k::weight_type_name(type) << " beside " << n_other << " tokens";
+      EXPECT_EQ(logits_of_a(n_other), alone) << what << " beside " << n_other << " tokens";
     }
     // A generation step (one token: the matrix-vector path) equals the same token in a large batch.
     auto step_of_a = [&](int64_t n_other) {
-      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length);
+      KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length, kv_type);
       std::vector<BatchToken> prefix;
       for (size_t i = 0; i + 1 < a.size(); ++i) prefix.push_back({a[i], static_cast<int32_t>(i), 0, false});
       std::vector<float> logits(static_cast<size_t>(c.n_vocab));
@@ -201,8 +203,9 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
       llm.model->forward(batch, cache, logits.data());
       return logits;
     };
-    EXPECT_EQ(step_of_a(0), alone) << k::weight_type_name(type) << ": a step alone differs from the prefill";
-    EXPECT_EQ(step_of_a(40), alone) << k::weight_type_name(type) << ": a step beside a prompt differs";
+    EXPECT_EQ(step_of_a(0), alone) << what << ": a step alone differs from the prefill";
+    EXPECT_EQ(step_of_a(40), alone) << what << ": a step beside a prompt differs";
+    }
   }
 }
 

@@ -46,7 +46,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
     throw Error(Code::kInvalidArgument, fmt::format("{} positions exceed the model's context length {}", positions,
                                                     c.context_length));
   }
-  models::KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, positions);
+  models::KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, positions, args.kv_type);
   std::vector<float> logits(static_cast<size_t>(c.n_vocab));
   Rng rng(args.seed);
   auto random_token = [&] { return static_cast<int32_t>(rng.below(static_cast<uint64_t>(c.n_vocab))); };

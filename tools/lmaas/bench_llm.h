@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "models/kv_cache.h"
+
 namespace lmaas::cli {
 
 struct LlmBenchArgs {
@@ -14,6 +16,7 @@ struct LlmBenchArgs {
   int threads = 2;
   uint64_t seed = 1;
   bool measure_bandwidth = true;
+  models::KvType kv_type = models::KvType::kF16;  // as llama-bench's default cache type
 };
 
 int run_llm_bench(const LlmBenchArgs& args);

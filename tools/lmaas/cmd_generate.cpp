@@ -24,6 +24,7 @@ struct GenerateArgs {
   int64_t seed = -1;
   int threads = 0;
   int64_t context = 0;
+  models::KvType kv_type = models::KvType::kF16;
   bool timings = false;
 };
 
@@ -68,6 +69,7 @@ int run_generate(GenerateArgs args) {
   scheduler::LlmSchedulerOptions options;
   options.max_running = 1;
   options.max_context = args.context;
+  options.kv_type = args.kv_type;
   options.batch_max_tokens = 512;
   scheduler::LlmScheduler scheduler("generate", llm.model, llm.tokenizer, options);
   const Clock::time_point start = Clock::now();
@@ -121,6 +123,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--stop", args->params.stop, "stop sequence (repeatable); not printed");
   cmd->add_flag("--ignore-eos", args->params.ignore_eos, "keep generating past end-of-generation tokens");
   cmd->add_option("--context", args->context, "positions per sequence (default: the model's context length)");
+  cmd->add_option("--kv-type", args->kv_type, "KV-cache entries: f16 (default, half the memory) | f32")
+      ->transform(CLI::CheckedTransformer(models::kv_type_names()));
   cmd->add_option("--threads,-t", args->threads, "threads (default: all cores)");
   cmd->add_flag("--timings", args->timings, "print prompt and generation speed to stderr (JSON)");
   cmd->callback([args, &exit_code] { exit_code = run_generate(*args); });

@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "kernels/cpu/vec_math.h"
+#include "kernels/quant_types.h"
+#include "kernels/ref/llm.h"
 
 namespace lmaas::kernels::cpu {
 
@@ -50,11 +53,29 @@ void scaled_exp(const float* x, int64_t n, float shift, float scale, float* y) {
   map_array(x, y, n, [&](__m256 v) { return vexp(_mm256_mul_ps(_mm256_sub_ps(v, sv), kv)); });
 }
 
-void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
-                     int64_t head_dim, float scale, float* scores, float* out) {
+namespace {
+
+inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 load8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+
+// Σ q[i]·k[i] over n entries: 8 lanes, then the last n % 8 in order.
+template <typename Entry>
+inline float dot_entries(const float* q, const Entry* k, int64_t n) {
+  if constexpr (std::is_same_v<Entry, float>) return dot(q, k, n);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8(k + i), acc);
+  float s = hsum(acc);
+  for (; i < n; ++i) s += q[i] * ref::kv_entry(k + i);
+  return s;
+}
+
+template <typename Entry>
+void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
+            float scale, float* scores, float* out) {
   float max_score = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n_keys; ++j) {
-    scores[j] = dot(q, k + j * row_stride, head_dim) * scale;
+    scores[j] = dot_entries(q, k + j * row_stride, head_dim) * scale;
     max_score = scores[j] > max_score ? scores[j] : max_score;
   }
   // exp(s - max) in 8 lanes, summed in 8 lanes (then across them): a fixed order.
@@ -76,8 +97,8 @@ void attend_one_head(const float* q, const float* k, const float* v, int64_t row
     for (int i = 0; i < kChunk / 8; ++i) acc[i] = _mm256_setzero_ps();
     for (int64_t key = 0; key < n_keys; ++key) {
       const __m256 pv = _mm256_set1_ps(scores[key]);
-      const float* row = v + key * row_stride + d0;
-      for (int i = 0; i < n_vec; ++i) acc[i] = _mm256_fmadd_ps(pv, _mm256_loadu_ps(row + 8 * i), acc[i]);
+      const Entry* row = v + key * row_stride + d0;
+      for (int i = 0; i < n_vec; ++i) acc[i] = _mm256_fmadd_ps(pv, load8(row + 8 * i), acc[i]);
     }
     for (int i = 0; i < n_vec; ++i) _mm256_storeu_ps(out + d0 + 8 * i, acc[i]);
     if (n_vec < kChunk / 8) {
@@ -87,9 +108,29 @@ void attend_one_head(const float* q, const float* k, const float* v, int64_t row
   }
   for (int64_t d = d0; d < head_dim; ++d) {  // the last head_dim % 8 dimensions
     float acc = 0.0f;
-    for (int64_t key = 0; key < n_keys; ++key) acc += scores[key] * v[key * row_stride + d];
+    for (int64_t key = 0; key < n_keys; ++key) acc += scores[key] * ref::kv_entry(v + key * row_stride + d);
     out[d] = acc;
   }
+}
+
+}  // namespace
+
+void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
+                     int64_t head_dim, float scale, float* scores, float* out) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out);
+}
+
+void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
+                     int64_t head_dim, float scale, float* scores, float* out) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out);
+}
+
+void floats_to_halves(const float* x, uint16_t* y, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; i < n; ++i) y[i] = f32_to_fp16(x[i]);
 }
 
 }  // namespace lmaas::kernels::cpu

@@ -10,9 +10,14 @@ namespace lmaas::kernels::cpu {
 
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
-// ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not).
+// ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not), over a cache
+// of float32 or of IEEE half entries.
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out);
+void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
+                     int64_t head_dim, float scale, float* scores, float* out);
+// y[i] = the IEEE half nearest x[i] (ties to even), as ref::f32_to_fp16.
+void floats_to_halves(const float* x, uint16_t* y, int64_t n);
 // y[i] = exp((x[i] - shift)·scale) for n floats (a softmax's weights over a vocabulary).
 void scaled_exp(const float* x, int64_t n, float shift, float scale, float* y);
 

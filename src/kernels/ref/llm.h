@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "kernels/quant_types.h"
+
 namespace lmaas::kernels::ref {
 
 // y[n] = x[n] / sqrt(mean(x²) + eps) · weight[n]. x and y may be the same buffer.
@@ -54,16 +56,20 @@ inline void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+// A cached key/value entry as float: float32 as it is, or an IEEE half (uint16_t).
+inline float kv_entry(const float* p) { return *p; }
+inline float kv_entry(const uint16_t* p) { return fp16_to_f32(*p); }
+
 // One query head attending to the first n_keys cached positions of its key/value head:
 //   out[d] = Σ_j softmax_j(q·k_j · scale) · v_j[d].
-// k and v rows are `row_stride` floats apart (a cache holds all kv heads of a position in one row);
-// scores is scratch of n_keys floats.
-inline void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
+// k and v rows (float or half entries) are `row_stride` entries apart; scores is scratch of n_keys floats.
+template <typename Entry>
+inline void attend_one_head(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys,
                             int64_t head_dim, float scale, float* scores, float* out) {
   float max_score = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n_keys; ++j) {
     double dot = 0.0;
-    for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * k[j * row_stride + d];
+    for (int64_t d = 0; d < head_dim; ++d) dot += static_cast<double>(q[d]) * kv_entry(k + j * row_stride + d);
     scores[j] = static_cast<float>(dot) * scale;
     max_score = std::max(max_score, scores[j]);
   }
@@ -75,7 +81,7 @@ inline void attend_one_head(const float* q, const float* k, const float* v, int6
   for (int64_t d = 0; d < head_dim; ++d) out[d] = 0.0f;
   for (int64_t j = 0; j < n_keys; ++j) {
     const float p = static_cast<float>(scores[j] / sum);
-    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * v[j * row_stride + d];
+    for (int64_t d = 0; d < head_dim; ++d) out[d] += p * kv_entry(v + j * row_stride + d);
   }
 }
 

@@ -2,12 +2,14 @@
 // shapes that hit every vector chunk and tail (head sizes that are and are not multiples of 8 and 64).
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
 
 #include "kernels/cpu/cpu.h"
 #include "kernels/cpu/llm.h"
+#include "kernels/quant_types.h"
 #include "kernels/ref/llm.h"
 
 namespace lmaas::kernels {
@@ -42,6 +44,39 @@ TEST(LlmKernels, AttendOneHeadMatchesTheReference) {
       EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f) << "wrote past head_dim " << head_dim;
     }
   }
+}
+
+// A cache of IEEE halves: the fast kernel against the reference over the same half entries.
+TEST(LlmKernels, AttendOneHeadOverHalvesMatchesTheReference) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  uint32_t seed = 50;
+  for (int64_t head_dim : {5, 8, 64, 100, 128}) {
+    for (int64_t n_keys : {1, 9, 130}) {
+      const int64_t stride = head_dim + 1;
+      const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
+      const auto kf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+      const auto vf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+      std::vector<uint16_t> k(kf.size()), v(vf.size());
+      for (size_t i = 0; i < k.size(); ++i) k[i] = f32_to_fp16(kf[i]), v[i] = f32_to_fp16(vf[i]);
+      std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim)), want(got.size());
+      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), got.data());
+      ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), want.data());
+      for (size_t d = 0; d < got.size(); ++d) EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
+    }
+  }
+}
+
+// The F16C conversion rounds exactly as the reference (nearest, ties to even), subnormals and overflow included.
+TEST(LlmKernels, FloatsToHalvesRoundAsTheReference) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  std::vector<float> x = normal_values(4099, 7, 3.0f);
+  for (float special : {0.0f, -0.0f, 65504.0f, 65520.0f, 1e6f, -1e6f, 6e-8f, 3e-8f, 1e-5f, 1.0009765625f, 1.00048828125f}) {
+    x.push_back(special);
+  }
+  for (uint32_t bits = 0x33000000u; bits < 0x47800000u; bits += 0x00012345u) x.push_back(std::bit_cast<float>(bits));
+  std::vector<uint16_t> got(x.size());
+  cpu::floats_to_halves(x.data(), got.data(), static_cast<int64_t>(x.size()));
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got[i], f32_to_fp16(x[i])) << "x = " << x[i];
 }
 
 }  // namespace
