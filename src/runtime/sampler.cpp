@@ -87,6 +87,18 @@ int32_t Sampler::draw(std::span<const float> logits) {
   } else {
     for (int32_t i = 0; i < n_vocab; ++i) weights_[i] = std::exp((logits[i] - max_logit) * inv_temperature);
   }
+  if (params_.top_k <= 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
+    // Nothing to cut: draw over the weights in id order (the order the candidate list would keep).
+    double total = 0.0;
+    for (float w : weights_) total += w;
+    const double r = rng_.uniform_double() * total;
+    double cumulative = 0.0;
+    for (int32_t i = 0; i < n_vocab; ++i) {
+      cumulative += weights_[static_cast<size_t>(i)];
+      if (r < cumulative) return i;
+    }
+    return n_vocab - 1;
+  }
   candidates_.resize(static_cast<size_t>(n_vocab));
   // Weights in double from here: long tails of tiny probabilities add up.
   for (int32_t i = 0; i < n_vocab; ++i) candidates_[static_cast<size_t>(i)] = {weights_[static_cast<size_t>(i)], i};

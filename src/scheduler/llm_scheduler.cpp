@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "base/thread_pool.h"
+
 namespace lmaas::scheduler {
 
 namespace {
@@ -176,11 +178,21 @@ void LlmScheduler::step() {
   const Clock::time_point now = Clock::now();
   if (options_.on_step) options_.on_step(static_cast<int64_t>(batch.size()), seconds_between(start, now));
 
+  // Sampling (a softmax over the vocabulary per sequence) runs on the pool: each sequence has its own
+  // sampler and seed, so the tokens do not depend on the split. Events then go out here, in order.
+  std::vector<runtime::GenerationStep> steps(wants.size());
+  parallel_for(static_cast<int64_t>(wants.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const auto r = static_cast<size_t>(row);
+      steps[r] = running_[wants[r]].sequence->on_logits(
+          {logits_.data() + r * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab)});
+    }
+  });
   std::vector<size_t> finished;
   for (size_t row = 0; row < wants.size(); ++row) {
     Running& r = running_[wants[row]];
     LlmJobEvent e;
-    e.step = r.sequence->on_logits({logits_.data() + row * static_cast<size_t>(n_vocab), static_cast<size_t>(n_vocab)});
+    e.step = std::move(steps[row]);
     e.has_token = true;
     e.done = r.sequence->finished();
     e.n_prompt_tokens = static_cast<int64_t>(r.sequence->prompt().size());
