@@ -2,6 +2,8 @@
 // then assumes a valid conversation for its format.
 #include "runtime/chat_template.h"
 
+#include "runtime/chat_template_formats.h"
+
 #include <fmt/format.h>
 
 #include <array>
@@ -17,7 +19,7 @@ struct FormatInfo {
   bool alternates;   // optional leading system, then user/assistant alternating from user
 };
 
-constexpr std::array<FormatInfo, 10> kFormats = {{
+constexpr std::array<FormatInfo, 16> kFormats = {{
     {ChatFormat::kChatML, "chatml", true, false},
     {ChatFormat::kLlama2, "llama2", false, true},
     {ChatFormat::kLlama3, "llama3", true, false},
@@ -27,6 +29,12 @@ constexpr std::array<FormatInfo, 10> kFormats = {{
     {ChatFormat::kGemma, "gemma", false, true},
     {ChatFormat::kVicuna, "vicuna", false, false},
     {ChatFormat::kDeepSeek, "deepseek", false, false},
+    {ChatFormat::kLlama31, "llama3.1", true, false},
+    {ChatFormat::kQwen2, "qwen2", true, false},
+    {ChatFormat::kQwen25, "qwen2.5", true, false},
+    {ChatFormat::kMistralV3, "mistral-v3", false, true},
+    {ChatFormat::kMistralV3Tekken, "mistral-v3-tekken", false, true},
+    {ChatFormat::kPhi4, "phi4", false, false},
     {ChatFormat::kFallback, "fallback", true, false},
 }};
 
@@ -43,6 +51,11 @@ constexpr std::string_view kDeepSeekDefaultSystem =
     "and you only answer questions related to computer science. For politically sensitive questions, "
     "security "
     "and privacy issues, and other non-computer science questions, you will refuse to answer\n";
+
+// The default system messages of Qwen2-Instruct's and Qwen2.5-Instruct's templates.
+constexpr std::string_view kQwen2DefaultSystem = "You are a helpful assistant.";
+constexpr std::string_view kQwen25DefaultSystem =
+    "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.";
 
 // UTF-8 encodings of the code points Python's str.isspace() accepts (besides ASCII ones).
 constexpr std::array<std::string_view, 18> kWideSpaces = {
@@ -76,12 +89,12 @@ Status invalid(size_t index, std::string_view field, const std::string& what) {
   return Status(Code::kInvalidArgument, fmt::format("messages[{}].{}: {}", index, field, what));
 }
 
-// The alternation rule of llama2 / mistral / gemma: [system] user assistant user … .
+// The alternation rule of the folding formats (llama2, mistral, mistral-v3, gemma): [system] user assistant ….
 Status validate_alternation(const FormatInfo& f, std::span<const ChatMessage> messages) {
   const size_t first = messages[0].role == "system" ? 1 : 0;
   if (first == messages.size()) {
     return invalid(0, "role",
-                   fmt::format("format '{}' folds the system message into the first user turn, "
+                   fmt::format("format '{}' folds the system message into a user turn, "
                                "so a user message must follow it",
                                f.name));
   }
@@ -90,7 +103,7 @@ Status validate_alternation(const FormatInfo& f, std::span<const ChatMessage> me
     if (role == "system") {
       return invalid(i, "role",
                      fmt::format("'system' must be the first message in format '{}' (it is folded "
-                                 "into the first user turn)",
+                                 "into a user turn)",
                                  f.name));
     }
     const char* expected = (i - first) % 2 == 0 ? "user" : "assistant";
@@ -102,6 +115,16 @@ Status validate_alternation(const FormatInfo& f, std::span<const ChatMessage> me
     }
   }
   return Status::ok();
+}
+
+std::string tool_format_names() {
+  std::string names;
+  for (const FormatInfo& f : kFormats) {
+    if (!f.allows_tool) continue;
+    names += names.empty() ? "" : ", ";
+    names += f.name;
+  }
+  return names;
 }
 
 Status validate(ChatFormat format, std::span<const ChatMessage> messages) {
@@ -117,9 +140,8 @@ Status validate(ChatFormat format, std::span<const ChatMessage> messages) {
     }
     if (role == "tool" && !f.allows_tool) {
       return invalid(i, "role",
-                     fmt::format("'tool' cannot be expressed in format '{}'; tool messages need "
-                                 "chatml or llama3",
-                                 f.name));
+                     fmt::format("'tool' cannot be expressed in format '{}'; tool messages need one of {}",
+                                 f.name, tool_format_names()));
     }
   }
   if (messages.back().role == "assistant") {
@@ -257,9 +279,20 @@ std::string_view strip_python_whitespace(std::string_view s) {
 
 ChatFormat detect_chat_format(std::string_view source) {
   auto has = [&](std::string_view needle) { return source.find(needle) != std::string_view::npos; };
-  if (has("<|im_start|>")) return ChatFormat::kChatML;
-  if (has("<|start_header_id|>") && has("<|end_header_id|>")) return ChatFormat::kLlama3;
-  if (has("[INST]")) return has("<<SYS>>") ? ChatFormat::kLlama2 : ChatFormat::kMistral;
+  if (has("<|im_start|>") && has("<|im_sep|>")) return ChatFormat::kPhi4;
+  if (has("<|im_start|>")) {
+    if (has(kQwen25DefaultSystem)) return ChatFormat::kQwen25;
+    if (has("You are a helpful assistant.<|im_end|>")) return ChatFormat::kQwen2;
+    return ChatFormat::kChatML;
+  }
+  if (has("<|start_header_id|>") && has("<|end_header_id|>")) {
+    return has("Cutting Knowledge Date:") ? ChatFormat::kLlama31 : ChatFormat::kLlama3;
+  }
+  if (has("[INST]")) {
+    if (has("<<SYS>>")) return ChatFormat::kLlama2;
+    if (!has("loop.last and system_message is defined")) return ChatFormat::kMistral;
+    return has("\"[INST] \"") ? ChatFormat::kMistralV3 : ChatFormat::kMistralV3Tekken;
+  }
   if (has("<|assistant|>") && has("<|end|>")) return ChatFormat::kPhi3;
   if (has("<|user|>")) return ChatFormat::kZephyr;
   if (has("<start_of_turn>")) return ChatFormat::kGemma;
@@ -304,6 +337,18 @@ Result<std::string> apply_chat_template(ChatFormat format, std::span<const ChatM
       return render_vicuna(messages, eos_text);
     case ChatFormat::kDeepSeek:
       return render_deepseek(messages, bos_text);
+    case ChatFormat::kLlama31:
+      return chat_formats::render_llama31(messages, bos_text);
+    case ChatFormat::kQwen2:
+      return chat_formats::render_qwen(messages, kQwen2DefaultSystem, false);
+    case ChatFormat::kQwen25:
+      return chat_formats::render_qwen(messages, kQwen25DefaultSystem, true);
+    case ChatFormat::kMistralV3:
+      return chat_formats::render_mistral_v3(messages, bos_text, eos_text, false);
+    case ChatFormat::kMistralV3Tekken:
+      return chat_formats::render_mistral_v3(messages, bos_text, eos_text, true);
+    case ChatFormat::kPhi4:
+      return chat_formats::render_phi4(messages);
   }
   return Status(Code::kInvalidArgument,
                 fmt::format("chat format {} is not a ChatFormat", static_cast<int>(format)));
@@ -312,9 +357,13 @@ Result<std::string> apply_chat_template(ChatFormat format, std::span<const ChatM
 std::vector<std::string> chat_stop_strings(ChatFormat format) {
   switch (format) {
     case ChatFormat::kChatML:
+    case ChatFormat::kQwen2:
+    case ChatFormat::kQwen25:
+    case ChatFormat::kPhi4:
     case ChatFormat::kFallback:
       return {"<|im_end|>"};
     case ChatFormat::kLlama3:
+    case ChatFormat::kLlama31:
       return {"<|eot_id|>"};
     case ChatFormat::kPhi3:
       return {"<|end|>"};
@@ -324,6 +373,8 @@ std::vector<std::string> chat_stop_strings(ChatFormat format) {
       return {"<|EOT|>"};
     case ChatFormat::kLlama2:
     case ChatFormat::kMistral:
+    case ChatFormat::kMistralV3:
+    case ChatFormat::kMistralV3Tekken:
     case ChatFormat::kZephyr:
     case ChatFormat::kVicuna:
       return {"</s>"};

@@ -8,6 +8,8 @@
 // - malformed or unsupported checkpoints give errors naming the file and the field or tensor.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -83,7 +85,7 @@ TEST(LlmHf, Stories260KCheckpointReproducesTheReference) {
 
 TEST(LlmHf, GgufConversionReordersQueryAndKeyRows) {
   const LoadedLlm hf = load_llm(kFixtures + "hf-stories260K").value();
-  const std::string path = (fs::temp_directory_path() / "lmaas_llm_hf_test.gguf").string();
+  const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_test_" + std::to_string(::getpid()) + ".gguf")).string();
   ASSERT_TRUE(write_llama_gguf(path, *hf.model, hf.tokenizer->vocab(), {k::WeightType::kF32, "stories"}).is_ok());
   auto gguf = load_llm(path);
   fs::remove(path);
@@ -112,7 +114,11 @@ TEST(LlmHf, ShardedBfloat16GqaCheckpointMatchesTorch) {
 // removed or replaced.
 class BrokenCheckpoint {
  public:
-  explicit BrokenCheckpoint(const std::string& fixture) : dir_(fs::temp_directory_path() / "lmaas_llm_hf_broken") {
+  // A directory of its own per test and process: ctest runs the tests of this file in parallel.
+  explicit BrokenCheckpoint(const std::string& fixture)
+      : dir_(fs::temp_directory_path() / ("lmaas_llm_hf_broken_" +
+                                          std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+                                          "_" + std::to_string(::getpid()))) {
     fs::remove_all(dir_);
     fs::copy(kFixtures + fixture, dir_);
   }

@@ -58,12 +58,12 @@ TEST(ChatTemplate, PublishedTemplatesAreDetected) {
         << t.at("id").get<std::string>() << " (" << t.at("model").get<std::string>() << ")";
   }
   // Every format but the fallback has a published reference.
-  EXPECT_EQ(formats.size(), 9u);
+  EXPECT_EQ(formats.size(), 15u);
 }
 
 TEST(ChatTemplate, RendersAsJinjaRendersThePublishedTemplates) {
   const nlohmann::json fixture = load_fixture();
-  ASSERT_GE(fixture.at("cases").size(), 40u);
+  ASSERT_GE(fixture.at("cases").size(), 100u);
   for (const auto& c : fixture.at("cases")) {
     const std::string where =
         c.at("template").get<std::string>() + " / " + c.at("conversation").get<std::string>();
@@ -79,7 +79,9 @@ TEST(ChatTemplate, RendersAsJinjaRendersThePublishedTemplates) {
 TEST(ChatTemplate, NamesRoundTripAndUnknownNamesAreRejected) {
   for (ChatFormat f : {ChatFormat::kChatML, ChatFormat::kLlama2, ChatFormat::kLlama3, ChatFormat::kMistral,
                        ChatFormat::kPhi3, ChatFormat::kZephyr, ChatFormat::kGemma, ChatFormat::kVicuna,
-                       ChatFormat::kDeepSeek, ChatFormat::kFallback}) {
+                       ChatFormat::kDeepSeek, ChatFormat::kLlama31, ChatFormat::kQwen2, ChatFormat::kQwen25,
+                       ChatFormat::kMistralV3, ChatFormat::kMistralV3Tekken, ChatFormat::kPhi4,
+                       ChatFormat::kFallback}) {
     Result<ChatFormat> back = chat_format_from_name(chat_format_name(f));
     ASSERT_TRUE(back.is_ok()) << chat_format_name(f);
     EXPECT_EQ(back.value(), f);
@@ -116,6 +118,32 @@ TEST(ChatTemplate, StopStringsEndTheAssistantTurn) {
   EXPECT_EQ(chat_stop_strings(ChatFormat::kMistral), V{"</s>"});
   EXPECT_EQ(chat_stop_strings(ChatFormat::kZephyr), V{"</s>"});
   EXPECT_EQ(chat_stop_strings(ChatFormat::kVicuna), V{"</s>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kLlama31), V{"<|eot_id|>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kQwen2), V{"<|im_end|>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kQwen25), V{"<|im_end|>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kPhi4), V{"<|im_end|>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kMistralV3), V{"</s>"});
+  EXPECT_EQ(chat_stop_strings(ChatFormat::kMistralV3Tekken), V{"</s>"});
+}
+
+TEST(ChatTemplate, NewerFormatsByNameAndHandWrittenRenders) {
+  EXPECT_EQ(format_named("llama3.1"), ChatFormat::kLlama31);
+  EXPECT_EQ(format_named("qwen2.5"), ChatFormat::kQwen25);
+  EXPECT_EQ(format_named("mistral-v3-tekken"), ChatFormat::kMistralV3Tekken);
+  EXPECT_EQ(format_named("phi4"), ChatFormat::kPhi4);
+  // Llama 3.1 without a system message still writes the dated system turn.
+  const std::vector<ChatMessage> hi = {{"user", " Hi "}};
+  Result<std::string> text = apply_chat_template(ChatFormat::kLlama31, hi, "<B>", "<E>");
+  ASSERT_TRUE(text.is_ok());
+  EXPECT_EQ(text.value(),
+            "<B><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\n"
+            "Today Date: 26 Jul 2024\n\n<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>"
+            "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  // Mistral v0.3 puts the system message in the last user turn, not the first.
+  const std::vector<ChatMessage> turns = {{"system", "S"}, {"user", "a"}, {"assistant", " b "}, {"user", "c"}};
+  text = apply_chat_template(ChatFormat::kMistralV3, turns, "<s>", "</s>");
+  ASSERT_TRUE(text.is_ok());
+  EXPECT_EQ(text.value(), "<s>[INST] a[/INST] b</s>[INST] S\n\nc[/INST]");
 }
 
 TEST(ChatTemplate, StripRemovesPythonWhitespaceOnly) {
@@ -131,7 +159,9 @@ TEST(ChatTemplate, StripRemovesPythonWhitespaceOnly) {
 TEST(ChatTemplate, EveryFormatRejectsBadConversations) {
   for (ChatFormat f : {ChatFormat::kChatML, ChatFormat::kLlama2, ChatFormat::kLlama3, ChatFormat::kMistral,
                        ChatFormat::kPhi3, ChatFormat::kZephyr, ChatFormat::kGemma, ChatFormat::kVicuna,
-                       ChatFormat::kDeepSeek, ChatFormat::kFallback}) {
+                       ChatFormat::kDeepSeek, ChatFormat::kLlama31, ChatFormat::kQwen2, ChatFormat::kQwen25,
+                       ChatFormat::kMistralV3, ChatFormat::kMistralV3Tekken, ChatFormat::kPhi4,
+                       ChatFormat::kFallback}) {
     expect_invalid(f, {}, "messages: empty");
     expect_invalid(f, {{"user", "a"}, {"robot", "b"}, {"user", "c"}},
                    "messages[1].role: 'robot' is not a chat role");
@@ -143,17 +173,20 @@ TEST(ChatTemplate, EveryFormatRejectsBadConversations) {
 
 TEST(ChatTemplate, ToolMessagesOnlyWhereRolesAreWrittenAsGiven) {
   const std::vector<ChatMessage> with_tool = {{"user", "a"}, {"assistant", "b"}, {"tool", "c"}};
-  for (ChatFormat f : {ChatFormat::kChatML, ChatFormat::kLlama3, ChatFormat::kFallback}) {
+  for (ChatFormat f : {ChatFormat::kChatML, ChatFormat::kLlama3, ChatFormat::kFallback, ChatFormat::kLlama31,
+                       ChatFormat::kQwen2, ChatFormat::kQwen25}) {
     EXPECT_TRUE(render_error(f, with_tool).is_ok()) << chat_format_name(f);
   }
   for (ChatFormat f : {ChatFormat::kLlama2, ChatFormat::kMistral, ChatFormat::kPhi3, ChatFormat::kZephyr,
-                       ChatFormat::kGemma, ChatFormat::kVicuna, ChatFormat::kDeepSeek}) {
+                       ChatFormat::kGemma, ChatFormat::kVicuna, ChatFormat::kDeepSeek, ChatFormat::kMistralV3,
+                       ChatFormat::kMistralV3Tekken, ChatFormat::kPhi4}) {
     expect_invalid(f, with_tool, "messages[2].role: 'tool' cannot be expressed");
   }
 }
 
 TEST(ChatTemplate, FoldingFormatsNeedAlternationAfterALeadingSystem) {
-  for (ChatFormat f : {ChatFormat::kLlama2, ChatFormat::kMistral, ChatFormat::kGemma}) {
+  for (ChatFormat f : {ChatFormat::kLlama2, ChatFormat::kMistral, ChatFormat::kGemma, ChatFormat::kMistralV3,
+                       ChatFormat::kMistralV3Tekken}) {
     expect_invalid(f, {{"system", "s"}}, "messages[0].role");
     expect_invalid(f, {{"user", "a"}, {"system", "s"}, {"user", "b"}},
                    "messages[1].role: 'system' must be the first message");
@@ -163,7 +196,8 @@ TEST(ChatTemplate, FoldingFormatsNeedAlternationAfterALeadingSystem) {
   }
   // Formats that write each message as its own turn accept these orders.
   for (ChatFormat f : {ChatFormat::kChatML, ChatFormat::kLlama3, ChatFormat::kPhi3, ChatFormat::kZephyr,
-                       ChatFormat::kVicuna, ChatFormat::kDeepSeek}) {
+                       ChatFormat::kVicuna, ChatFormat::kDeepSeek, ChatFormat::kLlama31, ChatFormat::kQwen2,
+                       ChatFormat::kQwen25, ChatFormat::kPhi4}) {
     EXPECT_TRUE(render_error(f, {{"user", "a"}, {"system", "s"}, {"user", "b"}}).is_ok())
         << chat_format_name(f);
     EXPECT_TRUE(render_error(f, {{"user", "a"}, {"user", "b"}}).is_ok()) << chat_format_name(f);
