@@ -244,16 +244,14 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
       const void* keys = cache.keys(b.slot, layer, kv_head);
       const void* values = cache.values(b.slot, layer, kv_head);
       const int64_t n_keys = int64_t{b.pos} + 1;
+      auto attend = [&](const auto* k_rows, const auto* v_rows) {  // float or half entries
+        if (avx2_) k::cpu::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
+        else k::ref::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
+      };
       if (cache.type() == KvType::kF16) {
-        const auto* k16 = static_cast<const uint16_t*>(keys);
-        const auto* v16 = static_cast<const uint16_t*>(values);
-        if (avx2_) k::cpu::attend_one_head(q, k16, v16, hd, n_keys, hd, scale, scores.data(), out);
-        else k::ref::attend_one_head(q, k16, v16, hd, n_keys, hd, scale, scores.data(), out);
+        attend(static_cast<const uint16_t*>(keys), static_cast<const uint16_t*>(values));
       } else {
-        const auto* k32 = static_cast<const float*>(keys);
-        const auto* v32 = static_cast<const float*>(values);
-        if (avx2_) k::cpu::attend_one_head(q, k32, v32, hd, n_keys, hd, scale, scores.data(), out);
-        else k::ref::attend_one_head(q, k32, v32, hd, n_keys, hd, scale, scores.data(), out);
+        attend(static_cast<const float*>(keys), static_cast<const float*>(values));
       }
     }
   });

@@ -89,15 +89,7 @@ int32_t Sampler::draw(std::span<const float> logits) {
   }
   if (params_.top_k <= 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
     // Nothing to cut: draw over the weights in id order (the order the candidate list would keep).
-    double total = 0.0;
-    for (float w : weights_) total += w;
-    const double r = rng_.uniform_double() * total;
-    double cumulative = 0.0;
-    for (int32_t i = 0; i < n_vocab; ++i) {
-      cumulative += weights_[static_cast<size_t>(i)];
-      if (r < cumulative) return i;
-    }
-    return n_vocab - 1;
+    return static_cast<int32_t>(draw_index(weights_.size(), [&](size_t i) { return double{weights_[i]}; }));
   }
   candidates_.resize(static_cast<size_t>(n_vocab));
   // Weights in double from here: long tails of tiny probabilities add up.
@@ -136,15 +128,20 @@ int32_t Sampler::draw(std::span<const float> logits) {
     n_keep = static_cast<size_t>(last - candidates_.begin());
   }
 
-  double kept = 0.0;
-  for (size_t i = 0; i < n_keep; ++i) kept += candidates_[i].first;
-  const double r = rng_.uniform_double() * kept;
+  return candidates_[draw_index(n_keep, [&](size_t i) { return candidates_[i].first; })].second;
+}
+
+template <typename WeightOf>
+size_t Sampler::draw_index(size_t n, const WeightOf& weight_of) {
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) total += weight_of(i);
+  const double r = rng_.uniform_double() * total;
   double cumulative = 0.0;
-  for (size_t i = 0; i < n_keep; ++i) {
-    cumulative += candidates_[i].first;
-    if (r < cumulative) return candidates_[i].second;
+  for (size_t i = 0; i < n; ++i) {
+    cumulative += weight_of(i);
+    if (r < cumulative) return i;
   }
-  return candidates_[n_keep - 1].second;
+  return n - 1;
 }
 
 SampledToken model_logprobs(std::span<const float> logits, int32_t token, int32_t n_top) {

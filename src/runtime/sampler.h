@@ -67,6 +67,9 @@ class Sampler {
  private:
   void apply_penalties(std::span<float> logits) const;
   int32_t draw(std::span<const float> logits);
+  // Draws i in [0, n) with probability weight_of(i) / Σ weight_of (sums in double, in index order).
+  template <typename WeightOf>
+  size_t draw_index(size_t n, const WeightOf& weight_of);
 
   SamplingParams params_;
   Rng rng_;
