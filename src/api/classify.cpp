@@ -22,13 +22,18 @@ Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field) {
   return ref;
 }
 
-std::optional<ApiError> read_model_and_inputs(const nlohmann::json& body, const RequestLimits& limits, ModelRef& model,
-                                              std::vector<std::string>& inputs) {
+std::optional<ApiError> read_model_field(const nlohmann::json& body, ModelRef& model) {
   auto name = required_string(body, "model");
   if (auto* e = std::get_if<ApiError>(&name)) return *e;
   auto ref = parse_model_ref(std::get<std::string>(name), "model");
   if (auto* e = std::get_if<ApiError>(&ref)) return *e;
   model = std::get<ModelRef>(ref);
+  return std::nullopt;
+}
+
+std::optional<ApiError> read_model_and_inputs(const nlohmann::json& body, const RequestLimits& limits, ModelRef& model,
+                                              std::vector<std::string>& inputs) {
+  if (auto e = read_model_field(body, model)) return *e;
   auto texts = text_inputs(body, "input", limits);
   if (auto* e = std::get_if<ApiError>(&texts)) return *e;
   inputs = std::move(std::get<std::vector<std::string>>(texts));

@@ -24,6 +24,8 @@ struct ModelRef {
   std::optional<int64_t> version;
 };
 Parsed<ModelRef> parse_model_ref(const std::string& text, const char* field);
+// The required "model" string of a request body, parsed as above.
+std::optional<ApiError> read_model_field(const nlohmann::json& body, ModelRef& model);
 
 // "model" (a ModelRef) and "input" (texts within limits) of a task request body.
 std::optional<ApiError> read_model_and_inputs(const nlohmann::json& body, const RequestLimits& limits, ModelRef& model,

@@ -148,11 +148,7 @@ std::optional<ApiError> read_prompt(const json& body, const RequestLimits& limit
 Parsed<CompletionRequest> parse_completion_request(const json& body, const RequestLimits& limits) {
   if (!body.is_object()) return bad("", "the body must be a JSON object");
   CompletionRequest r;
-  auto model = required_string(body, "model");
-  if (auto* e = std::get_if<ApiError>(&model)) return *e;
-  auto ref = parse_model_ref(std::get<std::string>(model), "model");
-  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
-  r.model = std::get<ModelRef>(ref);
+  LMAAS_API_TRY(read_model_field(body, r.model));
   LMAAS_API_TRY(read_prompt(body, limits, r));
   LMAAS_API_TRY(read_sampling(body, r.sampling));
   LMAAS_API_TRY(read_max_tokens(body, "max_tokens", r.sampling));
@@ -169,11 +165,7 @@ Parsed<CompletionRequest> parse_completion_request(const json& body, const Reque
 Parsed<ChatRequest> parse_chat_request(const json& body, const RequestLimits& limits) {
   if (!body.is_object()) return bad("", "the body must be a JSON object");
   ChatRequest r;
-  auto model = required_string(body, "model");
-  if (auto* e = std::get_if<ApiError>(&model)) return *e;
-  auto ref = parse_model_ref(std::get<std::string>(model), "model");
-  if (auto* e = std::get_if<ApiError>(&ref)) return *e;
-  r.model = std::get<ModelRef>(ref);
+  LMAAS_API_TRY(read_model_field(body, r.model));
   auto messages = body.find("messages");
   if (messages == body.end() || !messages->is_array() || messages->empty())
     return bad("messages", "'messages' must be a non-empty list of {\"role\", \"content\"} objects", "missing_field");

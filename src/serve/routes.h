@@ -8,9 +8,21 @@
 //   routes_generation.cpp  POST /v1/completions, /v1/chat/completions, /tokenize, /detokenize (generators)
 #pragma once
 
+#include <utility>
+
+#include "api/json_body.h"
 #include "serve/server.h"
 
 namespace lmaas::serve {
+
+// A request body as JSON, then as a request by `parse(json, limits)` (the api/ parsers); their error otherwise.
+template <typename Parse>
+auto parse_body_as(const ServerContext& ctx, const HttpRequest& request, Parse parse)
+    -> decltype(parse(std::declval<const nlohmann::json&>(), ctx.options.limits)) {
+  auto body = api::parse_json_body(request.body, ctx.options.limits.json_depth);
+  if (auto* e = std::get_if<api::ApiError>(&body)) return *e;
+  return parse(std::get<nlohmann::json>(body), ctx.options.limits);
+}
 
 void add_health_routes(Router<RouteHandler>& router);
 void add_model_routes(Router<RouteHandler>& router);

@@ -36,14 +36,6 @@ ModelOrError find_generator(const ServerContext& ctx, const api::ModelRef& ref) 
   return found;
 }
 
-template <typename T>
-auto parse_body(const ServerContext& ctx, const HttpRequest& request,
-                api::Parsed<T> (*parse)(const json&, const api::RequestLimits&)) -> api::Parsed<T> {
-  auto body = api::parse_json_body(request.body, ctx.options.limits.json_depth);
-  if (auto* e = std::get_if<api::ApiError>(&body)) return *e;
-  return parse(std::get<json>(body), ctx.options.limits);
-}
-
 uint64_t fresh_seed() {
   static std::atomic<uint64_t> counter{std::random_device{}()};
   return mix64(counter.fetch_add(1));
@@ -166,6 +158,18 @@ std::variant<Prepared, api::ApiError> prepare(const ServerContext& ctx, RouteCal
   return p;
 }
 
+// A completions or chat body parsed by `parse` and the generator it names found.
+template <typename Request>
+std::variant<std::pair<Request, Prepared>, api::ApiError> parse_and_prepare(
+    const ServerContext& ctx, RouteCall& call, api::Parsed<Request> (*parse)(const json&, const api::RequestLimits&)) {
+  auto req = parse_body_as(ctx, call.request, parse);
+  if (auto* e = std::get_if<api::ApiError>(&req)) return *e;
+  auto& r = std::get<Request>(req);
+  auto prepared = prepare(ctx, call, r.model);
+  if (auto* e = std::get_if<api::ApiError>(&prepared)) return *e;
+  return std::pair{std::move(r), std::move(std::get<Prepared>(prepared))};
+}
+
 // Admits the request (rate limits) and submits its jobs; the run, or the error to answer.
 asio::awaitable<std::variant<std::shared_ptr<GenerationRun>, api::ApiError>> start_run(
     ServerContext& ctx, RouteCall& call, const Prepared& p, const api::SamplingRequest& s, const int64_t& max_tokens,
@@ -225,12 +229,9 @@ asio::awaitable<HttpResponse> respond(ServerContext& ctx, RouteCall& call, const
 }
 
 asio::awaitable<HttpResponse> completions(ServerContext& ctx, RouteCall& call) {
-  auto req = parse_body(ctx, call.request, api::parse_completion_request);
-  if (auto* e = std::get_if<api::ApiError>(&req)) co_return error_response(*e);
-  auto& r = std::get<api::CompletionRequest>(req);
-  auto prepared = prepare(ctx, call, r.model);
-  if (auto* e = std::get_if<api::ApiError>(&prepared)) co_return error_response(*e);
-  Prepared& p = std::get<Prepared>(prepared);
+  auto parsed = parse_and_prepare(ctx, call, api::parse_completion_request);
+  if (auto* e = std::get_if<api::ApiError>(&parsed)) co_return error_response(*e);
+  auto& [r, p] = std::get<0>(parsed);
   const text::LlmTokenizer& tok = *p.model->llm().tokenizer;
   for (const std::string& text : r.prompts) {
     p.prompts.push_back(prompt_tokens(tok, text));
@@ -258,12 +259,9 @@ asio::awaitable<HttpResponse> completions(ServerContext& ctx, RouteCall& call) {
 }
 
 asio::awaitable<HttpResponse> chat_completions(ServerContext& ctx, RouteCall& call) {
-  auto req = parse_body(ctx, call.request, api::parse_chat_request);
-  if (auto* e = std::get_if<api::ApiError>(&req)) co_return error_response(*e);
-  auto& r = std::get<api::ChatRequest>(req);
-  auto prepared = prepare(ctx, call, r.model);
-  if (auto* e = std::get_if<api::ApiError>(&prepared)) co_return error_response(*e);
-  Prepared& p = std::get<Prepared>(prepared);
+  auto parsed = parse_and_prepare(ctx, call, api::parse_chat_request);
+  if (auto* e = std::get_if<api::ApiError>(&parsed)) co_return error_response(*e);
+  auto& [r, p] = std::get<0>(parsed);
   const text::LlmTokenizer& tok = *p.model->llm().tokenizer;
   std::vector<runtime::ChatMessage> messages;
   for (const auto& m : r.messages) {
@@ -314,18 +312,33 @@ ModelOrError generator_for(const ServerContext& ctx, const json& body) {
                        "missing_field"};
 }
 
-asio::awaitable<HttpResponse> tokenize(ServerContext& ctx, RouteCall& call) {
+// A /tokenize or /detokenize body: a JSON object whose first present member of `fields` holds a value of
+// `type` (else `missing`), that member, and the generator the body names.
+struct TokenizerCall {
+  json body;
+  const char* field;
+  std::shared_ptr<store::ServedModel> model;
+};
+std::variant<TokenizerCall, api::ApiError> tokenizer_call(const ServerContext& ctx, RouteCall& call,
+                                                          std::initializer_list<const char*> fields, json::value_t type,
+                                                          api::ApiError missing) {
   auto body = api::parse_json_body(call.request.body, ctx.options.limits.json_depth);
-  if (auto* e = std::get_if<api::ApiError>(&body)) co_return error_response(*e);
-  const json& j = std::get<json>(body);
-  const char* field = j.contains("content") ? "content" : "prompt";
-  if (!j.is_object() || !j.contains(field) || !j[field].is_string()) {
-    co_return error_response({Code::kInvalidArgument, "the body needs \"content\" (a string)", "content", "missing_field"});
-  }
+  if (auto* e = std::get_if<api::ApiError>(&body)) return *e;
+  json& j = std::get<json>(body);
+  const auto field = std::find_if(fields.begin(), fields.end(), [&](const char* f) { return j.contains(f); });
+  if (!j.is_object() || field == fields.end() || j[*field].type() != type) return missing;
   ModelOrError found = generator_for(ctx, j);
+  if (auto* e = std::get_if<api::ApiError>(&found)) return *e;
+  TokenizerCall out{std::move(j), *field, std::get<std::shared_ptr<store::ServedModel>>(found)};
+  call.model_label = out.model->name();
+  return out;
+}
+
+asio::awaitable<HttpResponse> tokenize(ServerContext& ctx, RouteCall& call) {
+  auto found = tokenizer_call(ctx, call, {"content", "prompt"}, json::value_t::string,
+                              {Code::kInvalidArgument, "the body needs \"content\" (a string)", "content", "missing_field"});
   if (auto* e = std::get_if<api::ApiError>(&found)) co_return error_response(*e);
-  const auto& model = std::get<std::shared_ptr<store::ServedModel>>(found);
-  call.model_label = model->name();
+  const auto& [j, field, model] = std::get<TokenizerCall>(found);
   const text::LlmTokenizer& tok = *model->llm().tokenizer;
   const std::vector<int32_t> ids =
       tok.encode(j[field].get<std::string>(), j.value("add_special", true), j.value("parse_special", true));
@@ -339,16 +352,10 @@ asio::awaitable<HttpResponse> tokenize(ServerContext& ctx, RouteCall& call) {
 }
 
 asio::awaitable<HttpResponse> detokenize(ServerContext& ctx, RouteCall& call) {
-  auto body = api::parse_json_body(call.request.body, ctx.options.limits.json_depth);
-  if (auto* e = std::get_if<api::ApiError>(&body)) co_return error_response(*e);
-  const json& j = std::get<json>(body);
-  if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array()) {
-    co_return error_response({Code::kInvalidArgument, "the body needs \"tokens\" (a list of ids)", "tokens", "missing_field"});
-  }
-  ModelOrError found = generator_for(ctx, j);
+  auto found = tokenizer_call(ctx, call, {"tokens"}, json::value_t::array,
+                              {Code::kInvalidArgument, "the body needs \"tokens\" (a list of ids)", "tokens", "missing_field"});
   if (auto* e = std::get_if<api::ApiError>(&found)) co_return error_response(*e);
-  const auto& model = std::get<std::shared_ptr<store::ServedModel>>(found);
-  call.model_label = model->name();
+  const auto& [j, field, model] = std::get<TokenizerCall>(found);
   const text::LlmTokenizer& tok = *model->llm().tokenizer;
   std::vector<int32_t> ids;
   for (const json& t : j["tokens"]) {

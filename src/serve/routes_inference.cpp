@@ -92,15 +92,6 @@ asio::awaitable<std::variant<RunResult, api::ApiError>> run_texts(ServerContext&
   co_return co_await run_on_model(ctx, call, model, kind, texts, decode);
 }
 
-// The body as JSON, then as a request by `parse(json, limits)`.
-template <typename Parse>
-auto parse_body_as(const ServerContext& ctx, const HttpRequest& request, Parse parse)
-    -> decltype(parse(std::declval<const json&>(), ctx.options.limits)) {
-  auto body = api::parse_json_body(request.body, ctx.options.limits.json_depth);
-  if (auto* e = error_of(body)) return *e;
-  return parse(std::get<json>(body), ctx.options.limits);
-}
-
 asio::awaitable<HttpResponse> classify(ServerContext& ctx, RouteCall& call) {
   auto req = parse_body_as(ctx, call.request, api::parse_classify_request);
   if (auto* e = error_of(req)) co_return error_response(*e);
