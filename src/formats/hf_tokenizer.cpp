@@ -13,51 +13,6 @@
 namespace lmaas {
 namespace hf_detail {
 
-Status JsonFile::error(Code code, const std::string& path, const std::string& what) const {
-  return Status(code, name + ": " + path + ": " + what);
-}
-
-std::string show(const Json& value) {
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() <= 80) return text;
-  size_t cut = 77;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // whole characters
-  return text.substr(0, cut) + "...";
-}
-
-const Json* member(const Json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  const auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-Result<std::string> as_string(const JsonFile& file, const Json& value, const std::string& path) {
-  if (!value.is_string())
-    return file.error(Code::kDataLoss, path, "is " + show(value) + ", expected a string");
-  return value.get<std::string>();
-}
-
-Result<bool> as_bool(const JsonFile& file, const Json& value, const std::string& path) {
-  if (!value.is_boolean())
-    return file.error(Code::kDataLoss, path, "is " + show(value) + ", expected true or false");
-  return value.get<bool>();
-}
-
-Result<int64_t> as_int(const JsonFile& file, const Json& value, const std::string& path) {
-  const bool fits = value.is_number_integer() &&
-                    (!value.is_number_unsigned() ||
-                     value.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()));
-  if (!fits) return file.error(Code::kDataLoss, path, "is " + show(value) + ", expected an integer");
-  return value.get<int64_t>();
-}
-
-Result<bool> bool_or(const JsonFile& file, const Json& object, const std::string& path, const char* key,
-                     bool fallback) {
-  const Json* value = member(object, key);
-  if (value == nullptr) return fallback;
-  return as_bool(file, *value, path + "." + key);
-}
-
 Result<std::string> type_of(const JsonFile& file, const Json& object, const std::string& path) {
   if (!object.is_object()) {
     return file.error(Code::kDataLoss, path, "is " + show(object) + R"(, expected an object with a "type")");
@@ -71,31 +26,11 @@ Result<std::string> type_of(const JsonFile& file, const Json& object, const std:
 
 namespace {
 
-using hf_detail::as_bool;
-using hf_detail::as_int;
-using hf_detail::as_string;
 using hf_detail::Json;
-using hf_detail::JsonFile;
-using hf_detail::member;
-using hf_detail::show;
 using hf_detail::TokenTable;
 using text::LlmTokenType;
 using text::LlmVocab;
 using text::LlmVocabType;
-
-Result<JsonFile> read_json(const std::string& path) {
-  LMAAS_ASSIGN_OR_RETURN(const std::string text, read_file(path));
-  JsonFile file{path, {}};
-  try {
-    file.root = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return Status(Code::kDataLoss, path + ": not valid JSON: " + e.what());
-  }
-  if (!file.root.is_object()) {
-    return Status(Code::kDataLoss, path + ": is " + show(file.root) + ", expected a JSON object");
-  }
-  return file;
-}
 
 // An id at `path` that must name a token of a table of `n` tokens.
 Result<int32_t> token_id(const JsonFile& file, const Json& value, const std::string& path, size_t n) {
@@ -406,7 +341,7 @@ Result<HfTokenizerFiles> read_hf_tokenizer(const std::string& dir) {
   HfTokenizerFiles out;
   LlmVocab& vocab = out.vocab;
   vocab.source = (folder / "tokenizer.json").string();
-  LMAAS_ASSIGN_OR_RETURN(const JsonFile file, read_json(vocab.source));
+  LMAAS_ASSIGN_OR_RETURN(const JsonFile file, read_json_file(vocab.source));
   const Json* model = member(file.root, "model");
   if (model == nullptr || !model->is_object()) {
     return file.error(Code::kDataLoss, "model",
@@ -420,12 +355,12 @@ Result<HfTokenizerFiles> read_hf_tokenizer(const std::string& dir) {
       read_post_processor(file, member(file.root, "post_processor"), "post_processor", table, tmpl));
   ConfigFlags flags;
   if (const auto path = optional_path(folder, "tokenizer_config.json")) {
-    LMAAS_ASSIGN_OR_RETURN(const JsonFile config, read_json(*path));
+    LMAAS_ASSIGN_OR_RETURN(const JsonFile config, read_json_file(*path));
     LMAAS_RETURN_IF_ERROR(read_config(config, table, vocab, flags, out.chat_template));
   }
   apply_template(tmpl, flags, vocab);
   if (const auto path = optional_path(folder, "generation_config.json")) {
-    LMAAS_ASSIGN_OR_RETURN(const JsonFile generation, read_json(*path));
+    LMAAS_ASSIGN_OR_RETURN(const JsonFile generation, read_json_file(*path));
     LMAAS_RETURN_IF_ERROR(read_generation_config(generation, vocab));
   }
   if (const auto path = optional_path(folder, "chat_template.jinja"); path && out.chat_template.empty()) {

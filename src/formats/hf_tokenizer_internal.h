@@ -10,33 +10,22 @@
 #include <vector>
 
 #include "base/status.h"
+#include "formats/json_file.h"
 #include "text/llm_vocab.h"
 
 namespace lmaas::hf_detail {
 
 using Json = nlohmann::json;
 
-// A parsed JSON file; `name` (its path) starts every message.
-struct JsonFile {
-  std::string name;
-  Json root;
+// The JSON file accessors (formats/json_file.h), by their short names here.
+using lmaas::as_bool;
+using lmaas::as_int;
+using lmaas::as_string;
+using lmaas::bool_or;
+using lmaas::JsonFile;
+using lmaas::member;
+using lmaas::show;
 
-  // "<name>: <path>: <what>"
-  Status error(Code code, const std::string& path, const std::string& what) const;
-};
-
-// The value for messages: JSON text, cut after 80 characters.
-std::string show(const Json& value);
-// The member `key` of `object` (an object), nullptr when absent or null.
-const Json* member(const Json& object, const char* key);
-
-// The value at `path` (given as `value`) as the expected type; kDataLoss naming `path` otherwise.
-Result<std::string> as_string(const JsonFile& file, const Json& value, const std::string& path);
-Result<bool> as_bool(const JsonFile& file, const Json& value, const std::string& path);
-Result<int64_t> as_int(const JsonFile& file, const Json& value, const std::string& path);
-// An optional member: `fallback` when absent or null.
-Result<bool> bool_or(const JsonFile& file, const Json& object, const std::string& path, const char* key,
-                     bool fallback);
 // `object`'s "type" member (at path + ".type"), kDataLoss when it is missing or not a string.
 Result<std::string> type_of(const JsonFile& file, const Json& object, const std::string& path);
 

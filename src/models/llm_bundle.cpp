@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file_util.h"
+#include "formats/json_file.h"
 #include "models/llm_hf_checkpoint.h"
 #include "models/llm_writer.h"
 
@@ -23,10 +24,10 @@ Result<std::optional<LlmBundle>> read_llm_bundle(const std::string& dir) {
   }
   const fs::path config_path = fs::path(dir) / "config.json";
   if (fs::exists(config_path, ec)) {
-    LMAAS_ASSIGN_OR_RETURN(std::string text, read_file(config_path.string()));
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return Status(Code::kDataLoss, config_path.string() + ": not a JSON object");
-    if (j.value("task", "") != "generation") return std::optional<LlmBundle>();  // a trained model's directory
+    LMAAS_ASSIGN_OR_RETURN(const JsonFile config, read_json_file(config_path.string()));
+    const nlohmann::json& j = config.root;
+    LMAAS_ASSIGN_OR_RETURN(const std::string task, string_or(config, j, "", "task", ""));
+    if (task != "generation") return std::optional<LlmBundle>();  // a trained model's directory
     LlmBundle b;
     try {
       if (j.value("format_version", 1) > 1) {

@@ -11,81 +11,73 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "base/file_util.h"
 #include "base/mapped_file.h"
+#include "formats/json_file.h"
 #include "formats/safetensors.h"
 
 namespace lmaas::models {
 
 namespace fs = std::filesystem;
 namespace k = lmaas::kernels;
-using Json = nlohmann::json;
 
 namespace {
 
 constexpr const char* kSingleFile = "model.safetensors";
 constexpr const char* kShardIndex = "model.safetensors.index.json";
 
-Result<Json> read_json(const fs::path& path) {
-  LMAAS_ASSIGN_OR_RETURN(std::string text, read_file(path.string()));
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_object()) return Status(Code::kDataLoss, path.string() + ": not a JSON object");
-  return j;
+// Optional members of config.json: the fallback when absent or null; kDataLoss naming the field otherwise.
+Result<int64_t> positive_int(const JsonFile& f, const char* field, std::optional<int64_t> fallback = std::nullopt) {
+  const nlohmann::json* v = member(f.root, field);
+  if (v == nullptr && fallback) return *fallback;
+  if (v == nullptr) return f.error(Code::kDataLoss, field, "is missing, expected a positive integer");
+  LMAAS_ASSIGN_OR_RETURN(const int64_t n, as_int(f, *v, field));
+  if (n <= 0) return f.error(Code::kDataLoss, field, "is " + show(*v) + ", expected a positive integer");
+  return n;
 }
 
-// Reads config.json fields with messages naming the file and the field.
-struct ConfigFields {
-  const Json& j;
-  std::string path;
+Result<double> positive_number(const JsonFile& f, const nlohmann::json& object, const std::string& path,
+                               const char* key, double fallback) {
+  const nlohmann::json* v = member(object, key);
+  if (v == nullptr) return fallback;
+  if (!v->is_number() || !(v->get<double>() > 0)) {
+    return f.error(Code::kDataLoss, member_path(path, key), "is " + show(*v) + ", expected a positive number");
+  }
+  return v->get<double>();
+}
 
-  Status bad(const std::string& field, const std::string& expected) const {
-    const auto it = j.find(field);
-    const std::string got = it == j.end() ? "missing" : it->dump();
-    return Status(Code::kDataLoss, fmt::format("{}: field \"{}\" is {}; expected {}", path, field, got, expected));
-  }
-  Result<int64_t> positive(const std::string& field, std::optional<int64_t> fallback = std::nullopt) const {
-    const auto it = j.find(field);
-    if ((it == j.end() || it->is_null()) && fallback) return *fallback;
-    if (it == j.end() || !it->is_number_integer() || it->get<int64_t>() <= 0) return bad(field, "a positive integer");
-    return it->get<int64_t>();
-  }
-  Result<double> number(const std::string& field, double fallback) const {
-    const auto it = j.find(field);
-    if (it == j.end() || it->is_null()) return fallback;
-    if (!it->is_number() || !(it->get<double>() > 0)) return bad(field, "a positive number");
-    return it->get<double>();
-  }
-  Status unsupported(const std::string& what) const {
-    return Status(Code::kUnimplemented, fmt::format("{}: {}", path, what));
-  }
-};
+Status unsupported(const JsonFile& f, const std::string& what) {
+  return Status(Code::kUnimplemented, fmt::format("{}: {}", f.name, what));
+}
 
-Status check_architecture(const ConfigFields& f) {
-  const std::string type = f.j.value("model_type", "");
+Status check_architecture(const JsonFile& f) {
+  LMAAS_ASSIGN_OR_RETURN(const std::string type, string_or(f, f.root, "", "model_type", ""));
   if (type != "llama" && type != "mistral") {
-    return f.unsupported(fmt::format("model_type \"{}\" is not supported (supported: llama, mistral)", type));
+    return unsupported(f, fmt::format("model_type \"{}\" is not supported (supported: llama, mistral)", type));
   }
-  if (f.j.value("hidden_act", "silu") != "silu") {
-    return f.unsupported(fmt::format("hidden_act {} is not supported (supported: silu)", f.j["hidden_act"].dump()));
-  }
+  LMAAS_ASSIGN_OR_RETURN(const std::string act, string_or(f, f.root, "", "hidden_act", "silu"));
+  if (act != "silu") return unsupported(f, fmt::format("hidden_act \"{}\" is not supported (supported: silu)", act));
   for (const char* bias : {"attention_bias", "mlp_bias"}) {
-    if (f.j.value(bias, false)) return f.unsupported(fmt::format("{} true: biases are not supported", bias));
+    LMAAS_ASSIGN_OR_RETURN(const bool has_bias, bool_or(f, f.root, "", bias, false));
+    if (has_bias) return unsupported(f, fmt::format("{} true: biases are not supported", bias));
   }
   return Status::ok();
 }
 
 // rope_scaling: null, or {"type" | "rope_type": "linear", "factor": f}.
-Status read_rope_scaling(const ConfigFields& f, LlamaConfig& c) {
-  const auto it = f.j.find("rope_scaling");
-  if (it == f.j.end() || it->is_null()) return Status::ok();
-  if (!it->is_object()) return f.bad("rope_scaling", "null or an object");
-  const std::string type = it->value("rope_type", it->value("type", ""));
+Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
+  const nlohmann::json* scaling = member(f.root, "rope_scaling");
+  if (scaling == nullptr) return Status::ok();
+  if (!scaling->is_object()) {
+    return f.error(Code::kDataLoss, "rope_scaling", "is " + show(*scaling) + ", expected null or an object");
+  }
+  LMAAS_ASSIGN_OR_RETURN(const std::string legacy_type, string_or(f, *scaling, "rope_scaling", "type", ""));
+  LMAAS_ASSIGN_OR_RETURN(const std::string type, string_or(f, *scaling, "rope_scaling", "rope_type", legacy_type));
   if (type == "default") return Status::ok();
   if (type != "linear") {
-    return f.unsupported(fmt::format("rope_scaling type \"{}\" is not supported (supported: linear)", type));
+    return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear)", type));
   }
-  const double factor = it->value("factor", 0.0);
-  if (!(factor > 0)) return f.bad("rope_scaling", "a positive \"factor\"");
+  LMAAS_ASSIGN_OR_RETURN(const double factor, positive_number(f, *scaling, "rope_scaling", "factor", 0.0));
+  if (!(factor > 0)) return f.error(Code::kDataLoss, "rope_scaling.factor", "is missing, expected a positive number");
   c.rope_freq_scale = static_cast<float>(1.0 / factor);
   return Status::ok();
 }
@@ -125,16 +117,16 @@ Result<k::WeightType> weight_type(const SafetensorsEntry& e, const std::string& 
 // The shard files of `dir`: model.safetensors, or every file model.safetensors.index.json's weight_map names.
 Result<std::vector<fs::path>> shard_paths(const fs::path& dir) {
   if (fs::exists(dir / kSingleFile)) return std::vector<fs::path>{dir / kSingleFile};
-  LMAAS_ASSIGN_OR_RETURN(Json index, read_json(dir / kShardIndex));
-  const auto map = index.find("weight_map");
-  if (map == index.end() || !map->is_object()) {
-    return Status(Code::kDataLoss, (dir / kShardIndex).string() + ": field \"weight_map\" is missing or not an object");
+  LMAAS_ASSIGN_OR_RETURN(const JsonFile index, read_json_file((dir / kShardIndex).string()));
+  const nlohmann::json* map = member(index.root, "weight_map");
+  if (map == nullptr || !map->is_object()) {
+    return index.error(Code::kDataLoss, "weight_map", "is " + (map ? show(*map) : "missing") + ", expected an object");
   }
   std::vector<fs::path> out;
   for (const auto& [tensor, file] : map->items()) {
     if (!file.is_string() || file.get<std::string>().find('/') != std::string::npos) {
-      return Status(Code::kDataLoss, fmt::format("{}: weight_map[\"{}\"] is {}; expected a file name in the directory",
-                                                 (dir / kShardIndex).string(), tensor, file.dump()));
+      return index.error(Code::kDataLoss, "weight_map[\"" + tensor + "\"]",
+                         "is " + show(file) + ", expected a file name in the directory");
     }
     const fs::path shard = dir / file.get<std::string>();
     if (std::find(out.begin(), out.end(), shard) == out.end()) out.push_back(shard);
@@ -186,50 +178,49 @@ bool is_hf_checkpoint(const std::string& dir) {
   const fs::path d(dir);
   if (!fs::exists(d / "config.json", ec)) return false;
   if (!fs::exists(d / kSingleFile, ec) && !fs::exists(d / kShardIndex, ec)) return false;
-  const Result<Json> config = read_json(d / "config.json");
-  if (!config.is_ok() || config.value().contains("task")) return false;
-  return config.value().contains("model_type") || config.value().contains("architectures");
+  const Result<JsonFile> config = read_json_file((d / "config.json").string());
+  if (!config.is_ok() || config.value().root.contains("task")) return false;
+  return config.value().root.contains("model_type") || config.value().root.contains("architectures");
 }
 
-Result<LlamaConfig> llama_config_from_hf(const std::string& dir) {
-  const fs::path path = fs::path(dir) / "config.json";
-  LMAAS_ASSIGN_OR_RETURN(Json j, read_json(path));
-  const ConfigFields f{j, path.string()};
+Result<HfConfig> read_hf_config(const std::string& dir) {
+  LMAAS_ASSIGN_OR_RETURN(const JsonFile f, read_json_file((fs::path(dir) / "config.json").string()));
   LMAAS_RETURN_IF_ERROR(check_architecture(f));
-  LlamaConfig c;
+  HfConfig out;
+  LlamaConfig& c = out.llama;
   c.arch = "llama";
-  LMAAS_ASSIGN_OR_RETURN(c.n_vocab, f.positive("vocab_size"));
-  LMAAS_ASSIGN_OR_RETURN(c.dim, f.positive("hidden_size"));
-  LMAAS_ASSIGN_OR_RETURN(c.hidden_dim, f.positive("intermediate_size"));
-  LMAAS_ASSIGN_OR_RETURN(c.n_layers, f.positive("num_hidden_layers"));
-  LMAAS_ASSIGN_OR_RETURN(c.n_heads, f.positive("num_attention_heads"));
-  LMAAS_ASSIGN_OR_RETURN(c.n_kv_heads, f.positive("num_key_value_heads", c.n_heads));
-  LMAAS_ASSIGN_OR_RETURN(c.head_dim, f.positive("head_dim", c.dim / c.n_heads));
-  LMAAS_ASSIGN_OR_RETURN(c.context_length, f.positive("max_position_embeddings", 2048));
+  LMAAS_ASSIGN_OR_RETURN(c.n_vocab, positive_int(f, "vocab_size"));
+  LMAAS_ASSIGN_OR_RETURN(c.dim, positive_int(f, "hidden_size"));
+  LMAAS_ASSIGN_OR_RETURN(c.hidden_dim, positive_int(f, "intermediate_size"));
+  LMAAS_ASSIGN_OR_RETURN(c.n_layers, positive_int(f, "num_hidden_layers"));
+  LMAAS_ASSIGN_OR_RETURN(c.n_heads, positive_int(f, "num_attention_heads"));
+  LMAAS_ASSIGN_OR_RETURN(c.n_kv_heads, positive_int(f, "num_key_value_heads", c.n_heads));
+  LMAAS_ASSIGN_OR_RETURN(c.head_dim, positive_int(f, "head_dim", c.dim / c.n_heads));
+  LMAAS_ASSIGN_OR_RETURN(c.context_length, positive_int(f, "max_position_embeddings", 2048));
   // Attention limited to a sliding window equals full attention while sequences fit in the window.
-  LMAAS_ASSIGN_OR_RETURN(const int64_t window, f.positive("sliding_window", c.context_length));
+  LMAAS_ASSIGN_OR_RETURN(const int64_t window, positive_int(f, "sliding_window", c.context_length));
   c.context_length = std::min(c.context_length, window);
-  LMAAS_ASSIGN_OR_RETURN(const double eps, f.number("rms_norm_eps", 1e-6));
-  LMAAS_ASSIGN_OR_RETURN(const double theta, f.number("rope_theta", 10000.0));
+  LMAAS_ASSIGN_OR_RETURN(const double eps, positive_number(f, f.root, "", "rms_norm_eps", 1e-6));
+  LMAAS_ASSIGN_OR_RETURN(const double theta, positive_number(f, f.root, "", "rope_theta", 10000.0));
   c.rms_eps = static_cast<float>(eps);
   c.rope_theta = static_cast<float>(theta);
   c.rope_style = k::ref::RopeStyle::kHalves;
   LMAAS_RETURN_IF_ERROR(read_rope_scaling(f, c));
   const Status valid = c.validate();
-  if (!valid.is_ok()) return Status(Code::kDataLoss, fmt::format("{}: {}", path.string(), valid.message()));
-  return c;
+  if (!valid.is_ok()) return Status(Code::kDataLoss, fmt::format("{}: {}", f.name, valid.message()));
+  LMAAS_ASSIGN_OR_RETURN(out.tie_word_embeddings, bool_or(f, f.root, "", "tie_word_embeddings", false));
+  return out;
 }
 
-Result<LlamaWeights> llama_weights_from_hf(const std::string& dir, const LlamaConfig& config) {
+Result<LlamaWeights> llama_weights_from_hf(const std::string& dir, const HfConfig& config) {
   LMAAS_ASSIGN_OR_RETURN(std::vector<fs::path> shards, shard_paths(dir));
   NamedTensors named;
   for (const fs::path& shard : shards) LMAAS_RETURN_IF_ERROR(add_shard(shard, named));
-  LMAAS_ASSIGN_OR_RETURN(Json j, read_json(fs::path(dir) / "config.json"));
-  if (!j.value("tie_word_embeddings", false) && !named.by_name.contains("output.weight")) {
+  if (!config.tie_word_embeddings && !named.by_name.contains("output.weight")) {
     return Status(Code::kDataLoss, fmt::format("{}: tensor \"lm_head.weight\" is missing and config.json does not "
                                                "set tie_word_embeddings", dir));
   }
-  auto weights = llama_weights_from_named(config, find_in(named.by_name));
+  auto weights = llama_weights_from_named(config.llama, find_in(named.by_name));
   if (!weights.is_ok()) return Status(weights.status().code(), fmt::format("{}: {}", dir, weights.status().message()));
   for (auto& owner : named.owners) weights.value().owners.push_back(std::move(owner));
   return std::move(weights.value());

@@ -25,11 +25,16 @@ namespace lmaas::models {
 // and no lmaas "task", beside model.safetensors or model.safetensors.index.json.
 bool is_hf_checkpoint(const std::string& dir);
 
-// The LLaMA hyperparameters of `dir`/config.json (n_vocab from vocab_size). Errors name the file and field.
-Result<LlamaConfig> llama_config_from_hf(const std::string& dir);
+// What `dir`/config.json says: the LLaMA hyperparameters (n_vocab from vocab_size) and whether the output
+// matrix is the embedding. Errors name the file and field.
+struct HfConfig {
+  LlamaConfig llama;
+  bool tie_word_embeddings = false;
+};
+Result<HfConfig> read_hf_config(const std::string& dir);
 
 // The weights of `dir` for `config`: memory-mapped shards (kept alive by LlamaWeights::owners); errors name
 // the shard and tensor (a missing or unknown-typed tensor, a shape that does not match config.json).
-Result<LlamaWeights> llama_weights_from_hf(const std::string& dir, const LlamaConfig& config);
+Result<LlamaWeights> llama_weights_from_hf(const std::string& dir, const HfConfig& config);
 
 }  // namespace lmaas::models

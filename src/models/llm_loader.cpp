@@ -113,13 +113,13 @@ Result<TokenizerPtr> hf_tokenizer(const std::string& dir) {
 }
 
 Result<LoadedLlm> load_hf(const std::string& dir) {
-  LMAAS_ASSIGN_OR_RETURN(LlamaConfig config, llama_config_from_hf(dir));
+  LMAAS_ASSIGN_OR_RETURN(HfConfig config, read_hf_config(dir));
   LMAAS_ASSIGN_OR_RETURN(LlamaWeights weights, llama_weights_from_hf(dir, config));
   LMAAS_ASSIGN_OR_RETURN(HfTokenizerFiles files, read_hf_tokenizer(dir));
   LoadedLlm out;
   out.chat_template = std::move(files.chat_template);
   LMAAS_ASSIGN_OR_RETURN(out.tokenizer, make_tokenizer(std::move(files.vocab)));
-  out.model = std::make_shared<LlamaModel>(config, std::move(weights));
+  out.model = std::make_shared<LlamaModel>(config.llama, std::move(weights));
   out.format = "hf";
   out.name = std::filesystem::path(dir).lexically_normal().filename().string();
   if (out.name.empty()) out.name = std::filesystem::path(dir).lexically_normal().parent_path().filename().string();
