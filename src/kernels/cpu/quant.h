@@ -15,11 +15,10 @@
 //                first, hsum(acc0 + acc1), then the last < 8 columns in order (quant_simd_body.h).
 // The instruction set is chosen at run time: AVX-512 (F, BW, DQ, VL and VNNI) when present, else AVX2
 // with FMA and F16C, else a portable loop over the reference. Paths (quant_matmul.cpp):
-//   n_tokens ≤ 3, Q8_0/Q4_0  gemv: W streamed once, 8 rows at a time (one per float lane, the block
-//                            products summed across lanes), each thread a few contiguous ranges of rows
-//   more, Q8_0/Q4_0          groups of 16 rows packed so one vector holds 4 levels of each row (quant_isa.h),
-//                            times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd
-//   PackedQuantMatrix        W packed once (pack_quant_matrix); the same group kernels for any n_tokens
+//   Q8_0/Q4_0                groups of 16 rows packed so one vector holds 4 levels of each row (quant_isa.h),
+//                            times every token with vpdpbusd (AVX-512 VNNI) or maddubs/madd; W packed once
+//                            (PackedQuantMatrix, as models do) or a group at a time within the call; few
+//                            tokens give each thread a few contiguous ranges of groups (W streamed once)
 //   floats, any n_tokens     one row at a time (few tokens) or blocks of rows × tokens × columns (many),
 //                            all with the canonical order
 // Rows go to the global ThreadPool in fixed pieces and each row's arithmetic does not depend on the split.
@@ -36,7 +35,7 @@ namespace lmaas::kernels::cpu {
 // y[t, r] = Σ_c W[r, c]·x[t, c] for r in [0, n_rows), t in [0, n_tokens). W: n_rows rows of
 // row_bytes(type, n_cols) bytes (n_cols a multiple of block_size(type); no alignment needed); x f32
 // [n_tokens, n_cols] contiguous; y f32 [n_tokens, ldy] with ldy ≥ n_rows (columns ≥ n_rows untouched).
-// n_tokens == 1 streams W once (memory bound); larger n_tokens reuses tiles of W across tokens.
+// Each group of W is read once per call and reused across all tokens.
 void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x, int64_t n_tokens,
             float* y, int64_t ldy);
 

@@ -17,13 +17,8 @@ inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
   return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
 }
 
-// Q8_0 levels stay signed: |w| times the activations carrying w's sign (no bias).
-constexpr bool kQ8Offset = false;
 // Float kernels: 1 row × 6 tokens × 2 accumulators + a weight + an activation of the 16 vector registers.
 constexpr int kFloatRows = 1, kFloatMaxTokens = 6;
-inline __m256i dot_q8(__m256i w, __m256i xq) {
-  return dot_u8s8(_mm256_setzero_si256(), _mm256_abs_epi8(w), _mm256_sign_epi8(xq, w));
-}
 
 }  // namespace
 

@@ -1,7 +1,7 @@
 // The AVX-512 path of the quantized matmul (compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl
 // -mavx512vnni plus AVX2/FMA/F16C; called only when the CPU has all of them). Integer block dot products
 // are VNNI vpdpbusd (u8·s8, four products summed into each i32 lane, no saturation).
-// gemv and the float kernels stay on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations
+// The float kernels stay on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations
 // issue as two halves) and share quant_simd_body.h with the AVX2 path.
 // Packed weights (quant_isa.h) are 16 rows per group, one row per 32-bit lane of a zmm register, with the
 // weight levels made unsigned (Q4_0 0..15, Q8_0 q + 128) against broadcast signed activations, the offset
@@ -19,15 +19,8 @@
 namespace lmaas::kernels::cpu::quant_isa::avx512 {
 namespace {
 
-inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) { return _mm256_dpbusd_epi32(acc, u, s); }
-
-// Q8_0 levels as u8 q + 128; the activations' bias (−128·Σq) removes the offset.
-constexpr bool kQ8Offset = true;
 // Float kernels: 4 rows × 3 tokens × 2 accumulators + 4 weights + 1 activation of the 32 vector registers.
 constexpr int kFloatRows = 4, kFloatMaxTokens = 3;
-inline __m256i dot_q8(__m256i w, __m256i xq) {
-  return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_xor_si256(w, _mm256_set1_epi8(-128)), xq);
-}
 
 }  // namespace
 

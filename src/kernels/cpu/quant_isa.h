@@ -56,8 +56,6 @@ struct PackedProblem {
   float* y;
   int64_t ldy;
 };
-// Q8_0 / Q4_0 gemv: rows computed together (one per float lane of a 256-bit vector).
-inline constexpr int kGemvRows = 8;
 // Float weights: rows per block of the many-token path (a block's weights stay in L2 while every token
 // group passes over them).
 inline constexpr int64_t kFloatBlockRows = 64;
@@ -66,8 +64,6 @@ inline constexpr int64_t kFloatBlockRows = 64;
   /* Activation rows [t0, t1) of x [*, n_cols] -> q, d, bias (arrays indexed from token 0). */             \
   void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale,   \
                             int8_t* q, float* d, int32_t* bias);                                          \
-  /* Q8_0 / Q4_0, few tokens: y rows [r0, r1) for every token, reading W once. */                         \
-  void gemv(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1);                                  \
   /* Packed Q8_0 / Q4_0, any number of tokens: y rows of groups [g0, g1), every token. */                 \
   void packed_groups(const PackedProblem& p, const ActQ8& act, int64_t g0, int64_t g1);                   \
   /* F32 / F16 / BF16, any number of tokens: y rows [r0, r1) for every token. */                          \

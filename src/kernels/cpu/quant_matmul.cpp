@@ -1,8 +1,8 @@
 // cpu::matmul for weights in the layouts of quant_types.h: picks the instruction set, owns threading and
 // scratch memory, and routes each call to a path (see cpu/quant.h for the contract):
-//   few tokens, Q8_0/Q4_0   gemv: W streamed once, in a few contiguous ranges of row groups per thread
-//   many tokens, Q8_0/Q4_0  activations quantized once, then groups of 16 rows packed (quant_isa.h) × all tokens
-//   packed Q8_0/Q4_0        (PackedQuantMatrix, packed once) the same group kernels for any number of tokens
+//   Q8_0/Q4_0               activations quantized once, then groups of 16 rows packed (quant_isa.h) × all tokens:
+//                           packed once (PackedQuantMatrix, what models use), or a group at a time per call
+//                           (matmul on the stored layout)
 //   floats                  the ISA's float kernels: whole rows (few tokens) or blocks of rows (many)
 // Every path computes a row with the same canonical sequence of operations, and a row's arithmetic never
 // depends on which task computes it, so results depend neither on the batch nor on the thread count.
@@ -22,16 +22,15 @@ namespace {
 using quant_isa::ActQ8;
 using quant_isa::Problem;
 
-constexpr int64_t kGemvMaxTokens = 3;       // up to this many tokens W is streamed once per call
+constexpr int64_t kFewTokens = 3;  // up to this many tokens a call is bound by streaming W from memory
 constexpr int64_t kMinTaskWeightBytes = 1 << 15;  // below this much of W per task, fewer tasks
-constexpr int64_t kGemvTasksPerThread = 4;
+constexpr int64_t kStreamTasksPerThread = 4;
 
 using quant_isa::kPackRows;
 using quant_isa::PackedProblem;
 
 struct IsaPaths {
   decltype(&quant_isa::avx2::quantize_activations) quantize_activations;
-  decltype(&quant_isa::avx2::gemv) gemv;
   decltype(&quant_isa::avx2::packed_groups) packed_groups;
   decltype(&quant_isa::avx2::float_rows) float_rows;
   int32_t q8_bias_scale;  // bias scale of Q8_0 activations (0: unused)
@@ -40,10 +39,10 @@ struct IsaPaths {
 IsaPaths paths_of(QuantIsa isa) {
   if (isa == QuantIsa::kAvx512) {
     namespace k = quant_isa::avx512;
-    return {k::quantize_activations, k::gemv, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned};
+    return {k::quantize_activations, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned};
   }
   namespace k = quant_isa::avx2;
-  return {k::quantize_activations, k::gemv, k::packed_groups, k::float_rows, 0};
+  return {k::quantize_activations, k::packed_groups, k::float_rows, 0};
 }
 
 // Packs groups [g0, g1) of W's rows into `out` (quant_isa.h's layout; rows ≥ n_rows as zeros).
@@ -82,15 +81,20 @@ void run_pieces(int64_t n_units, int64_t n_tasks, const Fn& fn) {
   });
 }
 
-// gemv tasks: a few contiguous ranges of rows per thread (claimed dynamically, so a thread the OS
-// preempts does not hold the others up), fewer when W is small.
-int64_t gemv_task_count(int64_t weight_bytes) {
-  return std::min<int64_t>(std::max<int64_t>(1, weight_bytes / kMinTaskWeightBytes), kGemvTasksPerThread * num_threads());
+// Tasks of a call that streams W (few tokens): a few contiguous ranges of rows per thread (claimed
+// dynamically, so a thread the OS preempts does not hold the others up), fewer when W is small.
+int64_t stream_task_count(int64_t weight_bytes) {
+  return std::min<int64_t>(std::max<int64_t>(1, weight_bytes / kMinTaskWeightBytes), kStreamTasksPerThread * num_threads());
+}
+
+// Tasks over n_groups packed row groups of `group_bytes` each: streaming ranges for few tokens, else a group each.
+int64_t group_task_count(int64_t n_groups, int64_t group_bytes, int64_t n_tokens) {
+  return n_tokens <= kFewTokens ? stream_task_count(n_groups * group_bytes) : n_groups;
 }
 
 // Portable fallback: each row dequantized by the reference, dotted in double.
 void matmul_portable(const Problem& p, int64_t n_rows) {
-  run_pieces(n_rows, gemv_task_count(n_rows * p.row_bytes), [&](int64_t r0, int64_t r1) {
+  run_pieces(n_rows, stream_task_count(n_rows * p.row_bytes), [&](int64_t r0, int64_t r1) {
     std::vector<float> row(static_cast<size_t>(p.n_cols));
     for (int64_t r = r0; r < r1; ++r) {
       ref::dequantize_row(p.type, p.w + r * p.row_bytes, row.data(), p.n_cols);
@@ -110,15 +114,10 @@ void run_row_pieces(int64_t n_rows, int64_t unit_rows, int64_t n_tasks, const Fn
   run_pieces(n_units, n_tasks, [&](int64_t u0, int64_t u1) { fn(u0 * unit_rows, std::min(n_rows, u1 * unit_rows)); });
 }
 
-void matmul_gemv(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
-  run_row_pieces(n_rows, quant_isa::kGemvRows, gemv_task_count(n_rows * p.row_bytes),
-                 [&](int64_t r0, int64_t r1) { k.gemv(p, act, r0, r1); });
-}
-
-// Many tokens on unpacked W: each task packs one group of rows at a time and runs every token over it.
-void matmul_quant_tiles(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
+// W as stored: each task packs one group of rows at a time and runs every token over it.
+void matmul_quant_stored(const IsaPaths& k, const Problem& p, const ActQ8& act, int64_t n_rows) {
   const int64_t n_groups = (n_rows + kPackRows - 1) / kPackRows;
-  run_pieces(n_groups, n_groups, [&](int64_t g0, int64_t g1) {
+  run_pieces(n_groups, group_task_count(n_groups, kPackRows * p.row_bytes, p.n_tokens), [&](int64_t g0, int64_t g1) {
     thread_local std::vector<uint8_t> scratch;
     scratch.resize(static_cast<size_t>(act.n_blocks * quant_isa::packed_block_bytes(p.type)));
     for (int64_t g = g0; g < g1; ++g) {
@@ -130,11 +129,10 @@ void matmul_quant_tiles(const IsaPaths& k, const Problem& p, const ActQ8& act, i
   });
 }
 
-// Packed W: group ranges per task, few large ones when few tokens (W streams from memory), else a group each.
+// Packed W: ranges of groups per task.
 void matmul_packed_groups(const IsaPaths& k, const PackedProblem& p, const ActQ8& act) {
   const int64_t n_groups = (p.n_rows + kPackRows - 1) / kPackRows;
-  const int64_t n_tasks =
-      p.n_tokens <= kGemvMaxTokens ? gemv_task_count(n_groups * act.n_blocks * quant_isa::packed_block_bytes(p.type)) : n_groups;
+  const int64_t n_tasks = group_task_count(n_groups, act.n_blocks * quant_isa::packed_block_bytes(p.type), p.n_tokens);
   run_pieces(n_groups, n_tasks, [&](int64_t g0, int64_t g1) { k.packed_groups(p, act, g0, g1); });
 }
 
@@ -161,9 +159,9 @@ ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n
 // Float weights, any number of tokens: few tokens stream W in a few pieces per thread; many tokens work
 // in blocks of kFloatBlockRows rows.
 void matmul_float(const IsaPaths& k, const Problem& p, int64_t n_rows) {
-  const bool few = p.n_tokens <= kGemvMaxTokens;
+  const bool few = p.n_tokens <= kFewTokens;
   const int64_t n_blocks = (n_rows + quant_isa::kFloatBlockRows - 1) / quant_isa::kFloatBlockRows;
-  run_row_pieces(n_rows, few ? 2 : quant_isa::kFloatBlockRows, few ? gemv_task_count(n_rows * p.row_bytes) : n_blocks,
+  run_row_pieces(n_rows, few ? 2 : quant_isa::kFloatBlockRows, few ? stream_task_count(n_rows * p.row_bytes) : n_blocks,
                  [&](int64_t r0, int64_t r1) { k.float_rows(p, r0, r1); });
 }
 
@@ -198,9 +196,7 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
   const IsaPaths k = paths_of(isa);
   const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
   if (!quantized) return matmul_float(k, p, n_rows);
-  const ActQ8 act = quantize_for(k, type, x, n_tokens, n_cols);
-  if (n_tokens <= kGemvMaxTokens) return matmul_gemv(k, p, act, n_rows);
-  matmul_quant_tiles(k, p, act, n_rows);
+  matmul_quant_stored(k, p, quantize_for(k, type, x, n_tokens, n_cols), n_rows);
 }
 
 void matmul(WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x, int64_t n_tokens, float* y,

@@ -1,9 +1,7 @@
 // Internal: the parts of the quantized matmul shared by the AVX2 and AVX-512 files (AVX2 + FMA + F16C
 // level code). Each of quant_avx2.cpp / quant_avx512.cpp includes it inside its own namespace, after
 // <immintrin.h> and <utility> and after defining
-//   __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s)  // acc + Σ of each 4 adjacent u8·s8 products
-//   bool kQ8Offset; __m256i dot_q8(__m256i w, __m256i xq)  // Q8_0 block product (offset: see quant_isa.h)
-//   int kFloatRows, kFloatMaxTokens                        // float kernel block: rows × tokens
+//   int kFloatRows, kFloatMaxTokens  // float kernel block: rows × tokens
 // so every function here is compiled once per instruction set under a distinct name (no inline function is
 // shared between files built with different -m flags). Not a standalone header: no includes, no guard.
 //
@@ -13,7 +11,7 @@
 namespace {
 
 constexpr int64_t kBlock = 32;
-constexpr int64_t kPrefetchBytes = 1024;  // gemv: how far ahead in each weight row to prefetch
+constexpr int64_t kPrefetchBytes = 1024;  // one float row alone: how far ahead in it to prefetch
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -107,7 +105,7 @@ using FloatPart = __m256[2];
 
 // Columns [k0, k1) of rows [r, r + NR) times tokens [t0, t0 + NT): accumulators start at zero (k0 == 0)
 // or at part[i·kFloatMaxTokens + t]; y is written when k1 is the row's end, else they are parked again.
-// One row alone (gemv) prefetches W ahead.
+// One row alone (few tokens) prefetches W ahead.
 template <WeightType kType, int NR, int NT>
 void float_block(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
   constexpr int64_t kElemBytes = kType == WeightType::kF32 ? 4 : 2;
@@ -205,80 +203,6 @@ void float_rows_typed(const Problem& p, int64_t r0, int64_t r1) {
   }
 }
 
-// ---- Q8_0 / Q4_0 gemv: W streamed once, kGemvRows rows at a time, one row per float lane --------------
-// The canonical per-row order of the quantized paths (the prefill tiles implement the same): for blocks
-// b = 0, 1, ... in order, s_b = the exact integer block product (i32), then
-//   acc = fma(float(s_b), d_w[b]·d_x[b], acc)
-// with a single accumulator per (row, token); y = acc. Only the integers are computed differently by the
-// paths, and they are exact.
-
-constexpr int64_t kGemvPrefetchMinBytes = 2048;  // prefetch at least this far ahead (whole row groups)
-
-// Lane i of the result: Σ of the 8 lanes of v[i] (integer, so exact in any order).
-inline __m256i sum_lanes8(const __m256i* v) {
-  const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
-  const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(v[4], v[5]), _mm256_hadd_epi32(v[6], v[7]));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
-// The 32 levels of a Q4_0 block (0..15) in element order: low nibbles, then high nibbles.
-inline __m256i q4_levels(const uint8_t* qs) {
-  const __m256i both = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-  return _mm256_and_si256(_mm256_srlv_epi64(both, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0f));
-}
-
-// Rows [r, r + n_valid) (n_valid ≤ 8; lanes past it repeat the last row and are not stored), NT tokens.
-template <WeightType kType, int NT>
-void gemv_quant_group(const Problem& p, const ActQ8& a, int64_t r, int64_t n_valid) {
-  constexpr int64_t kBlockBytes = kType == WeightType::kQ8_0 ? 34 : 18;
-  const uint8_t* rows[kGemvRows];
-  for (int i = 0; i < kGemvRows; ++i) rows[i] = p.w + (r + (i < n_valid ? i : n_valid - 1)) * p.row_bytes;
-  // The next row groups, at the same fraction of their bytes as this group's progress.
-  const int64_t group_bytes = kGemvRows * p.row_bytes;
-  const char* ahead = reinterpret_cast<const char*>(p.w + r * p.row_bytes) +
-                      group_bytes * ((kGemvPrefetchMinBytes + group_bytes - 1) / group_bytes);
-  __m256 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < a.n_blocks; ++b) {
-    const int64_t off = b * kBlockBytes;
-    for (int64_t f = 0; f < kGemvRows * kBlockBytes; f += 64) _mm_prefetch(ahead + kGemvRows * off + f, _MM_HINT_T0);
-    uint16_t dh[kGemvRows];
-    for (int i = 0; i < kGemvRows; ++i) __builtin_memcpy(&dh[i], rows[i] + off, 2);
-    const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(dh)));
-    __m256i xq[NT], v[NT][kGemvRows];
-    for (int t = 0; t < NT; ++t)
-      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + t * p.n_cols + b * kBlock));
-    for (int i = 0; i < kGemvRows; ++i) {
-      if constexpr (kType == WeightType::kQ4_0) {
-        const __m256i lv = q4_levels(rows[i] + off + 2);
-        for (int t = 0; t < NT; ++t) v[t][i] = dot_u8s8(_mm256_setzero_si256(), lv, xq[t]);
-      } else {
-        const __m256i lv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows[i] + off + 2));
-        for (int t = 0; t < NT; ++t) v[t][i] = dot_q8(lv, xq[t]);
-      }
-    }
-    for (int t = 0; t < NT; ++t) {
-      __m256i s = sum_lanes8(v[t]);
-      if (kType == WeightType::kQ4_0 || kQ8Offset) s = _mm256_add_epi32(s, _mm256_set1_epi32(a.bias[t * a.n_blocks + b]));
-      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(a.d[t * a.n_blocks + b])), acc[t]);
-    }
-  }
-  for (int t = 0; t < NT; ++t) store_first(p.y + t * p.ldy + r, acc[t], n_valid);
-}
-
-template <int NT>
-void gemv_tokens(const Problem& p, const ActQ8& a, int64_t r0, int64_t r1) {
-  // The first row group is not prefetched by a previous one: ask for it at once.
-  const char* first = reinterpret_cast<const char*>(p.w + r0 * p.row_bytes);
-  const int64_t first_bytes = (r1 - r0 < kGemvRows ? r1 - r0 : kGemvRows) * p.row_bytes;
-  for (int64_t f = 0; f < first_bytes; f += 64) _mm_prefetch(first + f, _MM_HINT_T0);
-  for (int64_t r = r0; r < r1; r += kGemvRows) {
-    const int64_t n_valid = r1 - r < kGemvRows ? r1 - r : kGemvRows;
-    if (p.type == WeightType::kQ8_0) gemv_quant_group<WeightType::kQ8_0, NT>(p, a, r, n_valid);
-    else gemv_quant_group<WeightType::kQ4_0, NT>(p, a, r, n_valid);
-  }
-}
-
 }  // namespace
 
 void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale, int8_t* q,
@@ -296,19 +220,4 @@ void float_rows(const Problem& p, int64_t r0, int64_t r1) {
   if (p.type == WeightType::kF32) float_rows_typed<WeightType::kF32>(p, r0, r1);
   else if (p.type == WeightType::kF16) float_rows_typed<WeightType::kF16>(p, r0, r1);
   else float_rows_typed<WeightType::kBF16>(p, r0, r1);
-}
-
-void gemv(const Problem& p, const ActQ8& act, int64_t r0, int64_t r1) {
-  for (int64_t t = 0; t < p.n_tokens; t += 3) {
-    Problem pt = p;
-    pt.y += t * p.ldy;
-    ActQ8 at = act;
-    at.q += t * p.n_cols;
-    at.d += t * act.n_blocks;
-    at.bias += t * act.n_blocks;
-    const int64_t n = p.n_tokens - t;
-    if (n >= 3) gemv_tokens<3>(pt, at, r0, r1);
-    else if (n == 2) gemv_tokens<2>(pt, at, r0, r1);
-    else gemv_tokens<1>(pt, at, r0, r1);
-  }
 }

@@ -321,7 +321,7 @@ TEST(QuantMatmul, ThreadCountDoesNotChangeBytes) {
 }
 
 // Batch invariance: row t of y is a function of (W, x[t, :]) alone for a given instruction set, whatever
-// the other tokens of the call, their number (gemv, tiles, partial token groups) or the thread count.
+// the other tokens of the call, their number (token groups of every size, partial row groups) or the thread count.
 TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
   const int saved = num_threads();
   const int64_t n_rows = 75;  // not a multiple of any row group, tile or block: partial ones everywhere
