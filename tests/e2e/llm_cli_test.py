@@ -121,6 +121,14 @@ class Bench(unittest.TestCase):
         self.assertGreater(j["pp_tokens_per_s"], 0)
         self.assertGreater(j["tg_tokens_per_s"], 0)
         self.assertEqual(j["weight_type"], "f32")
+        self.assertEqual(j["sequences"], 1)
+
+    def test_llm_bench_generates_several_sequences_together(self):
+        out = run("bench", "--llm", stories(), "--prompt-tokens", "0", "--gen-tokens", "8", "--sequences", "4",
+                  "--repetitions", "1", "--threads", "2", "--no-bandwidth").stdout.decode()
+        j = json.loads(out)
+        self.assertEqual(j["sequences"], 4)
+        self.assertGreater(j["tg_tokens_per_s"], 0)
 
 
 class Errors(unittest.TestCase):

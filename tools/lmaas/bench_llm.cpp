@@ -1,8 +1,9 @@
 // `lmaas bench --llm FILE`: llama-bench's two measurements on a pretrained model file —
 //   pp: one forward pass over a prompt of --prompt-tokens random tokens (logits of the last one), and
-//   tg: --gen-tokens single-token steps from an empty cache (logits every step), as generation runs —
+//   tg: --gen-tokens steps from an empty cache (logits every step), as generation runs; each step holds one
+//       token of each of --sequences sequences, as a server's continuous batch does, and tokens/s counts them all —
 // each repeated --repetitions times after one warm-up, the medians printed as one JSON line with the
-// weights' bytes streamed per generated token and the fraction of the machine's read bandwidth
+// weights' bytes streamed per step and the fraction of the machine's read bandwidth
 // (measured in the same run) that generation reached.
 #include <algorithm>
 #include <chrono>
@@ -46,8 +47,9 @@ int run_llm_bench(const LlmBenchArgs& args) {
     throw Error(Code::kInvalidArgument, fmt::format("{} positions exceed the model's context length {}", positions,
                                                     c.context_length));
   }
-  models::KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, positions, args.kv_type);
-  std::vector<float> logits(static_cast<size_t>(c.n_vocab));
+  const int64_t n_seq = args.sequences;
+  models::KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, static_cast<int>(n_seq), positions, args.kv_type);
+  std::vector<float> logits(static_cast<size_t>(n_seq * c.n_vocab));
   Rng rng(args.seed);
   auto random_token = [&] { return static_cast<int32_t>(rng.below(static_cast<uint64_t>(c.n_vocab))); };
 
@@ -62,11 +64,14 @@ int run_llm_bench(const LlmBenchArgs& args) {
     return train::seconds_since(t0);
   };
   auto generation = [&] {
-    cache.clear(0);
+    for (int64_t s = 0; s < n_seq; ++s) cache.clear(static_cast<int>(s));
+    std::vector<models::BatchToken> step(static_cast<size_t>(n_seq));
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < args.gen_tokens; ++i) {
-      const models::BatchToken t{random_token(), static_cast<int32_t>(i), 0, true};
-      model.forward({&t, 1}, cache, logits.data());
+      for (int64_t s = 0; s < n_seq; ++s) {
+        step[static_cast<size_t>(s)] = {random_token(), static_cast<int32_t>(i), static_cast<int32_t>(s), true};
+      }
+      model.forward(step, cache, logits.data());
     }
     return train::seconds_since(t0);
   };
@@ -78,7 +83,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
   }
   if (args.gen_tokens > 0) {
     generation();
-    for (int r = 0; r < args.repetitions; ++r) tg.push_back(static_cast<double>(args.gen_tokens) / generation());
+    for (int r = 0; r < args.repetitions; ++r) tg.push_back(static_cast<double>(args.gen_tokens * n_seq) / generation());
   }
   const double tg_rate = tg.empty() ? 0.0 : median(tg);
   const auto bytes_per_token = weight_bytes_per_token(model);
@@ -89,6 +94,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
                         {"threads", args.threads},
                         {"prompt_tokens", args.prompt_tokens},
                         {"gen_tokens", args.gen_tokens},
+                        {"sequences", n_seq},
                         {"repetitions", args.repetitions},
                         {"pp_tokens_per_s", pp.empty() ? 0.0 : median(pp)},
                         {"tg_tokens_per_s", tg_rate},
@@ -98,8 +104,9 @@ int run_llm_bench(const LlmBenchArgs& args) {
   if (args.measure_bandwidth && !tg.empty()) {
     const double bandwidth = kernels::cpu::measure_read_bandwidth();
     out["read_bandwidth_gb_s"] = bandwidth / 1e9;
-    out["tg_weight_gb_s"] = tg_rate * static_cast<double>(bytes_per_token) / 1e9;
-    out["tg_bandwidth_fraction"] = tg_rate * static_cast<double>(bytes_per_token) / bandwidth;
+    const double steps_per_s = tg_rate / static_cast<double>(n_seq);  // each step reads the weights once
+    out["tg_weight_gb_s"] = steps_per_s * static_cast<double>(bytes_per_token) / 1e9;
+    out["tg_bandwidth_fraction"] = steps_per_s * static_cast<double>(bytes_per_token) / bandwidth;
   }
   std::printf("%s\n", out.dump().c_str());
   return 0;

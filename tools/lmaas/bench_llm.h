@@ -12,6 +12,7 @@ struct LlmBenchArgs {
   std::string model;
   int64_t prompt_tokens = 512;
   int64_t gen_tokens = 128;
+  int64_t sequences = 1;  // tg: sequences generated together, one token each per model call
   int repetitions = 5;
   int threads = 2;
   uint64_t seed = 1;

@@ -134,6 +134,9 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--llm", llm->model, "GGUF file or llama2.c checkpoint: measure prompt processing and generation");
   cmd->add_option("--prompt-tokens", llm->prompt_tokens, "--llm: prompt length (0 = skip)")->check(CLI::Range(0, 1 << 20));
   cmd->add_option("--gen-tokens", llm->gen_tokens, "--llm: tokens generated (0 = skip)")->check(CLI::Range(0, 1 << 20));
+  cmd->add_option("--sequences", llm->sequences,
+                  "--llm: sequences generated together (tg: one token of each per step, as a server's batch)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_option("--repetitions", llm->repetitions, "--llm: timed runs of each (the median is reported)")
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("!--no-bandwidth", llm->measure_bandwidth, "--llm: skip measuring the memory bandwidth");
