@@ -38,6 +38,16 @@ Status LlamaConfig::validate() const {
     return Status(Code::kInvalidArgument,
                   fmt::format("model config: rope theta {} / frequency scale {}; expected both > 0", rope_theta, rope_freq_scale));
   }
+  if (!rope_freq_factors.empty() && static_cast<int64_t>(rope_freq_factors.size()) != head_dim / 2) {
+    return Status(Code::kInvalidArgument, fmt::format("model config: {} RoPE frequency factors; expected head_dim / 2 = {}",
+                                                      rope_freq_factors.size(), head_dim / 2));
+  }
+  for (size_t i = 0; i < rope_freq_factors.size(); ++i) {
+    if (!(rope_freq_factors[i] > 0.0f) || !std::isfinite(rope_freq_factors[i])) {
+      return Status(Code::kInvalidArgument,
+                    fmt::format("model config: RoPE frequency factor {} = {}; expected a finite number > 0", i, rope_freq_factors[i]));
+    }
+  }
   return Status::ok();
 }
 
@@ -154,7 +164,8 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
   grow(rope_cos_, n_tokens * half);
   grow(rope_sin_, n_tokens * half);
   for (int64_t t = 0; t < n_tokens; ++t) {
-    k::ref::rope_cos_sin(batch[t].pos, c.head_dim, c.rope_theta, c.rope_freq_scale, rope_cos_.data() + t * half,
+    k::ref::rope_cos_sin(batch[t].pos, c.head_dim, c.rope_theta, c.rope_freq_scale,
+                         c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data(), rope_cos_.data() + t * half,
                          rope_sin_.data() + t * half);
   }
 

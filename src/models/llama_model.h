@@ -40,6 +40,9 @@ struct LlamaConfig {
   float rms_eps = 1e-5f;
   float rope_theta = 10000.0f;
   float rope_freq_scale = 1.0f;  // linear position scaling: positions are multiplied by this
+  // Per rotated pair (head_dim / 2 of them): its frequency is divided by this (Llama 3.1's RoPE scaling;
+  // GGUF tensor rope_freqs.weight). Empty: none.
+  std::vector<float> rope_freq_factors;
   kernels::ref::RopeStyle rope_style = kernels::ref::RopeStyle::kAdjacentPairs;
 
   int64_t q_dim() const { return n_heads * head_dim; }

@@ -2,6 +2,7 @@
 #include "models/llm_gguf_config.h"
 
 #include <cmath>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -11,6 +12,20 @@ namespace {
 
 Status unsupported(const GgufFile& file, const std::string& what) {
   return Status(Code::kUnimplemented, fmt::format("{}: {}", file.source_name(), what));
+}
+
+// Llama 3.1's RoPE scaling: tensor rope_freqs.weight, F32 [head_dim / 2], each pair's frequency divisor.
+Status read_rope_freq_factors(const GgufFile& file, LlamaConfig& c) {
+  const GgufTensor* t = file.find_tensor("rope_freqs.weight");
+  if (t == nullptr) return Status::ok();
+  if (t->type != GgmlType::kF32 || t->n_elements != c.head_dim / 2) {
+    return Status(Code::kDataLoss, fmt::format("{}: tensor rope_freqs.weight is {} with {} values; expected F32 with "
+                                               "head_dim / 2 = {}",
+                                               file.source_name(), t->type_name, t->n_elements, c.head_dim / 2));
+  }
+  c.rope_freq_factors.resize(static_cast<size_t>(t->n_elements));
+  std::memcpy(c.rope_freq_factors.data(), t->data, c.rope_freq_factors.size() * sizeof(float));
+  return Status::ok();
 }
 
 }  // namespace
@@ -51,6 +66,7 @@ Result<LlamaConfig> llama_config_from_gguf(const GgufFile& file) {
   } else if (scaling != "none") {
     return unsupported(file, fmt::format("RoPE scaling \"{}\" is not supported (supported: none, linear)", scaling));
   }
+  LMAAS_RETURN_IF_ERROR(read_rope_freq_factors(file, c));
   // Vocabulary size: the embedding's rows (the metadata key is optional and sometimes absent).
   const GgufTensor* embd = file.find_tensor("token_embd.weight");
   if (embd == nullptr || embd->dims.size() != 2) {

@@ -1,6 +1,7 @@
 // Hugging Face LLaMA checkpoints: see llm_hf_checkpoint.h.
 #include "models/llm_hf_checkpoint.h"
 
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -63,7 +64,43 @@ Status check_architecture(const JsonFile& f) {
   return Status::ok();
 }
 
-// rope_scaling: null, or {"type" | "rope_type": "linear", "factor": f}.
+// Llama 3.1's scaling as per-pair frequency divisors: pairs whose wavelength 2π/inv_freq is shorter than
+// original_max_position_embeddings / high_freq_factor keep their frequency, those longer than
+// original_max_position_embeddings / low_freq_factor are divided by `factor`, and those between
+// interpolate smoothly (in inverse frequency) from one to the other.
+Status read_llama3_rope_factors(const JsonFile& f, const nlohmann::json& scaling, LlamaConfig& c) {
+  const std::string path = "rope_scaling";
+  LMAAS_ASSIGN_OR_RETURN(const double factor, positive_number(f, scaling, path, "factor", 0.0));
+  LMAAS_ASSIGN_OR_RETURN(const double low, positive_number(f, scaling, path, "low_freq_factor", 0.0));
+  LMAAS_ASSIGN_OR_RETURN(const double high, positive_number(f, scaling, path, "high_freq_factor", 0.0));
+  LMAAS_ASSIGN_OR_RETURN(const double original, positive_number(f, scaling, path, "original_max_position_embeddings", 0.0));
+  for (const auto& [key, value] : {std::pair{"factor", factor}, {"low_freq_factor", low}, {"high_freq_factor", high},
+                                   {"original_max_position_embeddings", original}}) {
+    if (!(value > 0)) return f.error(Code::kDataLoss, member_path(path, key), "is missing, expected a positive number");
+  }
+  if (!(high > low)) {
+    return f.error(Code::kDataLoss, member_path(path, "high_freq_factor"),
+                   fmt::format("is {}, expected more than low_freq_factor ({})", high, low));
+  }
+  const double low_freq_wavelength = original / low, high_freq_wavelength = original / high;
+  c.rope_freq_factors.clear();
+  for (int64_t i = 0; i < c.head_dim / 2; ++i) {
+    const double inv_freq = std::pow(static_cast<double>(c.rope_theta), -2.0 * static_cast<double>(i) / static_cast<double>(c.head_dim));
+    const double wavelength = 2.0 * M_PI / inv_freq;
+    double divisor = 1.0;
+    if (wavelength > low_freq_wavelength) {
+      divisor = factor;
+    } else if (wavelength >= high_freq_wavelength) {
+      const double smooth = (original / wavelength - low) / (high - low);
+      divisor = 1.0 / ((1.0 - smooth) / factor + smooth);
+    }
+    c.rope_freq_factors.push_back(static_cast<float>(divisor));
+  }
+  return Status::ok();
+}
+
+// rope_scaling: null, {"type" | "rope_type": "linear", "factor": f}, or Llama 3.1's
+// {"rope_type": "llama3", "factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}.
 Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
   const nlohmann::json* scaling = member(f.root, "rope_scaling");
   if (scaling == nullptr) return Status::ok();
@@ -73,8 +110,9 @@ Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
   LMAAS_ASSIGN_OR_RETURN(const std::string legacy_type, string_or(f, *scaling, "rope_scaling", "type", ""));
   LMAAS_ASSIGN_OR_RETURN(const std::string type, string_or(f, *scaling, "rope_scaling", "rope_type", legacy_type));
   if (type == "default") return Status::ok();
+  if (type == "llama3") return read_llama3_rope_factors(f, *scaling, c);
   if (type != "linear") {
-    return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear)", type));
+    return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear, llama3)", type));
   }
   LMAAS_ASSIGN_OR_RETURN(const double factor, positive_number(f, *scaling, "rope_scaling", "factor", 0.0));
   if (!(factor > 0)) return f.error(Code::kDataLoss, "rope_scaling.factor", "is missing, expected a positive number");

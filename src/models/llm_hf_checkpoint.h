@@ -4,7 +4,8 @@
 //   tokenizer.json (+ tokenizer_config.json, generation_config.json)   read by formats/hf_tokenizer.h
 // config.json fields: vocab_size, hidden_size, intermediate_size, num_hidden_layers, num_attention_heads,
 // num_key_value_heads (default: the heads), head_dim (default hidden_size / heads), max_position_embeddings,
-// rms_norm_eps, rope_theta (default 10000), rope_scaling (null or linear), tie_word_embeddings (default false),
+// rms_norm_eps, rope_theta (default 10000), rope_scaling (null, linear, or llama3: per-pair frequency
+// divisors, written to GGUF as rope_freqs.weight), tie_word_embeddings (default false),
 // hidden_act "silu". Biases, other activations, other RoPE scalings and a sliding window shorter than the
 // context are kUnimplemented, named.
 // Tensors (F32, F16 or BF16) stay memory-mapped; they are mapped to GGUF's names (model.embed_tokens.weight →

@@ -122,6 +122,9 @@ Status write_llama_gguf(const std::string& path, const LlamaModel& model, const 
   Buffers buffers;  // the inner vectors' bytes stay put when `buffers` grows
   add_matrix(w, "token_embd.weight", weights.token_embedding, options.type, buffers);
   add_vector(w, "output_norm.weight", weights.output_norm, c.dim);
+  if (!c.rope_freq_factors.empty()) {
+    add_vector(w, "rope_freqs.weight", c.rope_freq_factors.data(), static_cast<int64_t>(c.rope_freq_factors.size()));
+  }
   if (weights.output.data != weights.token_embedding.data) {
     add_matrix(w, "output.weight", weights.output, options.type, buffers);
   }

@@ -5,6 +5,7 @@
 //   (which reorders the q/k rows back to adjacent pairs).
 // - hf-tiny-gqa: bfloat16 shards with an index, grouped-query attention, a separate lm_head and linear RoPE
 //   scaling, against a float64 torch forward pass.
+// - hf-tiny-llama3: Llama 3.1's RoPE scaling (float16, one file), directly and through GGUF.
 // - malformed or unsupported checkpoints give errors naming the file and the field or tensor.
 #include <gtest/gtest.h>
 
@@ -110,6 +111,33 @@ TEST(LlmHf, ShardedBfloat16GqaCheckpointMatchesTorch) {
             2e-4);
 }
 
+// Llama 3.1's RoPE scaling: per-pair frequency divisors from config.json, carried into GGUF as
+// rope_freqs.weight (as llama.cpp's converter writes them), both against the torch forward pass.
+TEST(LlmHf, Llama3RopeScalingMatchesTorchAndSurvivesGguf) {
+  const std::string dir = kFixtures + "hf-tiny-llama3";
+  auto llm = load_llm(dir);
+  ASSERT_TRUE(llm.is_ok()) << llm.status().message();
+  const LlamaConfig& c = llm.value().model->config();
+  // head_dim 16, theta 5e5: wavelengths 6.3, 32.4, 167, … against the bands 64/4 = 16 and 64/1 = 64.
+  ASSERT_EQ(c.rope_freq_factors.size(), 8u);
+  EXPECT_FLOAT_EQ(c.rope_freq_factors[0], 1.0f);
+  const double smooth = (64.0 / (2 * M_PI * std::pow(500000.0, 2.0 / 16)) - 1.0) / 3.0;
+  EXPECT_NEAR(c.rope_freq_factors[1], 1.0 / ((1 - smooth) / 8 + smooth), 1e-5);
+  for (size_t i = 2; i < 8; ++i) EXPECT_FLOAT_EQ(c.rope_freq_factors[i], 8.0f) << i;
+  EXPECT_EQ(llm.value().model->weights().layers[0].wq.type, k::WeightType::kF16);
+  const auto ref = read_json(dir + "/reference.json");
+  const auto ids = ref["token_ids"].get<std::vector<int32_t>>();
+  EXPECT_LT(max_error(prefill_logits(*llm.value().model, ids), ref["logits"]), 2e-4);
+
+  const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_llama3_" + std::to_string(::getpid()) + ".gguf")).string();
+  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "llama3"}).is_ok());
+  auto gguf = load_llm(path);
+  fs::remove(path);
+  ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
+  EXPECT_EQ(gguf.value().model->config().rope_freq_factors, c.rope_freq_factors);
+  EXPECT_LT(max_error(prefill_logits(*gguf.value().model, ids), ref["logits"]), 2e-4);
+}
+
 // A copy of a fixture whose config.json gets `patch` merged in (null values remove keys), or with a file
 // removed or replaced.
 class BrokenCheckpoint {
@@ -163,6 +191,8 @@ TEST(LlmHf, UnsupportedConfigurationsAreNamed) {
                {"hidden_act", "gelu"});
   expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4}}}}).error(),
                Code::kUnimplemented, {"rope_scaling", "yarn"});
+  expect_error(BrokenCheckpoint("hf-tiny-llama3").patch_config({{"rope_scaling", {{"low_freq_factor", nullptr}}}}).error(),
+               Code::kDataLoss, {"config.json", "rope_scaling.low_freq_factor", "missing"});
   expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"hidden_size", -3}}).error(), Code::kDataLoss,
                {"config.json", "hidden_size", "-3"});
   expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"num_key_value_heads", 3}}).error(), Code::kDataLoss,

@@ -11,6 +11,8 @@ hf-tiny-gqa/     random weights (seeded) in bfloat16, split over two shards with
                  grouped-query attention (4 heads, 2 key/value heads), a separate lm_head, rope_theta 50000
                  with linear rope_scaling (factor 2), rms_norm_eps 1e-6. reference.json holds the logits of the
                  same forward pass (float64 over the bfloat16 values) for every position of a prompt.
+hf-tiny-llama3/  the same shape in float16, one model.safetensors, rope_theta 500000 with Llama 3.1's
+                 rope_scaling ("llama3": factor 8, low/high_freq_factor 1/4, original context 64).
 
 Run from the repository root: /usr/bin/python3 tests/tools/gen_hf_llama_fixtures.py
 """
@@ -94,6 +96,19 @@ def rotate_half(x):
     return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
 
 
+def llama3_inv_freq(inv_freq, s):
+    """Llama 3.1's RoPE scaling (transformers' _compute_llama3_parameters): long wavelengths slowed down by
+    `factor`, short ones kept, a smooth blend between."""
+    original = s["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = original / s["low_freq_factor"], original / s["high_freq_factor"]
+    wavelen = 2 * math.pi / inv_freq
+    scaled = torch.where(wavelen > low_wavelen, inv_freq / s["factor"], inv_freq)
+    smooth = (original / wavelen - s["low_freq_factor"]) / (s["high_freq_factor"] - s["low_freq_factor"])
+    blended = (1 - smooth) * scaled / s["factor"] + smooth * scaled
+    medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen)
+    return torch.where(medium, blended, scaled)
+
+
 def hf_forward(hf, cfg, ids):
     """LlamaForCausalLM's forward pass in float64 over Hugging Face tensors: logits [len(ids), vocab]."""
     t = {k: v.double() for k, v in hf.items()}
@@ -102,7 +117,11 @@ def hf_forward(hf, cfg, ids):
     eps = cfg["rms_norm_eps"]
     inv_freq = 1.0 / (cfg["rope_theta"] ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd))
     scaling = cfg.get("rope_scaling") or {}
-    positions = torch.arange(len(ids), dtype=torch.float64) / scaling.get("factor", 1.0)
+    positions = torch.arange(len(ids), dtype=torch.float64)
+    if scaling.get("rope_type") == "linear":
+        positions = positions / scaling["factor"]
+    elif scaling.get("rope_type") == "llama3":
+        inv_freq = llama3_inv_freq(inv_freq, scaling)
     freqs = torch.outer(positions, inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
@@ -186,14 +205,17 @@ def stories():
     write_tokenizer(directory)
 
 
-def tiny_gqa():
-    torch.manual_seed(20261130)
+def tiny(name, seed, theta, rope_scaling, dtype, ids, sharded):
+    """A random 2-layer GQA model (4 heads, 2 key/value heads, separate lm_head) in `dtype` with its float64
+    reference logits for every position of `ids`."""
+    torch.manual_seed(seed)
     hidden, inter, layers, heads, kv, vocab = 64, 96, 2, 4, 2, 512
-    cfg = llama_config(hidden, inter, layers, heads, kv, vocab, 256, 1e-6, 50000.0, False, "bfloat16")
-    cfg["rope_scaling"] = {"rope_type": "linear", "factor": 2.0}
+    cfg = llama_config(hidden, inter, layers, heads, kv, vocab, 256, 1e-6, theta, False,
+                       {torch.bfloat16: "bfloat16", torch.float16: "float16"}[dtype])
+    cfg["rope_scaling"] = rope_scaling
 
     def rand(*shape, scale=0.08):
-        return (torch.randn(*shape, dtype=torch.float64) * scale).to(torch.bfloat16)
+        return (torch.randn(*shape, dtype=torch.float64) * scale).to(dtype)
 
     hd = hidden // heads
     t = {"model.embed_tokens.weight": rand(vocab, hidden, scale=0.5), "model.norm.weight": 1 + rand(hidden, scale=0.1),
@@ -209,21 +231,23 @@ def tiny_gqa():
         t[p + "mlp.gate_proj.weight"] = rand(inter, hidden)
         t[p + "mlp.up_proj.weight"] = rand(inter, hidden)
         t[p + "mlp.down_proj.weight"] = rand(hidden, inter)
-    t = {k: v.to(torch.bfloat16) for k, v in t.items()}
-    ids = [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318]
+    t = {k: v.to(dtype) for k, v in t.items()}
     logits = hf_forward(t, cfg, ids)
-    directory = os.path.join(OUT, "hf-tiny-gqa")
+    directory = os.path.join(OUT, name)
     os.makedirs(directory, exist_ok=True)
-    names = list(t)
-    shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
-              "model-00002-of-00002.safetensors": names[len(names) // 2:]}
-    weight_map = {}
-    for shard, shard_names in shards.items():
-        write_safetensors(os.path.join(directory, shard), {n: t[n] for n in shard_names})
-        weight_map.update({n: shard for n in shard_names})
-    total = sum(v.numel() * 2 for v in t.values())
-    hf_tokenizer_json.write_json(os.path.join(directory, "model.safetensors.index.json"),
-                                 {"metadata": {"total_size": total}, "weight_map": weight_map})
+    if sharded:
+        names = list(t)
+        shards = {"model-00001-of-00002.safetensors": names[: len(names) // 2],
+                  "model-00002-of-00002.safetensors": names[len(names) // 2:]}
+        weight_map = {}
+        for shard, shard_names in shards.items():
+            write_safetensors(os.path.join(directory, shard), {n: t[n] for n in shard_names})
+            weight_map.update({n: shard for n in shard_names})
+        total = sum(v.numel() * 2 for v in t.values())
+        hf_tokenizer_json.write_json(os.path.join(directory, "model.safetensors.index.json"),
+                                     {"metadata": {"total_size": total}, "weight_map": weight_map})
+    else:
+        write_safetensors(os.path.join(directory, "model.safetensors"), t)
     write_config(directory, cfg)
     write_tokenizer(directory)
     reference = {"notes": "float64 rotate-half LLaMA forward pass over the bfloat16 weights "
@@ -231,9 +255,17 @@ def tiny_gqa():
                  "token_ids": ids, "logits": [[round(x, 6) for x in row] for row in logits.tolist()]}
     with open(os.path.join(directory, "reference.json"), "w") as f:
         json.dump(reference, f)
-    print(f"hf-tiny-gqa: {sum(v.numel() for v in t.values())} parameters, {len(ids)} reference positions")
+    print(f"{name}: {sum(v.numel() for v in t.values())} parameters, {len(ids)} reference positions")
 
 
 if __name__ == "__main__":
     stories()
-    tiny_gqa()
+    tiny("hf-tiny-gqa", 20261130, 50000.0, {"rope_type": "linear", "factor": 2.0}, torch.bfloat16,
+         [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318], sharded=True)
+    # Llama 3.1's scaling with a short original context, so that the 8 rotated pairs of a head fall in all
+    # three of its bands (kept, blended, slowed down) and positions of the prompt feel the difference.
+    tiny("hf-tiny-llama3", 20261201, 500000.0,
+         {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+          "original_max_position_embeddings": 64}, torch.float16,
+         [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318, 33, 481, 97, 150, 222, 3, 64, 410, 11, 290, 376, 5],
+         sharded=False)
