@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <type_traits>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -242,22 +244,31 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
   for (const BatchToken& b : batch) max_keys = std::max<int64_t>(max_keys, int64_t{b.pos} + 1);
   constexpr int64_t kMinTaskMacs = int64_t{1} << 17;
   const int64_t grain = std::max<int64_t>(1, kMinTaskMacs / (2 * max_keys * hd));
+  // Item i is (token i / n_heads, head i % n_heads): its keys' rows and their count.
+  auto keys_of = [&](int64_t i) {
+    const BatchToken& b = batch[static_cast<size_t>(i / c.n_heads)];
+    return std::pair<const void*, int64_t>(cache.keys(b.slot, layer, i % c.n_heads / group), int64_t{b.pos} + 1);
+  };
   parallel_for(n_tokens * c.n_heads, grain, [&](int64_t begin, int64_t end) {
     std::vector<float> scores;
     for (int64_t i = begin; i < end; ++i) {
       const int64_t t = i / c.n_heads;
       const int64_t h = i % c.n_heads;
       const BatchToken& b = batch[static_cast<size_t>(t)];
-      const int64_t kv_head = h / group;
-      scores.resize(static_cast<size_t>(b.pos) + 1);
+      const auto [keys, n_keys] = keys_of(i);
+      const void* values = cache.values(b.slot, layer, h / group);
+      const auto [next_keys, n_next_keys] = i + 1 < end ? keys_of(i + 1) : std::pair<const void*, int64_t>(nullptr, 0);
+      scores.resize(static_cast<size_t>(n_keys));
       const float* q = q_.data() + t * c.q_dim() + h * hd;
       float* out = att_.data() + t * c.q_dim() + h * hd;
-      const void* keys = cache.keys(b.slot, layer, kv_head);
-      const void* values = cache.values(b.slot, layer, kv_head);
-      const int64_t n_keys = int64_t{b.pos} + 1;
       auto attend = [&](const auto* k_rows, const auto* v_rows) {  // float or half entries
-        if (avx2_) k::cpu::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
-        else k::ref::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
+        using Entry = std::remove_cv_t<std::remove_pointer_t<decltype(k_rows)>>;
+        if (avx2_) {
+          k::cpu::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out,
+                                  static_cast<const Entry*>(next_keys), n_next_keys);
+        } else {
+          k::ref::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
+        }
       };
       if (cache.type() == KvType::kF16) {
         attend(static_cast<const uint16_t*>(keys), static_cast<const uint16_t*>(values));

@@ -70,11 +70,19 @@ inline float dot_entries(const float* q, const Entry* k, int64_t n) {
   return s;
 }
 
+// Brings a row of n entries into L2 (where a miss costs little; L1 would hold back the loads of this head).
+template <typename Entry>
+inline void prefetch_row(const Entry* row, int64_t n) {
+  const char* p = reinterpret_cast<const char*>(row);
+  for (int64_t off = 0; off < n * static_cast<int64_t>(sizeof(Entry)); off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+}
+
 template <typename Entry>
 void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
-            float scale, float* scores, float* out) {
+            float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys) {
   float max_score = -std::numeric_limits<float>::infinity();
   for (int64_t j = 0; j < n_keys; ++j) {
+    prefetch_row(v + j * row_stride, head_dim);
     scores[j] = dot_entries(q, k + j * row_stride, head_dim) * scale;
     max_score = scores[j] > max_score ? scores[j] : max_score;
   }
@@ -88,6 +96,8 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
   for (; j < n_keys; ++j) sum += scores[j];
   const __m256 inv = _mm256_set1_ps(1.0f / sum);
   map_array(scores, scores, n_keys, [&](__m256 s) { return _mm256_mul_ps(s, inv); });
+  // The next head's keys: as many rows per value row as it takes to fetch them all in the first pass.
+  const int64_t next_per_key = next_keys == nullptr ? 0 : (n_next_keys + n_keys - 1) / n_keys;
   // out = Σ_j p_j·v_j, 64 dimensions at a time kept in registers across all keys.
   constexpr int64_t kChunk = 64;
   int64_t d0 = 0;
@@ -96,6 +106,11 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
     __m256 acc[kChunk / 8];
     for (int i = 0; i < kChunk / 8; ++i) acc[i] = _mm256_setzero_ps();
     for (int64_t key = 0; key < n_keys; ++key) {
+      if (d0 == 0) {
+        for (int64_t r = key * next_per_key; r < std::min(n_next_keys, (key + 1) * next_per_key); ++r) {
+          prefetch_row(next_keys + r * row_stride, head_dim);
+        }
+      }
       const __m256 pv = _mm256_set1_ps(scores[key]);
       const Entry* row = v + key * row_stride + d0;
       for (int i = 0; i < n_vec; ++i) acc[i] = _mm256_fmadd_ps(pv, load8(row + 8 * i), acc[i]);
@@ -116,13 +131,15 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
 }  // namespace
 
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
-                     int64_t head_dim, float scale, float* scores, float* out) {
-  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out);
+                     int64_t head_dim, float scale, float* scores, float* out, const float* next_keys,
+                     int64_t n_next_keys) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
 }
 
 void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
-                     int64_t head_dim, float scale, float* scores, float* out) {
-  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out);
+                     int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys,
+                     int64_t n_next_keys) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
 }
 
 void floats_to_halves(const float* x, uint16_t* y, int64_t n) {

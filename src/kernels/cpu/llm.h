@@ -12,10 +12,17 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not), over a cache
 // of float32 or of IEEE half entries.
+// Memory: one head's rows end well before the next head's begin (a cache slot's capacity exceeds its
+// length), and the hardware prefetcher loses every such stream at its start, which makes attention wait
+// on memory latency rather than bandwidth. So the values are fetched into L2 while the keys are read, and
+// `next_keys` (the first n_next_keys rows, same stride, of the head the caller attends next; null: none)
+// while the values are read.
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
-                     int64_t head_dim, float scale, float* scores, float* out);
+                     int64_t head_dim, float scale, float* scores, float* out, const float* next_keys = nullptr,
+                     int64_t n_next_keys = 0);
 void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
-                     int64_t head_dim, float scale, float* scores, float* out);
+                     int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys = nullptr,
+                     int64_t n_next_keys = 0);
 // y[i] = the IEEE half nearest x[i] (ties to even), as ref::f32_to_fp16.
 void floats_to_halves(const float* x, uint16_t* y, int64_t n);
 // y[i] = exp((x[i] - shift)·scale) for n floats (a softmax's weights over a vocabulary).

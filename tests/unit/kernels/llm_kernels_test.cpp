@@ -66,6 +66,24 @@ TEST(LlmKernels, AttendOneHeadOverHalvesMatchesTheReference) {
   }
 }
 
+// Naming the next head's keys (fetched ahead, fewer or more rows than this head's) changes no result.
+TEST(LlmKernels, AttendOneHeadResultsDoNotDependOnTheNextHead) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  const int64_t head_dim = 64, stride = 64;
+  for (int64_t n_keys : {1, 8, 70}) {
+    const auto q = normal_values(static_cast<size_t>(head_dim), 90, 1.0f);
+    const auto k = normal_values(static_cast<size_t>(2 * 80 * stride), 91, 1.0f);
+    const auto v = normal_values(static_cast<size_t>(80 * stride), 92, 1.0f);
+    std::vector<float> scores(80), alone(static_cast<size_t>(head_dim)), ahead(alone.size());
+    cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), alone.data());
+    for (int64_t n_next : {int64_t{0}, int64_t{1}, n_keys, n_keys + 9}) {
+      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), ahead.data(),
+                           k.data() + 80 * stride, n_next);
+      EXPECT_EQ(ahead, alone) << n_keys << " keys, next head " << n_next;
+    }
+  }
+}
+
 // The F16C conversion rounds exactly as the reference (nearest, ties to even), subnormals and overflow included.
 TEST(LlmKernels, FloatsToHalvesRoundAsTheReference) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
