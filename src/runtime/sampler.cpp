@@ -79,12 +79,13 @@ int32_t Sampler::draw(std::span<const float> logits) {
   auto higher = [](const Candidate& a, const Candidate& b) {
     return a.first > b.first || (a.first == b.first && a.second < b.second);
   };
-  const float max_logit = *std::max_element(logits.begin(), logits.end());
   weights_.resize(static_cast<size_t>(n_vocab));
   const float inv_temperature = 1.0f / params_.temperature;
   if (kernels::cpu::cpu_supports_avx2()) {
+    const float max_logit = kernels::cpu::max_value(logits.data(), n_vocab);
     kernels::cpu::scaled_exp(logits.data(), n_vocab, max_logit, inv_temperature, weights_.data());
   } else {
+    const float max_logit = *std::max_element(logits.begin(), logits.end());
     for (int32_t i = 0; i < n_vocab; ++i) weights_[i] = std::exp((logits[i] - max_logit) * inv_temperature);
   }
   if (params_.top_k <= 0 && params_.top_p >= 1.0f && params_.min_p <= 0.0f) {
@@ -133,15 +134,34 @@ int32_t Sampler::draw(std::span<const float> logits) {
 
 template <typename WeightOf>
 size_t Sampler::draw_index(size_t n, const WeightOf& weight_of) {
+  // Sums of blocks of kBlock weights (four interleaved sums each: a vocabulary is not one long chain of
+  // dependent additions), a walk over the blocks to the one r falls in, and a scan inside it.
+  constexpr size_t kBlock = 64;
+  block_sums_.resize((n + kBlock - 1) / kBlock);
   double total = 0.0;
-  for (size_t i = 0; i < n; ++i) total += weight_of(i);
+  for (size_t b = 0; b < block_sums_.size(); ++b) {
+    const size_t end = std::min(n, (b + 1) * kBlock);
+    double s[4] = {0.0, 0.0, 0.0, 0.0};
+    size_t i = b * kBlock;
+    for (; i + 4 <= end; i += 4) {
+      for (size_t j = 0; j < 4; ++j) s[j] += weight_of(i + j);
+    }
+    for (; i < end; ++i) s[0] += weight_of(i);
+    block_sums_[b] = (s[0] + s[1]) + (s[2] + s[3]);
+    total += block_sums_[b];
+  }
   const double r = rng_.uniform_double() * total;
   double cumulative = 0.0;
-  for (size_t i = 0; i < n; ++i) {
-    cumulative += weight_of(i);
-    if (r < cumulative) return i;
+  size_t b = 0;
+  for (; b + 1 < block_sums_.size() && cumulative + block_sums_[b] <= r; ++b) cumulative += block_sums_[b];
+  size_t last_positive = b * kBlock;
+  for (size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+    const double w = weight_of(i);
+    cumulative += w;
+    if (w > 0.0) last_positive = i;
+    if (r < cumulative && w > 0.0) return i;
   }
-  return n - 1;
+  return last_positive;  // rounding left r at the block's end
 }
 
 SampledToken model_logprobs(std::span<const float> logits, int32_t token, int32_t n_top) {

@@ -78,6 +78,7 @@ class Sampler {
   using Candidate = std::pair<double, int32_t>;  // (unnormalised probability, token)
   std::vector<Candidate> candidates_;            // scratch
   std::vector<float> weights_;                   // scratch: exp((logit - max) / temperature)
+  std::vector<double> block_sums_;               // scratch of draw_index
   std::vector<float> raw_logits_;                // scratch: logits before the penalties
 };
 

@@ -53,6 +53,15 @@ void scaled_exp(const float* x, int64_t n, float shift, float scale, float* y) {
   map_array(x, y, n, [&](__m256 v) { return vexp(_mm256_mul_ps(_mm256_sub_ps(v, sv), kv)); });
 }
 
+float max_value(const float* x, int64_t n) {
+  __m256 m = _mm256_set1_ps(x[0]);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + i));
+  float best = hmax(m);
+  for (; i < n; ++i) best = std::max(best, x[i]);
+  return best;
+}
+
 namespace {
 
 inline __m256 load8(const float* p) { return _mm256_loadu_ps(p); }

@@ -27,5 +27,7 @@ void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64
 void floats_to_halves(const float* x, uint16_t* y, int64_t n);
 // y[i] = exp((x[i] - shift)·scale) for n floats (a softmax's weights over a vocabulary).
 void scaled_exp(const float* x, int64_t n, float shift, float scale, float* y);
+// The largest of n ≥ 1 floats (NaN-free input).
+float max_value(const float* x, int64_t n);
 
 }  // namespace lmaas::kernels::cpu

@@ -2,6 +2,7 @@
 // shapes that hit every vector chunk and tail (head sizes that are and are not multiples of 8 and 64).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <random>
@@ -81,6 +82,20 @@ TEST(LlmKernels, AttendOneHeadResultsDoNotDependOnTheNextHead) {
                            k.data() + 80 * stride, n_next);
       EXPECT_EQ(ahead, alone) << n_keys << " keys, next head " << n_next;
     }
+  }
+}
+
+TEST(LlmKernels, MaxValueFindsTheLargestWhereverItIs) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  for (int64_t n : {1, 7, 8, 9, 31000}) {
+    auto x = normal_values(static_cast<size_t>(n), static_cast<uint32_t>(n), 1.0f);
+    for (int64_t at : {int64_t{0}, n / 2, n - 1}) {
+      std::vector<float> y = x;
+      y[static_cast<size_t>(at)] = 1e3f;
+      EXPECT_EQ(cpu::max_value(y.data(), n), 1e3f) << n << " " << at;
+    }
+    for (float& v : x) v = -std::fabs(v) - 1.0f;  // all negative: the largest is not 0
+    EXPECT_EQ(cpu::max_value(x.data(), n), *std::max_element(x.begin(), x.end())) << n;
   }
 }
 

@@ -61,6 +61,21 @@ TEST(Sampler, DrawsFollowTheDistributionAndItsTruncations) {
   expect_distribution(frequencies(p, logits, 100000), {0.625, 0.375, 0.0}, "min_p 0.5");
 }
 
+// Over a vocabulary of several summation blocks: mass in three blocks' tokens and a long flat tail.
+TEST(Sampler, DrawsOverALargeVocabularyFollowTheDistribution) {
+  std::vector<double> p(300, 0.2 / 297);
+  p[5] = 0.3, p[130] = 0.3, p[299] = 0.2;
+  SamplingParams params;
+  params.seed = 11;
+  const std::vector<double> got = frequencies(params, log_probs(p), 100000);
+  EXPECT_NEAR(got[5], 0.3, 0.01);
+  EXPECT_NEAR(got[130], 0.3, 0.01);
+  EXPECT_NEAR(got[299], 0.2, 0.01);
+  double tail = 0.0;
+  for (size_t i = 0; i < got.size(); ++i) tail += (i == 5 || i == 130 || i == 299) ? 0.0 : got[i];
+  EXPECT_NEAR(tail, 0.2, 0.01);
+}
+
 TEST(Sampler, TheSameSeedGivesTheSameTokens) {
   const auto logits = log_probs({0.25, 0.25, 0.25, 0.25});
   auto run = [&](uint64_t seed) {
