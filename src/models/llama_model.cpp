@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <map>
 #include <type_traits>
 #include <utility>
@@ -128,6 +129,17 @@ void project(const WeightMatrix& w, const float* x, int64_t n_tokens, float* y) 
   k::cpu::matmul(w.type, w.data, w.n_rows, w.n_cols, x, n_tokens, y, w.n_rows);
 }
 
+// project() of several matrices over the same rows x: packed ones quantize x once and share a pool run.
+void project_shared(std::initializer_list<std::pair<const WeightMatrix*, float*>> outputs, const float* x,
+                    int64_t n_tokens) {
+  std::vector<k::cpu::PackedProduct> packed;
+  for (const auto& [w, y] : outputs) {
+    if (w->packed) packed.push_back({w->packed.get(), y, w->n_rows});
+    else project(*w, x, n_tokens, y);
+  }
+  k::cpu::matmul_packed_shared(packed, x, n_tokens);
+}
+
 void grow(std::vector<float>& v, int64_t n) {
   if (static_cast<int64_t>(v.size()) < n) v.resize(static_cast<size_t>(n));
 }
@@ -178,19 +190,14 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
     k::cpu::dequantize_row(emb.type, row, x_.data() + t * dim, dim);
   }
 
+  add_and_norm(false, weights_.layers[0].attn_norm, n_tokens);
   for (int64_t l = 0; l < c.n_layers; ++l) {
     const LlamaLayerWeights& w = weights_.layers[static_cast<size_t>(l)];
-    norm_rows(x_.data(), w.attn_norm, xb_.data(), n_tokens);
-    project(w.wq, xb_.data(), n_tokens, q_.data());
-    project(w.wk, xb_.data(), n_tokens, k_.data());
-    project(w.wv, xb_.data(), n_tokens, v_.data());
+    project_shared({{&w.wq, q_.data()}, {&w.wk, k_.data()}, {&w.wv, v_.data()}}, xb_.data(), n_tokens);
     attention(batch, cache, l);
     project(w.wo, att_.data(), n_tokens, xb_.data());
-    for (int64_t i = 0; i < n_tokens * dim; ++i) x_[i] += xb_[i];
-
-    norm_rows(x_.data(), w.ffn_norm, xb_.data(), n_tokens);
-    project(w.w_gate, xb_.data(), n_tokens, gate_.data());
-    project(w.w_up, xb_.data(), n_tokens, up_.data());
+    add_and_norm(true, w.ffn_norm, n_tokens);
+    project_shared({{&w.w_gate, gate_.data()}, {&w.w_up, up_.data()}}, xb_.data(), n_tokens);
     // Row by row: a token's values must not depend on where its row starts in the batch.
     parallel_for(n_tokens, 1, [&](int64_t t0, int64_t t1) {
       const auto swiglu = avx2_ ? k::cpu::swiglu : k::ref::swiglu;
@@ -200,7 +207,7 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
       }
     });
     project(w.w_down, gate_.data(), n_tokens, xb_.data());
-    for (int64_t i = 0; i < n_tokens * dim; ++i) x_[i] += xb_[i];
+    add_and_norm(true, l + 1 < c.n_layers ? weights_.layers[static_cast<size_t>(l) + 1].attn_norm : nullptr, n_tokens);
   }
   for (const auto& [slot, end] : next_pos) cache.set_length(slot, end);
 }
@@ -222,18 +229,22 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
   const int64_t hd = c.head_dim;
   const int64_t kv_dim = c.kv_dim();
 
-  // Rotate this batch's queries and keys, then store keys and values at their positions.
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    const float* cos_v = rope_cos_.data() + t * (hd / 2);
-    const float* sin_v = rope_sin_.data() + t * (hd / 2);
-    k::ref::rope_apply(q_.data() + t * c.q_dim(), c.n_heads, hd, cos_v, sin_v, c.rope_style);
-    k::ref::rope_apply(k_.data() + t * kv_dim, c.n_kv_heads, hd, cos_v, sin_v, c.rope_style);
-    const BatchToken& b = batch[t];
-    for (int64_t h = 0; h < c.n_kv_heads; ++h) {
-      store_entries(k_.data() + t * kv_dim + h * hd, cache, cache.keys(b.slot, layer, h), b.pos, hd);
-      store_entries(v_.data() + t * kv_dim + h * hd, cache, cache.values(b.slot, layer, h), b.pos, hd);
+  // Rotate this batch's queries and keys, then store keys and values at their positions (token by token:
+  // every token writes only its own rows).
+  const auto rope = avx2_ ? k::cpu::rope_apply : k::ref::rope_apply;
+  parallel_for(n_tokens, 4, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const float* cos_v = rope_cos_.data() + t * (hd / 2);
+      const float* sin_v = rope_sin_.data() + t * (hd / 2);
+      rope(q_.data() + t * c.q_dim(), c.n_heads, hd, cos_v, sin_v, c.rope_style);
+      rope(k_.data() + t * kv_dim, c.n_kv_heads, hd, cos_v, sin_v, c.rope_style);
+      const BatchToken& b = batch[static_cast<size_t>(t)];
+      for (int64_t h = 0; h < c.n_kv_heads; ++h) {
+        store_entries(k_.data() + t * kv_dim + h * hd, cache, cache.keys(b.slot, layer, h), b.pos, hd);
+        store_entries(v_.data() + t * kv_dim + h * hd, cache, cache.values(b.slot, layer, h), b.pos, hd);
+      }
     }
-  }
+  });
 
   // Every (token, head) attends to its slot's positions 0..pos, in parallel.
   const int64_t group = c.n_heads / c.n_kv_heads;
@@ -276,6 +287,18 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
         attend(static_cast<const float*>(keys), static_cast<const float*>(values));
       }
     }
+  });
+}
+
+void LlamaModel::add_and_norm(bool add, const float* norm_weight, int64_t n_tokens) {
+  const int64_t dim = config_.dim;
+  parallel_for(n_tokens, 4, [&](int64_t t0, int64_t t1) {
+    float* x = x_.data() + t0 * dim;
+    float* xb = xb_.data() + t0 * dim;
+    if (add) {
+      for (int64_t i = 0; i < (t1 - t0) * dim; ++i) x[i] += xb[i];
+    }
+    if (norm_weight != nullptr) norm_rows(x, norm_weight, xb, t1 - t0);
   });
 }
 

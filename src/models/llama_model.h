@@ -115,6 +115,9 @@ class LlamaModel {
   void store_entries(const float* x, const KvCache& cache, void* rows, int32_t pos, int64_t hd) const;
   // Normalised final states of the tokens that want logits, gathered into rows of final_.
   int64_t gather_final(std::span<const BatchToken> batch);
+  // For the batch's rows: x_ += xb_ (the residual) if `add`, then xb_ = rms_norm(x_) · norm_weight unless it is
+  // null; in parallel over tokens.
+  void add_and_norm(bool add, const float* norm_weight, int64_t n_tokens);
   // y[r] = rms_norm(x[r]) · weight for n_rows rows of dim.
   void norm_rows(const float* x, const float* weight, float* y, int64_t n_rows) const;
 

@@ -39,6 +39,41 @@ void rms_norm(const float* x, const float* weight, float* y, int64_t n, float ep
   for (; i < n; ++i) y[i] = x[i] * s * weight[i];
 }
 
+void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos_v, const float* sin_v,
+                ref::RopeStyle style) {
+  const int64_t half = head_dim / 2;
+  const __m256i pair_index = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3);
+  const __m256 alternate_sign = _mm256_setr_ps(-1, 1, -1, 1, -1, 1, -1, 1);
+  for (int64_t h = 0; h < n_heads; ++h) {
+    float* xh = x + h * head_dim;
+    int64_t i = 0;  // pairs done
+    if (style == ref::RopeStyle::kAdjacentPairs) {
+      // Lanes (a0 b0 a1 b1 …): x·(c0 c0 c1 c1 …) + (b0 a0 b1 a1 …)·(−s0 s0 −s1 s1 …).
+      for (; i + 4 <= half; i += 4) {
+        const __m256 c = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(cos_v + i)), pair_index);
+        const __m256 s = _mm256_mul_ps(
+            _mm256_permutevar8x32_ps(_mm256_castps128_ps256(_mm_loadu_ps(sin_v + i)), pair_index), alternate_sign);
+        const __m256 v = _mm256_loadu_ps(xh + 2 * i);
+        _mm256_storeu_ps(xh + 2 * i, _mm256_fmadd_ps(v, c, _mm256_mul_ps(_mm256_permute_ps(v, 0xB1), s)));
+      }
+    } else {
+      for (; i + 8 <= half; i += 8) {
+        const __m256 c = _mm256_loadu_ps(cos_v + i), s = _mm256_loadu_ps(sin_v + i);
+        const __m256 a = _mm256_loadu_ps(xh + i), b = _mm256_loadu_ps(xh + half + i);
+        _mm256_storeu_ps(xh + i, _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s)));
+        _mm256_storeu_ps(xh + half + i, _mm256_fmadd_ps(a, s, _mm256_mul_ps(b, c)));
+      }
+    }
+    for (; i < half; ++i) {  // the pairs past the last full vector
+      const int64_t a = style == ref::RopeStyle::kAdjacentPairs ? 2 * i : i;
+      const int64_t b = style == ref::RopeStyle::kAdjacentPairs ? 2 * i + 1 : i + half;
+      const float x0 = xh[a], x1 = xh[b];
+      xh[a] = x0 * cos_v[i] - x1 * sin_v[i];
+      xh[b] = x0 * sin_v[i] + x1 * cos_v[i];
+    }
+  }
+}
+
 void swiglu(const float* gate, const float* up, float* out, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {

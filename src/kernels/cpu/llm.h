@@ -6,9 +6,14 @@
 
 #include <cstdint>
 
+#include "kernels/ref/llm.h"
+
 namespace lmaas::kernels::cpu {
 
 void rms_norm(const float* x, const float* weight, float* y, int64_t n, float eps);
+// ref::rope_apply in 8 lanes (fused multiply-adds, so within rounding of the reference).
+void rope_apply(float* x, int64_t n_heads, int64_t head_dim, const float* cos_v, const float* sin_v,
+                ref::RopeStyle style);
 void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // ref::attend_one_head with float accumulation in 8 lanes (head_dim a multiple of 8 or not), over a cache
 // of float32 or of IEEE half entries.

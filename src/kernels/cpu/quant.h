@@ -28,6 +28,8 @@
 #include <memory>
 #include <vector>
 
+#include <span>
+
 #include "kernels/quant_types.h"
 
 namespace lmaas::kernels::cpu {
@@ -52,6 +54,15 @@ std::shared_ptr<const PackedQuantMatrix> pack_quant_matrix(WeightType type, cons
                                                            int64_t n_cols);
 // matmul() with packed weights: y[t, r] = Σ_c W[r, c]·x[t, c], y [n_tokens, ldy].
 void matmul_packed(const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy);
+// matmul_packed of several matrices over the same x (a layer's query/key/value, or gate/up projections):
+// x is quantized once per weight type and all the matrices' row groups share one run of the pool. Each y
+// gets exactly the values matmul_packed would give it.
+struct PackedProduct {
+  const PackedQuantMatrix* w;
+  float* y;
+  int64_t ldy;
+};
+void matmul_packed_shared(std::span<const PackedProduct> products, const float* x, int64_t n_tokens);
 
 // One row of `type` -> f32 y[n] (embedding lookups), on the calling thread.
 void dequantize_row(WeightType type, const void* w, float* y, int64_t n);
@@ -65,5 +76,6 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
                 int64_t n_tokens, float* y, int64_t ldy);
 void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,
                        int64_t ldy);  // isa: kAvx2 or kAvx512
+void matmul_packed_shared_isa(QuantIsa isa, std::span<const PackedProduct> products, const float* x, int64_t n_tokens);
 
 }  // namespace lmaas::kernels::cpu

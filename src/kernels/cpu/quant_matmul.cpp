@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "base/check.h"
 #include "base/thread_pool.h"
 #include "kernels/cpu/quant.h"
 #include "kernels/cpu/quant_isa.h"
@@ -129,19 +131,38 @@ void matmul_quant_stored(const IsaPaths& k, const Problem& p, const ActQ8& act, 
   });
 }
 
-// Packed W: ranges of groups per task.
-void matmul_packed_groups(const IsaPaths& k, const PackedProblem& p, const ActQ8& act) {
-  const int64_t n_groups = (p.n_rows + kPackRows - 1) / kPackRows;
-  const int64_t n_tasks = group_task_count(n_groups, act.n_blocks * quant_isa::packed_block_bytes(p.type), p.n_tokens);
-  run_pieces(n_groups, n_tasks, [&](int64_t g0, int64_t g1) { k.packed_groups(p, act, g0, g1); });
+// Packed W: ranges of groups per task; several problems (each with its activations) in one pool run.
+struct GroupPiece {
+  size_t problem;
+  int64_t g0, g1;
+};
+void matmul_packed_groups(const IsaPaths& k, std::span<const PackedProblem> problems, std::span<const ActQ8> acts) {
+  std::vector<GroupPiece> pieces;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const PackedProblem& p = problems[i];
+    const int64_t n_groups = (p.n_rows + kPackRows - 1) / kPackRows;
+    const int64_t n_tasks = std::clamp<int64_t>(
+        group_task_count(n_groups, acts[i].n_blocks * quant_isa::packed_block_bytes(p.type), p.n_tokens), 1, n_groups);
+    const int64_t per_task = (n_groups + n_tasks - 1) / n_tasks;
+    for (int64_t g = 0; g < n_groups; g += per_task) pieces.push_back({i, g, std::min(n_groups, g + per_task)});
+  }
+  global_pool().run(static_cast<int>(pieces.size()), [&](int task) {
+    const GroupPiece& piece = pieces[static_cast<size_t>(task)];
+    k.packed_groups(problems[piece.problem], acts[piece.problem], piece.g0, piece.g1);
+  });
 }
 
 // x quantized for the Q8_0 / Q4_0 kernels into buffers of the calling thread (valid until its next call).
-ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n_tokens, int64_t n_cols) {
+// `slot` picks one of two sets of buffers, so that activations for both weight types can be live at once.
+ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n_tokens, int64_t n_cols, int slot = 0) {
   const int64_t n_blocks = n_cols / kQuantBlock;
-  thread_local std::vector<int8_t> q;
-  thread_local std::vector<float> d;
-  thread_local std::vector<int32_t> bias;
+  struct Buffers {
+    std::vector<int8_t> q;
+    std::vector<float> d;
+    std::vector<int32_t> bias;
+  };
+  thread_local Buffers buffers[2];
+  auto& [q, d, bias] = buffers[slot];
   q.resize(static_cast<size_t>(n_tokens * n_cols));
   d.resize(static_cast<size_t>(n_tokens * n_blocks));
   bias.resize(static_cast<size_t>(n_tokens * n_blocks));
@@ -228,13 +249,34 @@ std::shared_ptr<const PackedQuantMatrix> pack_quant_matrix(WeightType type, cons
 void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,
                        int64_t ldy) {
   if (w.n_rows <= 0 || n_tokens <= 0) return;
-  const IsaPaths k = paths_of(isa);
-  const ActQ8 act = quantize_for(k, w.type, x, n_tokens, w.n_cols);
-  matmul_packed_groups(k, {w.type, w.bytes.data(), w.n_rows, w.n_cols, n_tokens, y, ldy}, act);
+  const PackedProduct product{&w, y, ldy};
+  matmul_packed_shared_isa(isa, {&product, 1}, x, n_tokens);
 }
 
 void matmul_packed(const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y, int64_t ldy) {
   matmul_packed_isa(best_quant_isa(), w, x, n_tokens, y, ldy);
+}
+
+void matmul_packed_shared_isa(QuantIsa isa, std::span<const PackedProduct> products, const float* x, int64_t n_tokens) {
+  if (products.empty() || n_tokens <= 0) return;
+  const IsaPaths k = paths_of(isa);
+  std::vector<PackedProblem> problems;
+  std::vector<ActQ8> acts;
+  std::optional<ActQ8> by_type[2];  // Q8_0, Q4_0: quantized once each
+  for (const PackedProduct& p : products) {
+    LMAAS_CHECK(p.w->n_cols == products[0].w->n_cols, "matmul_packed_shared: widths {} and {} differ", p.w->n_cols,
+                products[0].w->n_cols);
+    if (p.w->n_rows <= 0) continue;
+    const int slot = p.w->type == WeightType::kQ4_0 ? 1 : 0;
+    if (!by_type[slot]) by_type[slot] = quantize_for(k, p.w->type, x, n_tokens, p.w->n_cols, slot);
+    problems.push_back({p.w->type, p.w->bytes.data(), p.w->n_rows, p.w->n_cols, n_tokens, p.y, p.ldy});
+    acts.push_back(*by_type[slot]);
+  }
+  matmul_packed_groups(k, problems, acts);
+}
+
+void matmul_packed_shared(std::span<const PackedProduct> products, const float* x, int64_t n_tokens) {
+  matmul_packed_shared_isa(best_quant_isa(), products, x, n_tokens);
 }
 
 }  // namespace lmaas::kernels::cpu

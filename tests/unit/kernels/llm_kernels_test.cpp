@@ -85,6 +85,23 @@ TEST(LlmKernels, AttendOneHeadResultsDoNotDependOnTheNextHead) {
   }
 }
 
+TEST(LlmKernels, RopeApplyMatchesTheReferenceInBothPairings) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  uint32_t seed = 200;
+  for (auto style : {ref::RopeStyle::kAdjacentPairs, ref::RopeStyle::kHalves}) {
+    for (int64_t head_dim : {2, 6, 8, 16, 24, 64, 72, 128}) {
+      const int64_t n_heads = 3, half = head_dim / 2;
+      std::vector<float> cos_v(static_cast<size_t>(half)), sin_v(cos_v.size());
+      ref::rope_cos_sin(37, head_dim, 10000.0f, 1.0f, nullptr, cos_v.data(), sin_v.data());
+      auto got = normal_values(static_cast<size_t>(n_heads * head_dim), seed++, 1.0f);
+      auto want = got;
+      cpu::rope_apply(got.data(), n_heads, head_dim, cos_v.data(), sin_v.data(), style);
+      ref::rope_apply(want.data(), n_heads, head_dim, cos_v.data(), sin_v.data(), style);
+      for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-6) << head_dim << " " << i;
+    }
+  }
+}
+
 TEST(LlmKernels, MaxValueFindsTheLargestWhereverItIs) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   for (int64_t n : {1, 7, 8, 9, 31000}) {
