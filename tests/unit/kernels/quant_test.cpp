@@ -374,6 +374,37 @@ TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
   set_num_threads(saved);
 }
 
+// Matrices sharing their input (a layer's q/k/v): each product equals its own matmul_packed, bit for bit,
+// with both weight types in one call, for few and many tokens.
+TEST(QuantMatmul, SharedInputProductsEqualSeparateOnes) {
+  const int saved = num_threads();
+  set_num_threads(2);
+  const int64_t n_cols = 256;
+  const MatmulCase a = make_case(WeightType::kQ4_0, 75, n_cols, 16, 31);
+  const MatmulCase b = make_case(WeightType::kQ8_0, 40, n_cols, 16, 32);
+  const MatmulCase c = make_case(WeightType::kQ4_0, 3, n_cols, 16, 33);
+  for (cpu::QuantIsa isa : available_isas()) {
+    if (isa == cpu::QuantIsa::kRef) continue;
+    std::vector<std::shared_ptr<const cpu::PackedQuantMatrix>> packed;
+    for (const MatmulCase* m : {&a, &b, &c}) packed.push_back(cpu::pack_quant_matrix(m->type, m->w.data(), m->n_rows, n_cols));
+    for (int64_t n_tokens : {1, 3, 16}) {
+      std::vector<std::vector<float>> shared, separate;
+      std::vector<cpu::PackedProduct> products;
+      for (const auto& p : packed) {
+        shared.emplace_back(static_cast<size_t>(n_tokens * p->n_rows), -1.0f);
+        separate.emplace_back(static_cast<size_t>(n_tokens * p->n_rows), -2.0f);
+      }
+      for (size_t i = 0; i < packed.size(); ++i) products.push_back({packed[i].get(), shared[i].data(), packed[i]->n_rows});
+      cpu::matmul_packed_shared_isa(isa, products, a.x.data(), n_tokens);
+      for (size_t i = 0; i < packed.size(); ++i) {
+        cpu::matmul_packed_isa(isa, *packed[i], a.x.data(), n_tokens, separate[i].data(), packed[i]->n_rows);
+        EXPECT_EQ(shared[i], separate[i]) << isa_name(isa) << " matrix " << i << ", " << n_tokens << " tokens";
+      }
+    }
+  }
+  set_num_threads(saved);
+}
+
 // Packing keeps the size (rows padded to whole groups) and only Q8_0 / Q4_0 are packed.
 TEST(QuantMatmul, PackedMatricesHoldTheSameBytes) {
   for (WeightType type : kAllTypes) {
