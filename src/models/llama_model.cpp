@@ -177,11 +177,13 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
   const int64_t half = c.head_dim / 2;
   grow(rope_cos_, n_tokens * half);
   grow(rope_sin_, n_tokens * half);
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    k::ref::rope_cos_sin(batch[t].pos, c.head_dim, c.rope_theta, c.rope_freq_scale,
-                         c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data(), rope_cos_.data() + t * half,
-                         rope_sin_.data() + t * half);
-  }
+  parallel_for(n_tokens, 4, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      k::ref::rope_cos_sin(batch[static_cast<size_t>(t)].pos, c.head_dim, c.rope_theta, c.rope_freq_scale,
+                           c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data(),
+                           rope_cos_.data() + t * half, rope_sin_.data() + t * half);
+    }
+  });
 
   const WeightMatrix& emb = weights_.token_embedding;
   const auto emb_row_bytes = static_cast<size_t>(k::row_bytes(emb.type, dim));
