@@ -36,9 +36,25 @@ ThreadPool::~ThreadPool() {
   workers_.clear();  // joins
 }
 
-void ThreadPool::claim_tasks() {
+// The unclaimed tasks are [front, back) of one 64-bit word (front in the low half): the calling thread takes
+// them from the front and workers from the back, so each thread runs a contiguous stretch of tasks (a
+// kernel's tasks are neighbouring rows: each thread then streams its weights in order, which the hardware
+// prefetcher follows, instead of every other block) until the two ends meet.
+int ThreadPool::claim_one(bool from_front) {
+  uint64_t range = unclaimed_.load(std::memory_order_relaxed);
+  while (true) {
+    const auto front = static_cast<uint32_t>(range), back = static_cast<uint32_t>(range >> 32);
+    if (front >= back) return -1;
+    const uint64_t next = from_front ? range + 1 : range - (uint64_t{1} << 32);
+    if (unclaimed_.compare_exchange_weak(range, next, std::memory_order_acq_rel)) {
+      return static_cast<int>(from_front ? front : back - 1);
+    }
+  }
+}
+
+void ThreadPool::claim_tasks(bool from_front) {
   InsideTaskGuard guard;
-  for (int task = next_task_.fetch_add(1); task < job_n_tasks_; task = next_task_.fetch_add(1)) {
+  for (int task = claim_one(from_front); task >= 0; task = claim_one(from_front)) {
     try {
       (*job_)(task);
     } catch (...) {
@@ -66,7 +82,7 @@ void ThreadPool::worker_loop(std::stop_token stop) {
       if (!job_open_) continue;  // woke too late: the caller already finished this job
       n_active_.fetch_add(1);
     }
-    claim_tasks();
+    claim_tasks(false);
     n_active_.fetch_sub(1, std::memory_order_acq_rel);
   }
 }
@@ -83,12 +99,12 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
     job_ = &fn;
     job_n_tasks_ = n_tasks;
     job_error_ = nullptr;
-    next_task_.store(0);
+    unclaimed_.store(static_cast<uint64_t>(n_tasks) << 32);
     job_open_ = true;
     generation_.fetch_add(1, std::memory_order_acq_rel);
   }
   wake_.notify_all();
-  claim_tasks();
+  claim_tasks(true);
   {
     std::lock_guard lock(mutex_);
     job_open_ = false;  // no worker joins from here on

@@ -26,12 +26,14 @@ class ThreadPool {
   int n_threads() const { return n_threads_; }
   // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Tasks are claimed one at a
   // time by whichever thread is free (the caller too), so a worker that the OS is slow to wake never
-  // stalls the caller. The first exception thrown by a task is rethrown here.
+  // stalls the caller: the caller from the front of the range and workers from its back, so that each
+  // thread runs neighbouring tasks in order. The first exception thrown by a task is rethrown here.
   void run(int n_tasks, const std::function<void(int)>& fn);
 
  private:
   void worker_loop(std::stop_token stop);
-  void claim_tasks();
+  int claim_one(bool from_front);  // a task index, or -1 when none is left
+  void claim_tasks(bool from_front);
 
   int n_threads_;
   std::mutex mutex_;
@@ -42,7 +44,7 @@ class ThreadPool {
   const std::function<void(int)>* job_ = nullptr;
   int job_n_tasks_ = 0;
   bool job_open_ = false;
-  std::atomic<int> next_task_{0};
+  std::atomic<uint64_t> unclaimed_{0};  // tasks not yet claimed: [low 32 bits, high 32 bits)
   std::atomic<int> n_active_{0};
   std::exception_ptr job_error_;
   std::mutex error_mutex_;
