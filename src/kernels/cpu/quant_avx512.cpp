@@ -59,8 +59,21 @@ void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0)
   const int8_t* xq = a.q + t0 * p.n_cols;
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  // A task is one group when there are many tokens, and the pool hands a thread the group before or after
+  // its last (cpu/quant_matmul.cpp, base/thread_pool.h): the first pass fetches both neighbours' blocks
+  // into L1 as it goes, since the hardware prefetcher restarts at every task.
+  const int64_t group_bytes = a.n_blocks * kBlockBytes;
+  const bool prefetch = t0 == 0 && p.n_tokens > kFewTokens;
+  const uint8_t* next = g + 1 < (p.n_rows + kPackRows - 1) / kPackRows ? group + group_bytes : nullptr;
+  const uint8_t* previous = g > 0 ? group - group_bytes : nullptr;
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const uint8_t* blk = group + b * kBlockBytes;
+    if (prefetch) {
+      for (int64_t off = 0; off < kBlockBytes; off += 64) {
+        if (next) _mm_prefetch(reinterpret_cast<const char*>(next + b * kBlockBytes + off), _MM_HINT_T0);
+        if (previous) _mm_prefetch(reinterpret_cast<const char*>(previous + b * kBlockBytes + off), _MM_HINT_T0);
+      }
+    }
     __m512i s[NT];
     for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]);
     for (int k = 0; k < 4; ++k) {

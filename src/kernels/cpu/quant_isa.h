@@ -43,6 +43,10 @@ inline constexpr int32_t kBiasQ8_0Unsigned = -128;
 //                   Q4_0: bytes [4][16][4] = qs[4k..4k+3] of each row (low nibbles: k-step k, high: k + 4).
 // The same bytes as the original blocks, rearranged so one vector holds 4 levels of each of 16 rows.
 inline constexpr int64_t kPackRows = 16;
+// Up to this many tokens a call is bound by streaming W from memory: tasks are long ranges of rows (which
+// the hardware prefetcher follows); with more, each task is one group of rows and the kernels fetch the
+// neighbouring groups ahead themselves.
+inline constexpr int64_t kFewTokens = 3;
 inline constexpr int64_t packed_block_bytes(WeightType type) {
   return kPackRows * (type == WeightType::kQ8_0 ? 34 : 18);
 }

@@ -24,7 +24,7 @@ namespace {
 using quant_isa::ActQ8;
 using quant_isa::Problem;
 
-constexpr int64_t kFewTokens = 3;  // up to this many tokens a call is bound by streaming W from memory
+using quant_isa::kFewTokens;
 constexpr int64_t kMinTaskWeightBytes = 1 << 15;  // below this much of W per task, fewer tasks
 constexpr int64_t kStreamTasksPerThread = 4;
 
