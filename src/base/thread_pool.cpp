@@ -97,7 +97,6 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
   {
     std::lock_guard lock(mutex_);
     job_ = &fn;
-    job_n_tasks_ = n_tasks;
     job_error_ = nullptr;
     unclaimed_.store(static_cast<uint64_t>(n_tasks) << 32);
     job_open_ = true;

@@ -42,7 +42,6 @@ class ThreadPool {
   // The current job. Workers join it under mutex_ while job_open_; the caller closes it when all tasks
   // are claimed and then waits for joined workers (n_active_) to leave.
   const std::function<void(int)>* job_ = nullptr;
-  int job_n_tasks_ = 0;
   bool job_open_ = false;
   std::atomic<uint64_t> unclaimed_{0};  // tasks not yet claimed: [low 32 bits, high 32 bits)
   std::atomic<int> n_active_{0};
