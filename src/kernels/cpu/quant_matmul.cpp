@@ -10,6 +10,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "base/check.h"
@@ -70,16 +71,26 @@ void pack_groups(WeightType type, const uint8_t* w, int64_t n_rows, int64_t n_co
   }
 }
 
+// [0, n_units) (n_units ≥ 1) cut into at most max_pieces contiguous pieces of `size` units, the last
+// possibly shorter.
+struct Pieces {
+  int64_t n_units, size, count;
+  Pieces(int64_t units, int64_t max_pieces) : n_units(units) {
+    max_pieces = std::clamp<int64_t>(max_pieces, 1, units);
+    size = (units + max_pieces - 1) / max_pieces;
+    count = (units + size - 1) / size;
+  }
+  std::pair<int64_t, int64_t> operator[](int64_t i) const { return {i * size, std::min(n_units, (i + 1) * size)}; }
+};
+
 // Runs fn(u0, u1) over [0, n_units) in at most n_tasks contiguous pieces, on the pool (tasks are claimed
 // by whichever thread is free, so many small tasks balance themselves).
 template <typename Fn>
 void run_pieces(int64_t n_units, int64_t n_tasks, const Fn& fn) {
-  n_tasks = std::clamp<int64_t>(n_tasks, 1, n_units);
-  const int64_t per_task = (n_units + n_tasks - 1) / n_tasks;
-  n_tasks = (n_units + per_task - 1) / per_task;
-  global_pool().run(static_cast<int>(n_tasks), [&](int i) {
-    const int64_t u0 = i * per_task, u1 = std::min(n_units, u0 + per_task);
-    if (u0 < u1) fn(u0, u1);
+  const Pieces pieces(n_units, n_tasks);
+  global_pool().run(static_cast<int>(pieces.count), [&](int i) {
+    const auto [u0, u1] = pieces[i];
+    fn(u0, u1);
   });
 }
 
@@ -131,24 +142,24 @@ void matmul_quant_stored(const IsaPaths& k, const Problem& p, const ActQ8& act, 
   });
 }
 
-// Packed W: ranges of groups per task; several problems (each with its activations) in one pool run.
-struct GroupPiece {
-  size_t problem;
-  int64_t g0, g1;
-};
+// Packed W: ranges of groups per task; several problems (each with its activations) in one pool run, the
+// tasks of one problem after those of the one before.
 void matmul_packed_groups(const IsaPaths& k, std::span<const PackedProblem> problems, std::span<const ActQ8> acts) {
-  std::vector<GroupPiece> pieces;
+  std::vector<Pieces> pieces;
+  int64_t n_tasks = 0;
   for (size_t i = 0; i < problems.size(); ++i) {
     const PackedProblem& p = problems[i];
     const int64_t n_groups = (p.n_rows + kPackRows - 1) / kPackRows;
-    const int64_t n_tasks = std::clamp<int64_t>(
-        group_task_count(n_groups, acts[i].n_blocks * quant_isa::packed_block_bytes(p.type), p.n_tokens), 1, n_groups);
-    const int64_t per_task = (n_groups + n_tasks - 1) / n_tasks;
-    for (int64_t g = 0; g < n_groups; g += per_task) pieces.push_back({i, g, std::min(n_groups, g + per_task)});
+    pieces.emplace_back(n_groups,
+                        group_task_count(n_groups, acts[i].n_blocks * quant_isa::packed_block_bytes(p.type), p.n_tokens));
+    n_tasks += pieces.back().count;
   }
-  global_pool().run(static_cast<int>(pieces.size()), [&](int task) {
-    const GroupPiece& piece = pieces[static_cast<size_t>(task)];
-    k.packed_groups(problems[piece.problem], acts[piece.problem], piece.g0, piece.g1);
+  global_pool().run(static_cast<int>(n_tasks), [&](int task) {
+    int64_t t = task;
+    size_t i = 0;
+    while (t >= pieces[i].count) t -= pieces[i++].count;
+    const auto [g0, g1] = pieces[i][t];
+    k.packed_groups(problems[i], acts[i], g0, g1);
   });
 }
 
