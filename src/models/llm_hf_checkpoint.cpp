@@ -46,6 +46,14 @@ Result<double> positive_number(const JsonFile& f, const nlohmann::json& object, 
   return v->get<double>();
 }
 
+// positive_number with no fallback: a missing key is an error too.
+Result<double> required_positive_number(const JsonFile& f, const nlohmann::json& object, const std::string& path,
+                                        const char* key) {
+  LMAAS_ASSIGN_OR_RETURN(const double value, positive_number(f, object, path, key, 0.0));
+  if (!(value > 0)) return f.error(Code::kDataLoss, member_path(path, key), "is missing, expected a positive number");
+  return value;
+}
+
 Status unsupported(const JsonFile& f, const std::string& what) {
   return Status(Code::kUnimplemented, fmt::format("{}: {}", f.name, what));
 }
@@ -70,14 +78,11 @@ Status check_architecture(const JsonFile& f) {
 // interpolate smoothly (in inverse frequency) from one to the other.
 Status read_llama3_rope_factors(const JsonFile& f, const nlohmann::json& scaling, LlamaConfig& c) {
   const std::string path = "rope_scaling";
-  LMAAS_ASSIGN_OR_RETURN(const double factor, positive_number(f, scaling, path, "factor", 0.0));
-  LMAAS_ASSIGN_OR_RETURN(const double low, positive_number(f, scaling, path, "low_freq_factor", 0.0));
-  LMAAS_ASSIGN_OR_RETURN(const double high, positive_number(f, scaling, path, "high_freq_factor", 0.0));
-  LMAAS_ASSIGN_OR_RETURN(const double original, positive_number(f, scaling, path, "original_max_position_embeddings", 0.0));
-  for (const auto& [key, value] : {std::pair{"factor", factor}, {"low_freq_factor", low}, {"high_freq_factor", high},
-                                   {"original_max_position_embeddings", original}}) {
-    if (!(value > 0)) return f.error(Code::kDataLoss, member_path(path, key), "is missing, expected a positive number");
-  }
+  LMAAS_ASSIGN_OR_RETURN(const double factor, required_positive_number(f, scaling, path, "factor"));
+  LMAAS_ASSIGN_OR_RETURN(const double low, required_positive_number(f, scaling, path, "low_freq_factor"));
+  LMAAS_ASSIGN_OR_RETURN(const double high, required_positive_number(f, scaling, path, "high_freq_factor"));
+  LMAAS_ASSIGN_OR_RETURN(const double original,
+                         required_positive_number(f, scaling, path, "original_max_position_embeddings"));
   if (!(high > low)) {
     return f.error(Code::kDataLoss, member_path(path, "high_freq_factor"),
                    fmt::format("is {}, expected more than low_freq_factor ({})", high, low));
@@ -85,8 +90,7 @@ Status read_llama3_rope_factors(const JsonFile& f, const nlohmann::json& scaling
   const double low_freq_wavelength = original / low, high_freq_wavelength = original / high;
   c.rope_freq_factors.clear();
   for (int64_t i = 0; i < c.head_dim / 2; ++i) {
-    const double inv_freq = std::pow(static_cast<double>(c.rope_theta), -2.0 * static_cast<double>(i) / static_cast<double>(c.head_dim));
-    const double wavelength = 2.0 * M_PI / inv_freq;
+    const double wavelength = 2.0 * M_PI / k::ref::rope_inv_freq(i, c.head_dim, c.rope_theta);
     double divisor = 1.0;
     if (wavelength > low_freq_wavelength) {
       divisor = factor;
@@ -114,8 +118,7 @@ Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
   if (type != "linear") {
     return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear, llama3)", type));
   }
-  LMAAS_ASSIGN_OR_RETURN(const double factor, positive_number(f, *scaling, "rope_scaling", "factor", 0.0));
-  if (!(factor > 0)) return f.error(Code::kDataLoss, "rope_scaling.factor", "is missing, expected a positive number");
+  LMAAS_ASSIGN_OR_RETURN(const double factor, required_positive_number(f, *scaling, "rope_scaling", "factor"));
   c.rope_freq_scale = static_cast<float>(1.0 / factor);
   return Status::ok();
 }

@@ -24,12 +24,17 @@ inline void rms_norm(const float* x, const float* weight, float* y, int64_t n, f
 // "llama" files store q/k; or the two halves (i, i + d/2) as Hugging Face checkpoints ("NeoX" style).
 enum class RopeStyle : uint8_t { kAdjacentPairs, kHalves };
 
-// The rotation of one position: cos and sin of pos · freq_scale · theta^(−2i/head_dim) / freq_factors[i],
+// The unscaled angular frequency of rotated pair i < head_dim/2: theta^(−2i/head_dim).
+inline double rope_inv_freq(int64_t i, int64_t head_dim, double theta) {
+  return std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+}
+
+// The rotation of one position: cos and sin of pos · freq_scale · rope_inv_freq(i) / freq_factors[i],
 // i < head_dim/2 (freq_factors: per-pair divisors, as Llama 3's RoPE scaling; null = none).
 inline void rope_cos_sin(int64_t pos, int64_t head_dim, float theta, float freq_scale, const float* freq_factors,
                          float* cos_out, float* sin_out) {
   for (int64_t i = 0; i < head_dim / 2; ++i) {
-    double inv_freq = std::pow(static_cast<double>(theta), -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+    double inv_freq = rope_inv_freq(i, head_dim, theta);
     if (freq_factors != nullptr) inv_freq /= freq_factors[i];
     const auto angle = static_cast<float>(static_cast<double>(pos) * freq_scale * inv_freq);
     cos_out[i] = std::cos(angle);
