@@ -83,6 +83,26 @@ void bm_matmul(benchmark::State& state, WeightType type, Shape shape, int64_t n_
   set_counters(state, bytes, n_tokens);
 }
 
+// One packed Q8_0 / Q4_0 matrix (cpu::pack_quant_matrix), multiplied again and again: the kernels' speed
+// with W in cache (the smaller shapes fit in L2 or L3), apart from memory.
+void bm_packed(benchmark::State& state, WeightType type, Shape shape, int64_t n_tokens) {
+  lmaas::set_num_threads(g_threads);
+  const std::vector<uint8_t> w = make_weights(type, shape.n_rows, shape.n_cols, 1);
+  const auto packed = kernels::cpu::pack_quant_matrix(type, w.data(), shape.n_rows, shape.n_cols);
+  const std::vector<float> x = make_activations(n_tokens * shape.n_cols, 2);
+  std::vector<float> y(static_cast<size_t>(n_tokens * shape.n_rows));
+  for (auto _ : state) {
+    kernels::cpu::matmul_packed(*packed, x.data(), n_tokens, y.data(), shape.n_rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  set_counters(state, static_cast<int64_t>(w.size()), n_tokens);
+  // Integer dot-product instructions per second (each covers 64 weight levels × one token; Q8_0 takes two
+  // on AVX2), to compare with the core's peak rate.
+  state.counters["level_macs/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(shape.n_rows * shape.n_cols * n_tokens),
+      benchmark::Counter::kIsRate);
+}
+
 // All projections of the 12-layer model in order (q, k, v, o, w1, w3, w2 per layer, then the output), as
 // LlamaModel runs them: Q8_0 / Q4_0 weights packed once (cpu::pack_quant_matrix), others as stored.
 void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
@@ -161,6 +181,11 @@ void register_all() {
         benchmark::RegisterBenchmark(name.c_str(), bm_matmul, type, s, n_tokens)
             ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
+        if (type == WeightType::kQ8_0 || type == WeightType::kQ4_0) {
+          benchmark::RegisterBenchmark(("packed" + name.substr(6)).c_str(), bm_packed, type, s, n_tokens)
+              ->UseRealTime()
+              ->Unit(benchmark::kMicrosecond);
+        }
       }
       benchmark::RegisterBenchmark(("model/" + t + "/tokens:" + std::to_string(n_tokens)).c_str(), bm_model, type,
                                    n_tokens)

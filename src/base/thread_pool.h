@@ -12,6 +12,7 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace lmaas {
@@ -24,29 +25,34 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int n_threads() const { return n_threads_; }
-  // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Tasks are claimed one at a
-  // time by whichever thread is free (the caller too), so a worker that the OS is slow to wake never
-  // stalls the caller: the caller from the front of the range and workers from its back, so that each
-  // thread runs neighbouring tasks in order. The first exception thrown by a task is rethrown here.
+  // Calls fn(i) for every i in [0, n_tasks) and returns when all are done. Tasks are claimed by
+  // whichever thread is free (the caller too), so a worker that the OS is slow to wake never stalls the
+  // caller: the caller from the front of the range and workers from its back, a share of what is left at
+  // a time, so that each thread runs neighbouring tasks in order. The first exception thrown by a task is
+  // rethrown here.
   void run(int n_tasks, const std::function<void(int)>& fn);
 
  private:
   void worker_loop(std::stop_token stop);
-  int claim_one(bool from_front);  // a task index, or -1 when none is left
+  std::pair<int, int> claim(bool from_front);  // tasks [first, second); empty when none is left
   void claim_tasks(bool from_front);
 
   int n_threads_;
-  std::mutex mutex_;
-  std::condition_variable_any wake_;
-  std::atomic<uint64_t> generation_{0};
-  // The current job. Workers join it under mutex_ while job_open_; the caller closes it when all tasks
-  // are claimed and then waits for joined workers (n_active_) to leave.
-  const std::function<void(int)>* job_ = nullptr;
-  bool job_open_ = false;
-  std::atomic<uint64_t> unclaimed_{0};  // tasks not yet claimed: [low 32 bits, high 32 bits)
-  std::atomic<int> n_active_{0};
+  alignas(64) std::atomic<uint64_t> generation_{0};  // a new job (or the stop) bumps it
+  // Workers spin on generation_ and join a job without a lock: a worker counts itself in n_active_ and
+  // then checks job_open_; the caller closes the job (all tasks claimed) and then waits for n_active_ to
+  // fall to 0. Both sides use sequentially consistent operations, so either the caller waits for the
+  // worker or the worker sees the job closed and touches nothing.
+  const std::function<void(int)>* job_ = nullptr;  // written before job_open_ is set
+  std::atomic<bool> job_open_{false};
+  alignas(64) std::atomic<uint64_t> unclaimed_{0};  // tasks not yet claimed: [low 32 bits, high 32 bits)
+  alignas(64) std::atomic<int> n_active_{0};
   std::exception_ptr job_error_;
   std::mutex error_mutex_;
+  // A worker idle for a while sleeps on wake_ (counted in n_sleeping_, so that run() notifies only then).
+  std::mutex mutex_;
+  std::condition_variable_any wake_;
+  std::atomic<int> n_sleeping_{0};
   std::vector<std::jthread> workers_;
 };
 

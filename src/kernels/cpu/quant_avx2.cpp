@@ -19,6 +19,8 @@ inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
 
 // Float kernels: 1 row × 6 tokens × 2 accumulators + a weight + an activation of the 16 vector registers.
 constexpr int kFloatRows = 1, kFloatMaxTokens = 6;
+// Packed kernels: tokens per tile (accumulators and block sums of a tile take 2 × 4 of 16 registers).
+constexpr int kTileTokens = 4;
 
 }  // namespace
 
@@ -26,7 +28,7 @@ constexpr int kFloatRows = 1, kFloatMaxTokens = 6;
 
 namespace {
 
-constexpr int kLanes = 8, kMaxTokens = 4;  // a group's 16 rows run as two halves of 8 (one per i32 lane)
+constexpr int kLanes = 8;  // a group's 16 rows run as two halves of 8 (one per i32 lane)
 
 // Levels of k-steps k and k + 4 of half h of a packed block: Q4_0 0..15; Q8_0 signed.
 template <WeightType kType>
@@ -49,31 +51,34 @@ inline __m256i step_dot(__m256i s, __m256i w, __m256i xb) {
   return dot_u8s8(s, _mm256_abs_epi8(w), _mm256_sign_epi8(xb, w));
 }
 
-// y[t0 + t, rows of half h of group g] for NT tokens (the canonical block order, as the AVX-512 path).
+// y[t0 + t, rows of half h of group g] for the NT tokens of the tile at t0 (the canonical block order, as
+// the AVX-512 path).
 template <WeightType kType, int NT>
 void half_group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int h, int64_t t0) {
   constexpr int64_t kBlockBytes = packed_block_bytes(kType);
   const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
-  const int8_t* xq = a.q + t0 * p.n_cols;
+  const int8_t* tile_q = a.q + t0 * p.n_cols;
+  const float* tile_d = a.d + t0 * a.n_blocks;
+  const int32_t* tile_bias = a.bias + t0 * a.n_blocks;
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const uint8_t* blk = group + b * kBlockBytes;
+    const int8_t* words = tile_q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
     __m256i s[NT];
     for (int t = 0; t < NT; ++t)
-      s[t] = kType == WeightType::kQ4_0 ? _mm256_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]) : _mm256_setzero_si256();
+      s[t] = kType == WeightType::kQ4_0 ? _mm256_set1_epi32(tile_bias[b * NT + t]) : _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {
       __m256i lo, hi;
       packed_levels<kType>(blk + 2 * kPackRows, k, h, lo, hi);
       for (int t = 0; t < NT; ++t) {
-        const int8_t* x = xq + t * p.n_cols + b * kBlock;
-        s[t] = step_dot<kType>(s[t], lo, _mm256_set1_epi32(load_i32(x + 4 * k)));
-        s[t] = step_dot<kType>(s[t], hi, _mm256_set1_epi32(load_i32(x + 4 * k + 16)));
+        s[t] = step_dot<kType>(s[t], lo, _mm256_set1_epi32(load_i32(words + (k * NT + t) * 4)));
+        s[t] = step_dot<kType>(s[t], hi, _mm256_set1_epi32(load_i32(words + ((k + 4) * NT + t) * 4)));
       }
     }
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * h)));
     for (int t = 0; t < NT; ++t) {
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(a.d[(t0 + t) * a.n_blocks + b]));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(tile_d[b * NT + t]));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), scale, acc[t]);
     }
   }
@@ -86,7 +91,7 @@ void groups_typed(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1
   for (int64_t g = g0; g < g1; ++g) {
     for (int h = 0; h < 2 && g * kPackRows + h * kLanes < p.n_rows; ++h) {
       int64_t t = 0;
-      for (; t + kMaxTokens <= p.n_tokens; t += kMaxTokens) half_group_tokens<kType, kMaxTokens>(p, a, g, h, t);
+      for (; t + kTileTokens <= p.n_tokens; t += kTileTokens) half_group_tokens<kType, kTileTokens>(p, a, g, h, t);
       switch (p.n_tokens - t) {
         case 3: half_group_tokens<kType, 3>(p, a, g, h, t); break;
         case 2: half_group_tokens<kType, 2>(p, a, g, h, t); break;

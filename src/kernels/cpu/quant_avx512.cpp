@@ -21,14 +21,14 @@ namespace {
 
 // Float kernels: 4 rows × 3 tokens × 2 accumulators + 4 weights + 1 activation of the 32 vector registers.
 constexpr int kFloatRows = 4, kFloatMaxTokens = 3;
+// Packed kernels: accumulators and block sums of a tile's tokens take 2 × 8 of the 32 zmm registers.
+constexpr int kTileTokens = 8;
 
 }  // namespace
 
 #include "kernels/cpu/quant_simd_body.h"
 
 namespace {
-
-constexpr int kMaxTokens = 8;  // accumulators and block sums: 2 × 8 of the 32 zmm registers
 
 inline void store_first16(float* y, __m512 v, int64_t n) {
   if (n >= kPackRows) return _mm512_storeu_ps(y, v);
@@ -50,13 +50,15 @@ inline void packed_levels(const uint8_t* levels, int k, __m512i& lo, __m512i& hi
   }
 }
 
-// y[t0 + t, rows of group g] for NT tokens: each block's exact integer sums (starting at the activations'
-// bias, which removes the unsigned levels' offset), then acc = fma(float(s), d_w·d_x, acc).
+// y[t0 + t, rows of group g] for the NT tokens of the tile at t0: each block's exact integer sums (starting
+// at the activations' bias, which removes the unsigned levels' offset), then acc = fma(float(s), d_w·d_x, acc).
 template <WeightType kType, int NT>
 void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) {
   constexpr int64_t kBlockBytes = packed_block_bytes(kType);
   const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
-  const int8_t* xq = a.q + t0 * p.n_cols;
+  const int8_t* tile_q = a.q + t0 * p.n_cols;
+  const float* tile_d = a.d + t0 * a.n_blocks;
+  const int32_t* tile_bias = a.bias + t0 * a.n_blocks;
   __m512 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
   // A task is one group when there are many tokens, and the pool hands a thread the group before or after
@@ -74,20 +76,20 @@ void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0)
         if (previous) _mm_prefetch(reinterpret_cast<const char*>(previous + b * kBlockBytes + off), _MM_HINT_T0);
       }
     }
+    const int8_t* words = tile_q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
     __m512i s[NT];
-    for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(a.bias[(t0 + t) * a.n_blocks + b]);
+    for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(tile_bias[b * NT + t]);
     for (int k = 0; k < 4; ++k) {
       __m512i lo, hi;
       packed_levels<kType>(blk + 2 * kPackRows, k, lo, hi);
       for (int t = 0; t < NT; ++t) {
-        const int8_t* x = xq + t * p.n_cols + b * kBlock;
-        s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(x + 4 * k)));
-        s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(x + 4 * k + 16)));
+        s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(words + (k * NT + t) * 4)));
+        s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(words + ((k + 4) * NT + t) * 4)));
       }
     }
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
     for (int t = 0; t < NT; ++t) {
-      const __m512 dx = _mm512_set1_ps(a.d[(t0 + t) * a.n_blocks + b]);
+      const __m512 dx = _mm512_set1_ps(tile_d[b * NT + t]);
       acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dw, dx), acc[t]);
     }
   }
@@ -104,9 +106,9 @@ void group_tokens_dispatch(int n, const PackedProblem& p, const ActQ8& a, int64_
 template <WeightType kType>
 void groups_typed(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
   for (int64_t g = g0; g < g1; ++g) {
-    for (int64_t t = 0; t < p.n_tokens; t += kMaxTokens) {
-      const int nt = static_cast<int>(p.n_tokens - t < kMaxTokens ? p.n_tokens - t : kMaxTokens);
-      group_tokens_dispatch<kType>(nt, p, a, g, t, std::make_integer_sequence<int, kMaxTokens>{});
+    for (int64_t t = 0; t < p.n_tokens; t += kTileTokens) {
+      const int nt = static_cast<int>(p.n_tokens - t < kTileTokens ? p.n_tokens - t : kTileTokens);
+      group_tokens_dispatch<kType>(nt, p, a, g, t, std::make_integer_sequence<int, kTileTokens>{});
     }
   }
 }

@@ -24,9 +24,14 @@ struct Problem {
   int64_t ldy;
 };
 
-// Activations quantized for the fused Q8_0 / Q4_0 kernels (ref::quantize_activation_row), one row per
-// token: q [n_tokens, n_cols], d and bias [n_tokens, n_blocks] with bias = bias_scale·Σ_j q[t, b, j]
-// (it undoes the offset of unsigned weight levels: −8 for Q4_0's 0..15, −128 for Q8_0 levels stored + 128).
+// Activations quantized for the fused Q8_0 / Q4_0 kernels (ref::quantize_activation_row): per token and
+// block of 32 columns, 32 levels q, a scale d and bias = bias_scale·Σ_j q[j] (it undoes the offset of
+// unsigned weight levels: −8 for Q4_0's 0..15, −128 for Q8_0 levels stored + 128).
+// Token tiles: the kernels run tokens in tiles of their instruction set's kTileTokens (the last tile
+// shorter), so each tile's tokens are interleaved, and a kernel reads every activation of a block at
+// fixed offsets from one pointer. Tile [t0, t0 + nt) holds q bytes [t0·n_cols, (t0 + nt)·n_cols) and
+// d, bias entries [t0·n_blocks, (t0 + nt)·n_blocks): the 4 levels of word j (levels 4j..4j+3) of block b
+// of its token u at word (8b + j)·nt + u, and d, bias of that block at b·nt + u.
 struct ActQ8 {
   const int8_t* q;
   const float* d;
@@ -65,9 +70,9 @@ struct PackedProblem {
 inline constexpr int64_t kFloatBlockRows = 64;
 
 #define LMAAS_QUANT_ISA_ENTRY_POINTS                                                                      \
-  /* Activation rows [t0, t1) of x [*, n_cols] -> q, d, bias (arrays indexed from token 0). */             \
-  void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale,   \
-                            int8_t* q, float* d, int32_t* bias);                                          \
+  /* Activation rows [t0, t1) of x [n_tokens, n_cols] -> q, d, bias in the ISA's token tiles (ActQ8). */ \
+  void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t t0, int64_t t1,     \
+                            int32_t bias_scale, int8_t* q, float* d, int32_t* bias);                      \
   /* Packed Q8_0 / Q4_0, any number of tokens: y rows of groups [g0, g1), every token. */                 \
   void packed_groups(const PackedProblem& p, const ActQ8& act, int64_t g0, int64_t g1);                   \
   /* F32 / F16 / BF16, any number of tokens: y rows [r0, r1) for every token. */                          \

@@ -184,7 +184,7 @@ ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n
   int32_t* bias_data = bias.data();
   // A batch of 16 tokens already splits: at every step it would otherwise be serial work.
   parallel_for(n_tokens, std::max<int64_t>(1, (1 << 13) / n_cols), [&](int64_t t0, int64_t t1) {
-    k.quantize_activations(x, n_cols, t0, t1, bias_scale, q_data, d_data, bias_data);
+    k.quantize_activations(x, n_cols, n_tokens, t0, t1, bias_scale, q_data, d_data, bias_data);
   });
   return ActQ8{q_data, d_data, bias_data, n_blocks};
 }

@@ -2,6 +2,7 @@
 // level code). Each of quant_avx2.cpp / quant_avx512.cpp includes it inside its own namespace, after
 // <immintrin.h> and <utility> and after defining
 //   int kFloatRows, kFloatMaxTokens  // float kernel block: rows × tokens
+//   int kTileTokens                  // tokens per tile of the packed Q8_0 / Q4_0 kernels (quant_isa.h ActQ8)
 // so every function here is compiled once per instruction set under a distinct name (no inline function is
 // shared between files built with different -m flags). Not a standalone header: no includes, no guard.
 //
@@ -205,13 +206,19 @@ void float_rows_typed(const Problem& p, int64_t r0, int64_t r1) {
 
 }  // namespace
 
-void quantize_activations(const float* x, int64_t n_cols, int64_t t0, int64_t t1, int32_t bias_scale, int8_t* q,
-                          float* d, int32_t* bias) {
+void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t t0, int64_t t1,
+                          int32_t bias_scale, int8_t* q, float* d, int32_t* bias) {
   const int64_t n_blocks = n_cols / kBlock;
+  alignas(32) int8_t levels[kBlock];
   for (int64_t t = t0; t < t1; ++t) {
+    const int64_t first = t - t % kTileTokens;  // the token's tile and its place in it (ActQ8)
+    const int64_t nt = n_tokens - first < kTileTokens ? n_tokens - first : kTileTokens;
+    const int64_t lane = t - first;
+    int8_t* tile_q = q + first * n_cols;
     for (int64_t b = 0; b < n_blocks; ++b) {
-      const int64_t i = t * n_blocks + b;
-      bias[i] = bias_scale * quantize_block(x + t * n_cols + b * kBlock, q + t * n_cols + b * kBlock, d + i);
+      const int64_t i = first * n_blocks + b * nt + lane;
+      bias[i] = bias_scale * quantize_block(x + t * n_cols + b * kBlock, levels, d + i);
+      for (int64_t j = 0; j < kBlock / 4; ++j) __builtin_memcpy(tile_q + ((8 * b + j) * nt + lane) * 4, levels + 4 * j, 4);
     }
   }
 }
