@@ -21,7 +21,7 @@ namespace {
 
 // Float kernels: 4 rows × 3 tokens × 2 accumulators + 4 weights + 1 activation of the 32 vector registers.
 constexpr int kFloatRows = 4, kFloatMaxTokens = 3;
-// Packed kernels: accumulators and block sums of a tile's tokens take 2 × 8 of the 32 zmm registers.
+// Packed kernels: tokens per activation tile (two tiles run together; see group_tiles).
 constexpr int kTileTokens = 8;
 
 }  // namespace
@@ -50,17 +50,49 @@ inline void packed_levels(const uint8_t* levels, int k, __m512i& lo, __m512i& hi
   }
 }
 
-// y[t0 + t, rows of group g] for the NT tokens of the tile at t0: each block's exact integer sums (starting
-// at the activations' bias, which removes the unsigned levels' offset), then acc = fma(float(s), d_w·d_x, acc).
+// One token tile's activations (quant_isa.h ActQ8): its levels, scales and biases.
+struct Tile {
+  const int8_t* q;
+  const float* d;
+  const int32_t* bias;
+};
+
+inline Tile tile_at(const PackedProblem& p, const ActQ8& a, int64_t t0) {
+  return {a.q + t0 * p.n_cols, a.d + t0 * a.n_blocks, a.bias + t0 * a.n_blocks};
+}
+
+// Block b of a group for the NT tokens of a tile: each token's exact integer sum (starting at the
+// activations' bias, which removes the unsigned levels' offset), then acc[t] = fma(float(s), d_w·d_x, acc[t]).
 template <WeightType kType, int NT>
-void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) {
+__attribute__((always_inline)) inline void tile_block(const uint8_t* blk, __m512 dw, const Tile& tile, int64_t b,
+                                                      __m512* acc) {
+  const int8_t* words = tile.q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
+  __m512i s[NT];
+  for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(tile.bias[b * NT + t]);
+  for (int k = 0; k < 4; ++k) {
+    __m512i lo, hi;
+    packed_levels<kType>(blk + 2 * kPackRows, k, lo, hi);
+    for (int t = 0; t < NT; ++t) {
+      s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(words + (k * NT + t) * 4)));
+      s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(words + ((k + 4) * NT + t) * 4)));
+    }
+  }
+  for (int t = 0; t < NT; ++t) {
+    const __m512 dx = _mm512_set1_ps(tile.d[b * NT + t]);
+    acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dw, dx), acc[t]);
+  }
+}
+
+// y[t0 + t, rows of group g] for the tile of NA tokens at t0 and, when NB > 0, the tile of NB tokens after
+// it: both tiles take each block in turn, so the group streams from memory once for up to 16 tokens (its
+// accumulators take 16 of the 32 zmm registers, the block sums 8 more).
+template <WeightType kType, int NA, int NB>
+void group_tiles(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) {
   constexpr int64_t kBlockBytes = packed_block_bytes(kType);
   const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
-  const int8_t* tile_q = a.q + t0 * p.n_cols;
-  const float* tile_d = a.d + t0 * a.n_blocks;
-  const int32_t* tile_bias = a.bias + t0 * a.n_blocks;
-  __m512 acc[NT];
-  for (int t = 0; t < NT; ++t) acc[t] = _mm512_setzero_ps();
+  const Tile first = tile_at(p, a, t0), second = tile_at(p, a, t0 + NA);
+  __m512 acc[NA + NB];
+  for (int t = 0; t < NA + NB; ++t) acc[t] = _mm512_setzero_ps();
   // A task is one group when there are many tokens, and the pool hands a thread the group before or after
   // its last (cpu/quant_matmul.cpp, base/thread_pool.h): the first pass fetches both neighbours' blocks
   // into L1 as it goes, since the hardware prefetcher restarts at every task.
@@ -76,39 +108,28 @@ void group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0)
         if (previous) _mm_prefetch(reinterpret_cast<const char*>(previous + b * kBlockBytes + off), _MM_HINT_T0);
       }
     }
-    const int8_t* words = tile_q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
-    __m512i s[NT];
-    for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(tile_bias[b * NT + t]);
-    for (int k = 0; k < 4; ++k) {
-      __m512i lo, hi;
-      packed_levels<kType>(blk + 2 * kPackRows, k, lo, hi);
-      for (int t = 0; t < NT; ++t) {
-        s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(words + (k * NT + t) * 4)));
-        s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(words + ((k + 4) * NT + t) * 4)));
-      }
-    }
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
-    for (int t = 0; t < NT; ++t) {
-      const __m512 dx = _mm512_set1_ps(tile_d[b * NT + t]);
-      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[t]), _mm512_mul_ps(dw, dx), acc[t]);
-    }
+    tile_block<kType, NA>(blk, dw, first, b, acc);
+    if constexpr (NB > 0) tile_block<kType, NB>(blk, dw, second, b, acc + NA);
   }
   const int64_t n_valid = p.n_rows - g * kPackRows;
-  for (int t = 0; t < NT; ++t) store_first16(p.y + (t0 + t) * p.ldy + g * kPackRows, acc[t], n_valid);
+  for (int t = 0; t < NA + NB; ++t) store_first16(p.y + (t0 + t) * p.ldy + g * kPackRows, acc[t], n_valid);
 }
 
-template <WeightType kType, int... NT>
-void group_tokens_dispatch(int n, const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0,
-                           std::integer_sequence<int, NT...>) {
-  ((n == NT + 1 ? group_tokens<kType, NT + 1>(p, a, g, t0) : void()), ...);
+// n tokens from t0: one tile (n ≤ kTileTokens) or a full tile and n − kTileTokens more.
+template <WeightType kType, int... N>
+void group_tiles_dispatch(int n, const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0,
+                          std::integer_sequence<int, N...>) {
+  ((n == N + 1 ? group_tiles<kType, N + 1, 0>(p, a, g, t0) : void()), ...);
+  ((n == kTileTokens + N + 1 ? group_tiles<kType, kTileTokens, N + 1>(p, a, g, t0) : void()), ...);
 }
 
 template <WeightType kType>
 void groups_typed(const PackedProblem& p, const ActQ8& a, int64_t g0, int64_t g1) {
   for (int64_t g = g0; g < g1; ++g) {
-    for (int64_t t = 0; t < p.n_tokens; t += kTileTokens) {
-      const int nt = static_cast<int>(p.n_tokens - t < kTileTokens ? p.n_tokens - t : kTileTokens);
-      group_tokens_dispatch<kType>(nt, p, a, g, t, std::make_integer_sequence<int, kTileTokens>{});
+    for (int64_t t = 0; t < p.n_tokens; t += 2 * kTileTokens) {
+      const int n = static_cast<int>(p.n_tokens - t < 2 * kTileTokens ? p.n_tokens - t : 2 * kTileTokens);
+      group_tiles_dispatch<kType>(n, p, a, g, t, std::make_integer_sequence<int, kTileTokens>{});
     }
   }
 }

@@ -325,7 +325,7 @@ TEST(QuantMatmul, ThreadCountDoesNotChangeBytes) {
 TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
   const int saved = num_threads();
   const int64_t n_rows = 75;  // not a multiple of any row group, tile or block: partial ones everywhere
-  const int64_t token_counts[] = {1, 2, 3, 4, 5, 8, 16, 33, 130};
+  const int64_t token_counts[] = {1, 2, 3, 4, 5, 8, 12, 16, 25, 33, 130};
   const int64_t max_tokens = 130;
   uint32_t seed = 500;
   for (WeightType type : kAllTypes) {
