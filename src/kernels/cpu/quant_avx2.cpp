@@ -28,6 +28,11 @@ constexpr int kTileTokens = 4;
 
 namespace {
 
+template <WeightType kType, int NT>
+void float_block_many(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
+  float_block<kType, kFloatRows, NT>(p, r, t0, k0, k1, part);
+}
+
 constexpr int kLanes = 8;  // a group's 16 rows run as two halves of 8 (one per i32 lane)
 
 // Levels of k-steps k and k + 4 of half h of a packed block: Q4_0 0..15; Q8_0 signed.

@@ -1,8 +1,8 @@
 // The AVX-512 path of the quantized matmul (compiled with -mavx512f -mavx512bw -mavx512dq -mavx512vl
 // -mavx512vnni plus AVX2/FMA/F16C; called only when the CPU has all of them). Integer block dot products
 // are VNNI vpdpbusd (u8·s8, four products summed into each i32 lane, no saturation).
-// The float kernels stay on 256-bit vectors (blocks are 32 levels; on Zen 4 512-bit operations
-// issue as two halves) and share quant_simd_body.h with the AVX2 path.
+// The float kernels share quant_simd_body.h with the AVX2 path; many tokens run a 512-bit kernel whose
+// lanes hold the body's two 256-bit accumulators side by side (the same arithmetic, twice the width).
 // Packed weights (quant_isa.h) are 16 rows per group, one row per 32-bit lane of a zmm register, with the
 // weight levels made unsigned (Q4_0 0..15, Q8_0 q + 128) against broadcast signed activations, the offset
 // removed by starting each block's sum at the activations' bias (−8·Σq or −128·Σq).
@@ -19,8 +19,9 @@
 namespace lmaas::kernels::cpu::quant_isa::avx512 {
 namespace {
 
-// Float kernels: 4 rows × 3 tokens × 2 accumulators + 4 weights + 1 activation of the 32 vector registers.
-constexpr int kFloatRows = 4, kFloatMaxTokens = 3;
+// Float kernels, many tokens: 4 rows × 6 tokens of 512-bit accumulators + 4 weights + 1 activation of the
+// 32 vector registers.
+constexpr int kFloatRows = 4, kFloatMaxTokens = 6;
 // Packed kernels: tokens per activation tile (two tiles run together; see group_tiles).
 constexpr int kTileTokens = 8;
 
@@ -29,6 +30,57 @@ constexpr int kTileTokens = 8;
 #include "kernels/cpu/quant_simd_body.h"
 
 namespace {
+
+// 16 weights of a float row from column c.
+template <WeightType kType>
+inline __m512 load16(const uint8_t* row, int64_t c) {
+  if constexpr (kType == WeightType::kF16)
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c)));
+  if constexpr (kType == WeightType::kBF16)
+    return _mm512_castsi512_ps(_mm512_slli_epi32(
+        _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * c))), 16));
+  return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + c);
+}
+
+// float_block's many-token case on 512-bit vectors: lanes 0–7 of an accumulator are the body's accumulator 0
+// and lanes 8–15 its accumulator 1 (columns c..c+7 and c+8..c+15 of each 16), so every lane computes what
+// the 256-bit kernel computes, and float_block_finish takes over at the end of the block.
+template <WeightType kType, int NT>
+void float_block_many(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
+  constexpr int NR = kFloatRows;
+  const int64_t n = p.n_cols;
+  const float* x = p.x + t0 * n;
+  const uint8_t* rows[NR];
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i) rows[i] = p.w + (r + i) * p.row_bytes;
+  __m512 acc[NR][NT];
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i)
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t)
+      acc[i][t] = k0 == 0 ? _mm512_setzero_ps() : _mm512_loadu_ps(reinterpret_cast<const float*>(part[i * kFloatMaxTokens + t]));
+  int64_t c = k0;
+  for (; c + 16 <= k1; c += 16) {
+    __m512 w[NR];
+    LMAAS_UNROLL
+    for (int i = 0; i < NR; ++i) w[i] = load16<kType>(rows[i], c);
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t) {
+      const __m512 xv = _mm512_loadu_ps(x + t * n + c);
+      LMAAS_UNROLL
+      for (int i = 0; i < NR; ++i) acc[i][t] = _mm512_fmadd_ps(w[i], xv, acc[i][t]);
+    }
+  }
+  __m256 halves[2][NR][NT];
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i)
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t) {
+      halves[0][i][t] = _mm512_castps512_ps256(acc[i][t]);
+      halves[1][i][t] = _mm512_extractf32x8_ps(acc[i][t], 1);
+    }
+  float_block_finish<kType, NR, NT>(p, rows, r, t0, c, k1, halves, part);
+}
 
 inline void store_first16(float* y, __m512 v, int64_t n) {
   if (n >= kPackRows) return _mm512_storeu_ps(y, v);

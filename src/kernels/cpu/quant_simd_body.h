@@ -104,6 +104,44 @@ inline float load1(const uint8_t* row, int64_t c) {
 // Accumulators parked between column blocks: [row][token][2].
 using FloatPart = __m256[2];
 
+// After the columns before c of a column block [k0, k1) of rows [r, r + NR) × tokens [t0, t0 + NT): parks
+// the accumulators in part[i·kFloatMaxTokens + t] when k1 is not the rows' end, else adds the leftover
+// columns (a block of 8 into accumulator 0, then < 8 one by one) and writes y.
+template <WeightType kType, int NR, int NT>
+__attribute__((always_inline)) inline void float_block_finish(const Problem& p, const uint8_t* const* rows, int64_t r,
+                                                              int64_t t0, int64_t c, int64_t k1,
+                                                              __m256 (&acc)[2][NR][NT], FloatPart* part) {
+  const int64_t n = p.n_cols;
+  const float* x = p.x + t0 * n;
+  if (k1 < n) {
+    LMAAS_UNROLL
+    for (int i = 0; i < NR; ++i)
+      LMAAS_UNROLL
+      for (int t = 0; t < NT; ++t)
+        LMAAS_UNROLL
+        for (int h = 0; h < 2; ++h) part[i * kFloatMaxTokens + t][h] = acc[h][i][t];
+    return;
+  }
+  if (c + 8 <= n) {
+    LMAAS_UNROLL
+    for (int i = 0; i < NR; ++i) {
+      const __m256 w = load8<kType>(rows[i], c);
+      LMAAS_UNROLL
+      for (int t = 0; t < NT; ++t) acc[0][i][t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + t * n + c), acc[0][i][t]);
+    }
+    c += 8;
+  }
+  LMAAS_UNROLL
+  for (int i = 0; i < NR; ++i) {
+    LMAAS_UNROLL
+    for (int t = 0; t < NT; ++t) {
+      float s = hsum(_mm256_add_ps(acc[0][i][t], acc[1][i][t]));
+      for (int64_t cc = c; cc < n; ++cc) s += load1<kType>(rows[i], cc) * x[t * n + cc];
+      p.y[(t0 + t) * p.ldy + r + i] = s;
+    }
+  }
+}
+
 // Columns [k0, k1) of rows [r, r + NR) times tokens [t0, t0 + NT): accumulators start at zero (k0 == 0)
 // or at part[i·kFloatMaxTokens + t]; y is written when k1 is the row's end, else they are parked again.
 // One row alone (few tokens) prefetches W ahead.
@@ -138,34 +176,13 @@ void float_block(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1
       }
     }
   }
-  if (k1 < n) {
-    LMAAS_UNROLL
-    for (int i = 0; i < NR; ++i)
-      LMAAS_UNROLL
-      for (int t = 0; t < NT; ++t)
-        LMAAS_UNROLL
-        for (int h = 0; h < 2; ++h) part[i * kFloatMaxTokens + t][h] = acc[h][i][t];
-    return;
-  }
-  if (c + 8 <= n) {
-    LMAAS_UNROLL
-    for (int i = 0; i < NR; ++i) {
-      const __m256 w = load8<kType>(rows[i], c);
-      LMAAS_UNROLL
-      for (int t = 0; t < NT; ++t) acc[0][i][t] = _mm256_fmadd_ps(w, _mm256_loadu_ps(x + t * n + c), acc[0][i][t]);
-    }
-    c += 8;
-  }
-  LMAAS_UNROLL
-  for (int i = 0; i < NR; ++i) {
-    LMAAS_UNROLL
-    for (int t = 0; t < NT; ++t) {
-      float s = hsum(_mm256_add_ps(acc[0][i][t], acc[1][i][t]));
-      for (int64_t cc = c; cc < n; ++cc) s += load1<kType>(rows[i], cc) * x[t * n + cc];
-      p.y[(t0 + t) * p.ldy + r + i] = s;
-    }
-  }
+  float_block_finish<kType, NR, NT>(p, rows, r, t0, c, k1, acc, part);
 }
+
+// The many-token kernel of kFloatRows rows × NT tokens: each instruction-set file defines it after
+// including this file (float_block<kType, kFloatRows, NT>, or a wider one with the same arithmetic).
+template <WeightType kType, int NT>
+void float_block_many(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1, FloatPart* part);
 
 // Rows [r0, r1) × tokens [t0, t0 + NT), columns [k0, k1): kFloatRows rows at a time when many tokens
 // share each weight load, else one row at a time (one stream from memory reads fastest).
@@ -174,7 +191,7 @@ void float_rows_tokens(const Problem& p, int64_t r0, int64_t r1, int64_t t0, int
   int64_t r = r0;
   if (p.n_tokens > 3)
     for (; r + kFloatRows <= r1; r += kFloatRows)
-      float_block<kType, kFloatRows, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
+      float_block_many<kType, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
   for (; r < r1; ++r) float_block<kType, 1, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
 }
 
