@@ -72,7 +72,9 @@ def main():
     args = ap.parse_args()
     proc, port = start_server(args.lmaas, args.model, args.threads, max(args.streams, 1))
     try:
-        stream_tokens(port, 8, 1)  # warm-up: pages the weights in
+        # Warm-up at full width: pages the weights in, and every slot's KV-cache rows (a fresh server's first
+        # batch would otherwise also pay the page faults of memory it touches for the first time).
+        measure(port, args.streams, args.tokens)
         # Alone and together, alternately: each pair's ratio is measured under the same machine conditions.
         pairs = [(measure(port, 1, args.tokens), measure(port, args.streams, args.tokens)) for _ in range(args.repetitions)]
         single = statistics.median(p[0] for p in pairs)

@@ -189,6 +189,7 @@ void LlmScheduler::step() {
     }
   });
   std::vector<size_t> finished;
+  if (options_.on_events_begin) options_.on_events_begin();
   for (size_t row = 0; row < wants.size(); ++row) {
     Running& r = running_[wants[row]];
     LlmJobEvent e;
@@ -207,6 +208,7 @@ void LlmScheduler::step() {
     if (r.job->on_event) r.job->on_event(e);
     if (e.done) finished.push_back(wants[row]);
   }
+  if (options_.on_events_end) options_.on_events_end();
   std::sort(finished.rbegin(), finished.rend());
   for (size_t i : finished) retire(i, Status::ok());
 

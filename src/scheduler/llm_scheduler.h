@@ -67,6 +67,9 @@ struct LlmSchedulerOptions {
   std::function<void(double seconds)> on_inter_token;  // between a sequence's consecutive tokens
   std::function<void(int64_t n_prompt, int64_t n_generated)> on_finish;
   std::function<void(int64_t n_batch_tokens, double seconds)> on_step;
+  // Called on the scheduler thread before and after it reports one step's tokens to their jobs (each may
+  // be empty): a receiver can hold the wake-ups of its threads and send them once per step.
+  std::function<void()> on_events_begin, on_events_end;
 };
 
 struct LlmSchedulerStats {

@@ -54,11 +54,54 @@ struct GenerationRun::State {
       if (d.done) --self->n_open;
       self->pending.push_back(std::move(d));
     }
-    asio::post(self->executor, [weak] {
-      if (auto s = weak.lock()) s->timer.cancel();
+    Held& held = held_here();
+    if (held.on) held.runs.push_back(weak);
+    else wake_all(self->executor, {weak});
+  }
+
+  // Wakes the coroutines of `runs` (all on `executor`).
+  static void wake_all(const asio::any_io_executor& executor, std::vector<std::weak_ptr<State>> runs) {
+    asio::post(executor, [runs = std::move(runs)] {
+      for (const auto& weak : runs)
+        if (auto s = weak.lock()) s->timer.cancel();
     });
   }
+
+  // Wake-ups held on this thread (GenerationRun::hold_wakeups).
+  struct Held {
+    bool on = false;
+    std::vector<std::weak_ptr<State>> runs;
+  };
+  static Held& held_here() {
+    thread_local Held held;
+    return held;
+  }
 };
+
+void GenerationRun::hold_wakeups() { State::held_here().on = true; }
+
+void GenerationRun::release_wakeups() {
+  State::Held& held = State::held_here();
+  held.on = false;
+  std::vector<std::weak_ptr<State>> runs;
+  runs.swap(held.runs);
+  // One post per executor (a server's runs share its I/O executor); runs already gone are dropped.
+  while (!runs.empty()) {
+    auto first = runs.front().lock();
+    if (!first) {
+      runs.erase(runs.begin());
+      continue;
+    }
+    std::vector<std::weak_ptr<State>> same, rest;
+    for (auto& weak : runs) {
+      auto s = weak.lock();
+      if (s && s->executor == first->executor) same.push_back(std::move(weak));
+      else if (s) rest.push_back(std::move(weak));
+    }
+    State::wake_all(first->executor, std::move(same));
+    runs.swap(rest);
+  }
+}
 
 GenerationRun::GenerationRun(asio::any_io_executor executor, std::shared_ptr<const text::LlmTokenizer> tokenizer,
                              int64_t n_logprobs)

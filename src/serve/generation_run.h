@@ -66,6 +66,13 @@ class GenerationRun : public BodyStream {
   void set_stream(Formatter format, std::vector<std::string> first, std::function<std::string()> last);
   boost::asio::awaitable<std::optional<std::string>> next() override;
 
+  // Between these two calls, the jobs' events on the calling thread queue their deltas but hold the
+  // wake-ups of the runs' coroutines; release sends them as one post per executor. The scheduler calls
+  // them around each step's events (LlmSchedulerOptions::on_events_begin/end): 16 streams then cost the
+  // I/O thread one wake-up per step instead of 16, each of which could preempt the scheduler's thread.
+  static void hold_wakeups();
+  static void release_wakeups();
+
  private:
   struct State;
   boost::asio::awaitable<void> wait_for_news();

@@ -5,6 +5,7 @@
 
 #include <boost/asio/signal_set.hpp>
 
+#include "serve/generation_run.h"
 #include "serve/routes.h"
 
 namespace lmaas::serve {
@@ -168,6 +169,8 @@ Status Server::start() {
       generated_tokens.inc(n_generated);
     };
     options.on_step = [&batch_tokens](int64_t n, double) { batch_tokens.observe(static_cast<double>(n)); };
+    options.on_events_begin = GenerationRun::hold_wakeups;
+    options.on_events_end = GenerationRun::release_wakeups;
     return options;
   };
   ctx_.repository = std::make_unique<store::ModelRepository>(o.models_dir, queue, generator);
