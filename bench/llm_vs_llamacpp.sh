@@ -31,8 +31,14 @@ done
 if [[ -z "$work" ]]; then work=$(mktemp -d); trap 'rm -rf "$work"' EXIT; fi
 mkdir -p "$work"
 
-# ~110M parameters: dim 768, 12 layers, 12 heads, feed-forward 2048, vocabulary 32000, tied embeddings.
-[[ -f "$work/r110-f16.gguf" ]] || "$lmaas" convert --random-llama --type f16 --output "$work/r110-f16.gguf" --seed 1
+# ~110M parameters: dim 768, 12 layers, 12 heads, feed-forward 2048, vocabulary 32000, tied embeddings; it carries
+# LLaMA's own tokenizer (32000 pieces) when the shared data is beside the repository, so that prompts sent to it
+# (bench/llm_serve_streams.py) are as many tokens as for a real LLaMA, else a synthetic one.
+spm_vocab="$here/../shared/data/tokenizer-vectors/llama.cpp/ggml-vocab-llama-spm.gguf"
+tokenizer=()
+[[ -f "$spm_vocab" ]] && tokenizer=(--tokenizer "$spm_vocab")
+[[ -f "$work/r110-f16.gguf" ]] || "$lmaas" convert --random-llama --type f16 --output "$work/r110-f16.gguf" --seed 1 \
+  "${tokenizer[@]}"
 for t in q8_0 q4_0; do
   [[ -f "$work/r110-$t.gguf" ]] || "$lmaas" quantize "$work/r110-f16.gguf" "$work/r110-$t.gguf" "$t"
 done

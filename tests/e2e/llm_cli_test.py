@@ -114,6 +114,16 @@ class Tokenize(unittest.TestCase):
 
 
 class Bench(unittest.TestCase):
+    def test_random_model_can_carry_a_real_tokenizer(self):
+        vocab = os.path.join(DATA, "tokenizer-vectors/llama.cpp/ggml-vocab-llama-spm.gguf")
+        out = os.path.join(WORK, "random-spm.gguf")
+        run("convert", "--random-llama", "--dim", "64", "--ff", "128", "--layers", "1", "--heads", "2",
+            "--tokenizer", vocab, "--output", out)
+        text = b"Once upon a time\n"
+        self.assertEqual(run("tokenize", "--model", out, stdin=text).stdout, run("tokenize", "--model", vocab, stdin=text).stdout)
+        self.assertEqual(run("generate", "--model", out, "--prompt", "Once upon a time", "--max-tokens", "3",
+                             "--temperature", "0").returncode, 0)
+
     def test_llm_bench_prints_one_json_line(self):
         out = run("bench", "--llm", stories(), "--prompt-tokens", "32", "--gen-tokens", "8", "--repetitions", "1",
                   "--threads", "2", "--no-bandwidth").stdout.decode()

@@ -5,6 +5,7 @@
 //   lmaas convert --input model.gguf --output model-q8.gguf --type q8_0        any supported type
 //   lmaas quantize model-f16.gguf model-q4_0.gguf q4_0                         llama-quantize's shape
 //   lmaas convert --random-llama --output bench.gguf --type f16 [--dim 768 …]  random weights (benchmarks)
+//                 [--tokenizer ggml-vocab-llama-spm.gguf]                     … carrying a real tokenizer
 // Every weight matrix gets --type (default: the input's, f32 for llama2.c); norms stay f32; the tokenizer
 // travels as GGUF metadata, so the output runs in lmaas and in llama.cpp alike.
 #include <cstdio>
@@ -41,13 +42,21 @@ int run_convert(ConvertArgs args) {
   text::LlmVocab vocab;
   if (args.random) {
     models::LlamaConfig& c = args.random_config;
+    // A real tokenizer (a vocabulary-only GGUF is enough) makes prompts as long as that model's would be.
+    std::shared_ptr<const text::LlmTokenizer> tokenizer;
+    if (!args.tokenizer.empty()) {
+      auto loaded = models::load_llm_tokenizer(args.tokenizer);
+      if (!loaded.is_ok()) throw Error(loaded.status());
+      tokenizer = loaded.value();
+      c.n_vocab = static_cast<int>(tokenizer->n_vocab());
+    }
     c.head_dim = c.n_heads > 0 ? c.dim / c.n_heads : 0;
     if (c.n_kv_heads == 0) c.n_kv_heads = c.n_heads;
     const Status valid = c.validate();
     if (!valid.is_ok()) throw Error(valid);
     models::RandomLlama random = models::random_llama(c, args.seed);
     model = random.model;
-    vocab = std::move(random.vocab);
+    vocab = tokenizer ? tokenizer->vocab() : std::move(random.vocab);
     options.type = parse_type(args.type.empty() ? "f16" : args.type);
     options.name = args.name.empty() ? "random-llama" : args.name;
   } else {
@@ -86,7 +95,9 @@ void add_convert_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--output,-o", args->output, "GGUF file (*.gguf) or lmaas model directory to write (atomically)")
       ->required();
   cmd->add_option("--type", args->type, "weight type: f32 | f16 | bf16 | q8_0 | q4_0 (default: the input's)");
-  cmd->add_option("--tokenizer", args->tokenizer, "llama2.c tokenizer file (default: beside the checkpoint)");
+  cmd->add_option("--tokenizer", args->tokenizer,
+                  "llama2.c tokenizer file (default: beside the checkpoint); with --random-llama, the tokenizer "
+                  "to carry instead of a synthetic one (GGUF or llama2.c; --vocab follows it)");
   cmd->add_option("--name", args->name, "general.name of the output");
   cmd->add_flag("--random-llama", args->random, "random weights instead of --input (for benchmarks)");
   cmd->add_option("--dim", c.dim, "--random-llama: embedding width")->capture_default_str();
