@@ -2,7 +2,8 @@
 // hidden 2048, vocab 32000, 12 layers), for every weight type, at 1 token (generation: memory bound)
 // 16 tokens (a generation step of 16 running sequences) and 512 tokens (prefill: compute bound), on 2 threads (--threads=N to change). Counters:
 // weight_bytes/s (bytes of W read per second of matmul) and tokens/s. `model/...` runs the 85 projections of the whole model in order on
-// distinct weights (matmul time per token of the full model). `stream_read` measures the machine's
+// distinct weights (matmul time per token of the full model); `packed/...` multiplies one packed Q8_0/Q4_0 matrix
+// again and again (the kernels with W in cache, level_macs/s against the core's peak). `stream_read` measures the machine's
 // memory bandwidth: a sum over 1 GiB on the same threads, so weight_bytes/s can be read as a fraction of it.
 // With 1 token, weights rotate over copies totalling > 160 MB so that they come from memory, not L3.
 //   build/<dir>/bench/quant_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
