@@ -181,7 +181,7 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
     for (int64_t t = t0; t < t1; ++t) {
       k::ref::rope_cos_sin(batch[static_cast<size_t>(t)].pos, c.head_dim, c.rope_theta, c.rope_freq_scale,
                            c.rope_freq_factors.empty() ? nullptr : c.rope_freq_factors.data(),
-                           rope_cos_.data() + t * half, rope_sin_.data() + t * half);
+                           rope_cos_.data() + t * half, rope_sin_.data() + t * half, c.rope_mscale);
     }
   });
 

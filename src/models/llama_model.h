@@ -43,6 +43,10 @@ struct LlamaConfig {
   // Per rotated pair (head_dim / 2 of them): its frequency is divided by this (Llama 3.1's RoPE scaling;
   // GGUF tensor rope_freqs.weight). Empty: none.
   std::vector<float> rope_freq_factors;
+  // YaRN scaling (factor > 1; GGUF rope.scaling.type yarn, HF rope_type yarn): its frequencies are in
+  // rope_freq_factors, kept here to write the model back.
+  kernels::ref::YarnScaling rope_yarn;
+  float rope_mscale = 1.0f;  // RoPE's cos and sin are multiplied by this (YaRN's attention temperature)
   kernels::ref::RopeStyle rope_style = kernels::ref::RopeStyle::kAdjacentPairs;
 
   int64_t q_dim() const { return n_heads * head_dim; }

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -10,8 +11,30 @@ namespace lmaas::models {
 
 namespace {
 
+namespace k = kernels;
+
 Status unsupported(const GgufFile& file, const std::string& what) {
   return Status(Code::kUnimplemented, fmt::format("{}: {}", file.source_name(), what));
+}
+
+// YaRN as llama.cpp reads it: rope.scaling.factor, .original_context_length (default: the context length)
+// and .attn_factor (default 1, times YaRN's own temperature); beta_fast and beta_slow are llama.cpp's 32 and 1.
+Status read_yarn(const GgufFile& file, const std::string& p, LlamaConfig& c) {
+  LMAAS_ASSIGN_OR_RETURN(const float factor, file.get_f32_or(p + "rope.scaling.factor", 1.0f));
+  LMAAS_ASSIGN_OR_RETURN(const int64_t original, file.get_i64_or(p + "rope.scaling.original_context_length", c.context_length));
+  LMAAS_ASSIGN_OR_RETURN(const float attn_factor, file.get_f32_or(p + "rope.scaling.attn_factor", 1.0f));
+  for (const auto& [key, value] : {std::pair<const char*, double>{"rope.scaling.factor", factor},
+                                   {"rope.scaling.original_context_length", static_cast<double>(original)},
+                                   {"rope.scaling.attn_factor", attn_factor}}) {
+    if (!(value > 0.0) || !std::isfinite(value)) {
+      return Status(Code::kDataLoss, fmt::format("{}: {}{} = {}; expected > 0", file.source_name(), p, key, value));
+    }
+  }
+  c.rope_yarn = {factor, static_cast<double>(original)};
+  c.rope_freq_factors.resize(static_cast<size_t>(c.head_dim / 2));
+  k::ref::yarn_freq_divisors(c.head_dim, c.rope_theta, c.rope_yarn, c.rope_freq_factors.data());
+  c.rope_mscale = static_cast<float>(attn_factor * k::ref::yarn_mscale(factor));
+  return Status::ok();
 }
 
 // Llama 3.1's RoPE scaling: tensor rope_freqs.weight, F32 [head_dim / 2], each pair's frequency divisor.
@@ -63,10 +86,15 @@ Result<LlamaConfig> llama_config_from_gguf(const GgufFile& file) {
       return Status(Code::kDataLoss, fmt::format("{}: {}rope.scaling.factor = {}; expected > 0", file.source_name(), p, factor));
     }
     c.rope_freq_scale = 1.0f / factor;
+  } else if (scaling == "yarn") {
+    LMAAS_RETURN_IF_ERROR(read_yarn(file, p, c));
   } else if (scaling != "none") {
-    return unsupported(file, fmt::format("RoPE scaling \"{}\" is not supported (supported: none, linear)", scaling));
+    return unsupported(file, fmt::format("RoPE scaling \"{}\" is not supported (supported: none, linear, yarn)", scaling));
   }
-  LMAAS_RETURN_IF_ERROR(read_rope_freq_factors(file, c));
+  if (c.rope_yarn.factor > 1.0 && file.find_tensor("rope_freqs.weight") != nullptr) {
+    return unsupported(file, "rope_freqs.weight together with YaRN scaling is not supported");
+  }
+  if (c.rope_yarn.factor <= 1.0) LMAAS_RETURN_IF_ERROR(read_rope_freq_factors(file, c));
   // Vocabulary size: the embedding's rows (the metadata key is optional and sometimes absent).
   const GgufTensor* embd = file.find_tensor("token_embd.weight");
   if (embd == nullptr || embd->dims.size() != 2) {

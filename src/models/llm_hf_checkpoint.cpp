@@ -103,8 +103,38 @@ Status read_llama3_rope_factors(const JsonFile& f, const nlohmann::json& scaling
   return Status::ok();
 }
 
-// rope_scaling: null, {"type" | "rope_type": "linear", "factor": f}, or Llama 3.1's
-// {"rope_type": "llama3", "factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}.
+// YaRN as transformers computes it (_compute_yarn_parameters): "factor"; "original_max_position_embeddings"
+// (default max_position_embeddings); "beta_fast" / "beta_slow" (32 / 1); the attention temperature
+// "attention_factor", else get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) when both are
+// given, else get_mscale(factor) = 1 + 0.1 ln(factor).
+Status read_yarn(const JsonFile& f, const nlohmann::json& scaling, LlamaConfig& c) {
+  const std::string path = "rope_scaling";
+  LMAAS_ASSIGN_OR_RETURN(const double factor, required_positive_number(f, scaling, path, "factor"));
+  LMAAS_ASSIGN_OR_RETURN(const double max_positions, positive_number(f, f.root, "", "max_position_embeddings", 2048));
+  LMAAS_ASSIGN_OR_RETURN(const double original,
+                         positive_number(f, scaling, path, "original_max_position_embeddings", max_positions));
+  LMAAS_ASSIGN_OR_RETURN(const double beta_fast, positive_number(f, scaling, path, "beta_fast", 32.0));
+  LMAAS_ASSIGN_OR_RETURN(const double beta_slow, positive_number(f, scaling, path, "beta_slow", 1.0));
+  LMAAS_ASSIGN_OR_RETURN(const bool truncate, bool_or(f, scaling, path, "truncate", true));
+  if (!truncate) return unsupported(f, "rope_scaling \"truncate\": false (YaRN without whole correction pairs) is not supported");
+  double attention = k::ref::yarn_mscale(factor);
+  if (member(scaling, "attention_factor") != nullptr) {
+    LMAAS_ASSIGN_OR_RETURN(attention, required_positive_number(f, scaling, path, "attention_factor"));
+  } else if (member(scaling, "mscale") != nullptr && member(scaling, "mscale_all_dim") != nullptr) {
+    LMAAS_ASSIGN_OR_RETURN(const double mscale, required_positive_number(f, scaling, path, "mscale"));
+    LMAAS_ASSIGN_OR_RETURN(const double mscale_all_dim, required_positive_number(f, scaling, path, "mscale_all_dim"));
+    attention = k::ref::yarn_mscale(factor, mscale) / k::ref::yarn_mscale(factor, mscale_all_dim);
+  }
+  c.rope_yarn = {factor, original, beta_fast, beta_slow};
+  c.rope_freq_factors.resize(static_cast<size_t>(c.head_dim / 2));
+  k::ref::yarn_freq_divisors(c.head_dim, c.rope_theta, c.rope_yarn, c.rope_freq_factors.data());
+  c.rope_mscale = static_cast<float>(attention);
+  return Status::ok();
+}
+
+// rope_scaling: null, {"type" | "rope_type": "linear", "factor": f}, Llama 3.1's
+// {"rope_type": "llama3", "factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"},
+// or {"rope_type": "yarn", "factor", …} (read_yarn).
 Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
   const nlohmann::json* scaling = member(f.root, "rope_scaling");
   if (scaling == nullptr) return Status::ok();
@@ -115,8 +145,9 @@ Status read_rope_scaling(const JsonFile& f, LlamaConfig& c) {
   LMAAS_ASSIGN_OR_RETURN(const std::string type, string_or(f, *scaling, "rope_scaling", "rope_type", legacy_type));
   if (type == "default") return Status::ok();
   if (type == "llama3") return read_llama3_rope_factors(f, *scaling, c);
+  if (type == "yarn") return read_yarn(f, *scaling, c);
   if (type != "linear") {
-    return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear, llama3)", type));
+    return unsupported(f, fmt::format("rope_scaling type \"{}\" is not supported (supported: linear, llama3, yarn)", type));
   }
   LMAAS_ASSIGN_OR_RETURN(const double factor, required_positive_number(f, *scaling, "rope_scaling", "factor"));
   c.rope_freq_scale = static_cast<float>(1.0 / factor);

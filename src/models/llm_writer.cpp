@@ -116,13 +116,26 @@ Status write_llama_gguf(const std::string& path, const LlamaModel& model, const 
     w.add_string("llama.rope.scaling.type", "linear");
     w.add_f32("llama.rope.scaling.factor", 1.0f / c.rope_freq_scale);
   }
+  const bool yarn = c.rope_yarn.factor > 1.0;
+  if (yarn) {  // llama.cpp's keys; it has none for other beta_fast / beta_slow than its 32 and 1
+    if (c.rope_yarn.beta_fast != 32.0 || c.rope_yarn.beta_slow != 1.0) {
+      return Status(Code::kUnimplemented,
+                    fmt::format("{}: YaRN with beta_fast {} and beta_slow {} cannot be written to GGUF (its readers "
+                                "assume 32 and 1)", path, c.rope_yarn.beta_fast, c.rope_yarn.beta_slow));
+    }
+    w.add_string("llama.rope.scaling.type", "yarn");
+    w.add_f32("llama.rope.scaling.factor", static_cast<float>(c.rope_yarn.factor));
+    w.add_u32("llama.rope.scaling.original_context_length", static_cast<uint32_t>(c.rope_yarn.original_context));
+    const double attn_factor = c.rope_mscale / k::ref::yarn_mscale(c.rope_yarn.factor);
+    if (std::abs(attn_factor - 1.0) > 1e-7) w.add_f32("llama.rope.scaling.attn_factor", static_cast<float>(attn_factor));
+  }
   w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.n_vocab));
   add_vocab_to_gguf(w, vocab);
 
   Buffers buffers;  // the inner vectors' bytes stay put when `buffers` grows
   add_matrix(w, "token_embd.weight", weights.token_embedding, options.type, buffers);
   add_vector(w, "output_norm.weight", weights.output_norm, c.dim);
-  if (!c.rope_freq_factors.empty()) {
+  if (!c.rope_freq_factors.empty() && !yarn) {  // YaRN's divisors follow from its keys
     add_vector(w, "rope_freqs.weight", c.rope_freq_factors.data(), static_cast<int64_t>(c.rope_freq_factors.size()));
   }
   if (weights.output.data != weights.token_embedding.data) {

@@ -17,6 +17,7 @@
 
 #include "base/file_util.h"
 #include "golden/llm_test_util.h"
+#include "formats/gguf.h"
 #include "models/kv_cache.h"
 #include "models/llm_hf_checkpoint.h"
 #include "models/llm_loader.h"
@@ -138,6 +139,39 @@ TEST(LlmHf, Llama3RopeScalingMatchesTorchAndSurvivesGguf) {
   EXPECT_LT(max_error(prefill_logits(*gguf.value().model, ids), ref["logits"]), 2e-4);
 }
 
+TEST(LlmHf, YarnRopeScalingMatchesTorchAndSurvivesGguf) {
+  const std::string dir = kFixtures + "hf-tiny-yarn";
+  auto llm = load_llm(dir);
+  ASSERT_TRUE(llm.is_ok()) << llm.status().message();
+  const LlamaConfig& c = llm.value().model->config();
+  // head_dim 16, theta 1e4, original context 256: correction pairs floor(0.21) = 0 and ceil(3.2) = 4, so pair
+  // i < 4 keeps 1 − i/4 of its frequency's extrapolation and pairs from 4 on are slowed down by 4.
+  ASSERT_EQ(c.rope_freq_factors.size(), 8u);
+  for (size_t i = 0; i < 8; ++i) {
+    const double ramp = std::min(1.0, static_cast<double>(i) / 4.0);
+    EXPECT_NEAR(c.rope_freq_factors[i], 1.0 / (ramp / 4.0 + (1.0 - ramp)), 1e-6) << i;
+  }
+  EXPECT_NEAR(c.rope_mscale, 1.0 + 0.1 * std::log(4.0), 1e-6);
+  const auto ref = read_json(dir + "/reference.json");
+  const auto ids = ref["token_ids"].get<std::vector<int32_t>>();
+  EXPECT_LT(max_error(prefill_logits(*llm.value().model, ids), ref["logits"]), 2e-4);
+
+  // GGUF carries llama.cpp's keys (rope.scaling.type yarn, factor, original_context_length), not the divisors.
+  const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_yarn_" + std::to_string(::getpid()) + ".gguf")).string();
+  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn"}).is_ok());
+  auto file = GgufFile::open(path);
+  ASSERT_TRUE(file.is_ok()) << file.status().message();
+  EXPECT_EQ(file.value().get_string_or("llama.rope.scaling.type", "").value(), "yarn");
+  EXPECT_EQ(file.value().get_i64_or("llama.rope.scaling.original_context_length", 0).value(), 256);
+  EXPECT_EQ(file.value().find_tensor("rope_freqs.weight"), nullptr);
+  auto gguf = load_llm(path);
+  fs::remove(path);
+  ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
+  EXPECT_EQ(gguf.value().model->config().rope_freq_factors, c.rope_freq_factors);
+  EXPECT_FLOAT_EQ(gguf.value().model->config().rope_mscale, c.rope_mscale);
+  EXPECT_LT(max_error(prefill_logits(*gguf.value().model, ids), ref["logits"]), 2e-4);
+}
+
 // A copy of a fixture whose config.json gets `patch` merged in (null values remove keys), or with a file
 // removed or replaced.
 class BrokenCheckpoint {
@@ -189,8 +223,8 @@ TEST(LlmHf, UnsupportedConfigurationsAreNamed) {
                {"attention_bias"});
   expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"hidden_act", "gelu"}}).error(), Code::kUnimplemented,
                {"hidden_act", "gelu"});
-  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"rope_scaling", {{"rope_type", "yarn"}, {"factor", 4}}}}).error(),
-               Code::kUnimplemented, {"rope_scaling", "yarn"});
+  expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"rope_scaling", {{"rope_type", "longrope"}, {"factor", 4}}}}).error(),
+               Code::kUnimplemented, {"rope_scaling", "longrope"});
   expect_error(BrokenCheckpoint("hf-tiny-llama3").patch_config({{"rope_scaling", {{"low_freq_factor", nullptr}}}}).error(),
                Code::kDataLoss, {"config.json", "rope_scaling.low_freq_factor", "missing"});
   expect_error(BrokenCheckpoint("hf-tiny-gqa").patch_config({{"hidden_size", -3}}).error(), Code::kDataLoss,
@@ -226,6 +260,20 @@ TEST(LlmHf, TensorsOutsideTheArchitectureAreNamed) {
   bytes.replace(at, 18, "mlp.up_proj.bias__");
   broken.write("model-00002-of-00002.safetensors", bytes);
   expect_error(broken.error(), Code::kUnimplemented, {"model-00002-of-00002.safetensors", "mlp.up_proj.bias__"});
+}
+
+TEST(LlmHf, YarnSettingsGgufCannotHoldAreRefused) {
+  BrokenCheckpoint broken("hf-tiny-yarn");
+  broken.patch_config({{"rope_scaling", {{"beta_fast", 16}}}});
+  auto llm = load_llm(broken.path());
+  ASSERT_TRUE(llm.is_ok()) << llm.status().message();
+  const std::string out = broken.path("out.gguf");
+  const Status written = write_llama_gguf(out, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn"});
+  EXPECT_EQ(written.code(), Code::kUnimplemented);
+  EXPECT_NE(written.message().find("beta_fast 16"), std::string::npos) << written.message();
+  EXPECT_FALSE(fs::exists(out));
+  broken.patch_config({{"rope_scaling", {{"truncate", false}}}});
+  expect_error(broken.error(), Code::kUnimplemented, {"config.json", "truncate"});
 }
 
 }  // namespace

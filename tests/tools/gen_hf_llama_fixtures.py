@@ -13,6 +13,8 @@ hf-tiny-gqa/     random weights (seeded) in bfloat16, split over two shards with
                  same forward pass (float64 over the bfloat16 values) for every position of a prompt.
 hf-tiny-llama3/  the same shape in float16, one model.safetensors, rope_theta 500000 with Llama 3.1's
                  rope_scaling ("llama3": factor 8, low/high_freq_factor 1/4, original context 64).
+hf-tiny-yarn/    the same shape in float16, rope_theta 10000 with YaRN rope_scaling ("yarn": factor 4,
+                 original context 256, default beta_fast/beta_slow and attention factor).
 
 Run from the repository root: /usr/bin/python3 tests/tools/gen_hf_llama_fixtures.py
 """
@@ -109,6 +111,37 @@ def llama3_inv_freq(inv_freq, s):
     return torch.where(medium, blended, scaled)
 
 
+def yarn_inv_freq(hd, base, cfg):
+    """YaRN (transformers' _compute_yarn_parameters, truncate=True): the blended inverse frequencies and the
+    attention factor cos and sin are scaled by."""
+    s = cfg["rope_scaling"]
+    factor = s["factor"]
+    original = s.get("original_max_position_embeddings") or cfg["max_position_embeddings"]
+    beta_fast, beta_slow = s.get("beta_fast") or 32, s.get("beta_slow") or 1
+
+    def get_mscale(scale, mscale=1):
+        return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
+
+    attention = s.get("attention_factor")
+    if attention is None:
+        if s.get("mscale") and s.get("mscale_all_dim"):
+            attention = get_mscale(factor, s["mscale"]) / get_mscale(factor, s["mscale_all_dim"])
+        else:
+            attention = get_mscale(factor)
+
+    def correction_dim(rotations):
+        return (hd * math.log(original / (rotations * 2 * math.pi))) / (2 * math.log(base))
+
+    low, high = max(math.floor(correction_dim(beta_fast)), 0), min(math.ceil(correction_dim(beta_slow)), hd - 1)
+    if low == high:
+        high += 0.001
+    ramp = torch.clamp((torch.arange(hd // 2, dtype=torch.float64) - low) / (high - low), 0, 1)
+    pos_freqs = base ** (torch.arange(0, hd, 2, dtype=torch.float64) / hd)
+    extrapolation, interpolation = 1.0 / pos_freqs, 1.0 / (factor * pos_freqs)
+    extrapolation_factor = 1 - ramp
+    return interpolation * (1 - extrapolation_factor) + extrapolation * extrapolation_factor, attention
+
+
 def hf_forward(hf, cfg, ids):
     """LlamaForCausalLM's forward pass in float64 over Hugging Face tensors: logits [len(ids), vocab]."""
     t = {k: v.double() for k, v in hf.items()}
@@ -122,9 +155,12 @@ def hf_forward(hf, cfg, ids):
         positions = positions / scaling["factor"]
     elif scaling.get("rope_type") == "llama3":
         inv_freq = llama3_inv_freq(inv_freq, scaling)
+    attention = 1.0
+    if scaling.get("rope_type") == "yarn":
+        inv_freq, attention = yarn_inv_freq(hd, cfg["rope_theta"], cfg)
     freqs = torch.outer(positions, inv_freq)
     emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos()[:, None, :], emb.sin()[:, None, :]
+    cos, sin = emb.cos()[:, None, :] * attention, emb.sin()[:, None, :] * attention
     x = t["model.embed_tokens.weight"][torch.tensor(ids)]
     n = len(ids)
     mask = torch.full((n, n), float("-inf"), dtype=torch.float64).triu(1)
@@ -267,5 +303,11 @@ if __name__ == "__main__":
     tiny("hf-tiny-llama3", 20261201, 500000.0,
          {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
           "original_max_position_embeddings": 64}, torch.float16,
+         [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318, 33, 481, 97, 150, 222, 3, 64, 410, 11, 290, 376, 5],
+         sharded=False)
+    # YaRN over a 4× context: with theta 10000 and an original context of 256, pairs 0–3 of a head's 8 blend
+    # (ramp 0, ¼, ½, ¾) and pairs 4–7 are slowed down by 4; cos and sin are scaled by 1 + 0.1 ln 4.
+    tiny("hf-tiny-yarn", 20261202, 10000.0,
+         {"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 256}, torch.float16,
          [1, 403, 407, 261, 378, 300, 45, 12, 499, 7, 260, 318, 33, 481, 97, 150, 222, 3, 64, 410, 11, 290, 376, 5],
          sharded=False)

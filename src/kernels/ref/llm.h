@@ -30,16 +30,50 @@ inline double rope_inv_freq(int64_t i, int64_t head_dim, double theta) {
 }
 
 // The rotation of one position: cos and sin of pos · freq_scale · rope_inv_freq(i) / freq_factors[i],
-// i < head_dim/2 (freq_factors: per-pair divisors, as Llama 3's RoPE scaling; null = none).
+// i < head_dim/2 (freq_factors: per-pair divisors, as Llama 3's RoPE scaling; null = none), both times
+// mscale (YaRN's attention temperature; 1 otherwise).
 inline void rope_cos_sin(int64_t pos, int64_t head_dim, float theta, float freq_scale, const float* freq_factors,
-                         float* cos_out, float* sin_out) {
+                         float* cos_out, float* sin_out, float mscale = 1.0f) {
   for (int64_t i = 0; i < head_dim / 2; ++i) {
     double inv_freq = rope_inv_freq(i, head_dim, theta);
     if (freq_factors != nullptr) inv_freq /= freq_factors[i];
     const auto angle = static_cast<float>(static_cast<double>(pos) * freq_scale * inv_freq);
-    cos_out[i] = std::cos(angle);
-    sin_out[i] = std::sin(angle);
+    cos_out[i] = std::cos(angle) * mscale;
+    sin_out[i] = std::sin(angle) * mscale;
   }
+}
+
+// YaRN RoPE scaling (Peng et al. 2023; Hugging Face's rope_type "yarn", llama.cpp's rope.scaling.type yarn)
+// over a context `factor` times the original one. Pairs that turn more than beta_fast times over the
+// original context keep their frequency, pairs that turn fewer than beta_slow times are slowed down by
+// `factor`, and the pairs between blend linearly.
+struct YarnScaling {
+  double factor = 1.0;
+  double original_context = 0.0;
+  double beta_fast = 32.0, beta_slow = 1.0;
+};
+
+// The rotated pair whose frequency turns `rotations` times over the original context (fractional).
+inline double yarn_correction_pair(double rotations, int64_t head_dim, double theta, double original_context) {
+  return static_cast<double>(head_dim) * std::log(original_context / (rotations * 2.0 * M_PI)) / (2.0 * std::log(theta));
+}
+
+// YaRN as per-pair frequency divisors (rope_cos_sin's freq_factors), for head_dim / 2 pairs.
+inline void yarn_freq_divisors(int64_t head_dim, double theta, const YarnScaling& y, float* divisors) {
+  const double low = std::max(0.0, std::floor(yarn_correction_pair(y.beta_fast, head_dim, theta, y.original_context)));
+  const double high = std::min(static_cast<double>(head_dim - 1),
+                               std::ceil(yarn_correction_pair(y.beta_slow, head_dim, theta, y.original_context)));
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double ramp = std::clamp((static_cast<double>(i) - low) / std::max(0.001, high - low), 0.0, 1.0);
+    const double extrapolation = 1.0 - ramp;  // 1: the original frequency, 0: slowed down by `factor`
+    divisors[i] = static_cast<float>(1.0 / ((1.0 - extrapolation) / y.factor + extrapolation));
+  }
+}
+
+// YaRN's attention temperature for a context `factor` times longer (cos and sin are scaled by it);
+// `mscale` weighs the logarithm (DeepSeek-style configurations give two and take their ratio).
+inline double yarn_mscale(double factor, double mscale = 1.0) {
+  return factor <= 1.0 ? 1.0 : 0.1 * mscale * std::log(factor) + 1.0;
 }
 
 // Rotates n_heads heads of head_dim values in place, x[n_heads, head_dim], by one position's cos/sin.
