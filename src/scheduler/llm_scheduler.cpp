@@ -21,6 +21,19 @@ double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::ste
   return std::chrono::duration<double>(b - a).count();
 }
 
+// Calls the options' on_events_begin now and on_events_end when it goes out of scope.
+struct EventsScope {
+  explicit EventsScope(const LlmSchedulerOptions& o) : options(o) {
+    if (options.on_events_begin) options.on_events_begin();
+  }
+  ~EventsScope() {
+    if (options.on_events_end) options.on_events_end();
+  }
+  EventsScope(const EventsScope&) = delete;
+  EventsScope& operator=(const EventsScope&) = delete;
+  const LlmSchedulerOptions& options;
+};
+
 }  // namespace
 
 LlmScheduler::LlmScheduler(std::string name, std::shared_ptr<models::LlamaModel> model,
@@ -189,26 +202,28 @@ void LlmScheduler::step() {
     }
   });
   std::vector<size_t> finished;
-  if (options_.on_events_begin) options_.on_events_begin();
-  for (size_t row = 0; row < wants.size(); ++row) {
-    Running& r = running_[wants[row]];
-    LlmJobEvent e;
-    e.step = std::move(steps[row]);
-    e.has_token = true;
-    e.done = r.sequence->finished();
-    e.n_prompt_tokens = static_cast<int64_t>(r.sequence->prompt().size());
-    e.n_generated_tokens = static_cast<int64_t>(r.sequence->generated().size());
-    if (!r.has_token) {
-      if (options_.on_first_token) options_.on_first_token(seconds_between(r.submitted, now));
-    } else if (options_.on_inter_token) {
-      options_.on_inter_token(seconds_between(r.last_token, now));
+  {
+    // The end hook runs however the block is left: a receiver holding wake-ups must get to send them.
+    EventsScope scope(options_);
+    for (size_t row = 0; row < wants.size(); ++row) {
+      Running& r = running_[wants[row]];
+      LlmJobEvent e;
+      e.step = std::move(steps[row]);
+      e.has_token = true;
+      e.done = r.sequence->finished();
+      e.n_prompt_tokens = static_cast<int64_t>(r.sequence->prompt().size());
+      e.n_generated_tokens = static_cast<int64_t>(r.sequence->generated().size());
+      if (!r.has_token) {
+        if (options_.on_first_token) options_.on_first_token(seconds_between(r.submitted, now));
+      } else if (options_.on_inter_token) {
+        options_.on_inter_token(seconds_between(r.last_token, now));
+      }
+      r.has_token = true;
+      r.last_token = now;
+      if (r.job->on_event) r.job->on_event(e);
+      if (e.done) finished.push_back(wants[row]);
     }
-    r.has_token = true;
-    r.last_token = now;
-    if (r.job->on_event) r.job->on_event(e);
-    if (e.done) finished.push_back(wants[row]);
   }
-  if (options_.on_events_end) options_.on_events_end();
   std::sort(finished.rbegin(), finished.rend());
   for (size_t i : finished) retire(i, Status::ok());
 

@@ -1,8 +1,9 @@
 // LlmScheduler on a real model (stories260K): greedy output equals llama2.c's reference; sampled outputs
 // do not depend on what else runs in the batch or on the prefill chunk size; admission (429), context
-// limits and cancellation.
+// limits, cancellation, and the hooks around each step's token events.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <fstream>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -117,6 +118,40 @@ TEST(LlmScheduler, SampledOutputsDoNotDependOnBatchingOrChunking) {
     EXPECT_EQ(one[0].text, all[i].text) << "request " << i;
   }
   EXPECT_NE(all[0].tokens, all[2].tokens);  // same prompt, other seed
+}
+
+// Every token event is reported between on_events_begin and on_events_end (what lets the server send one
+// wake-up per step), and each begin has its end.
+TEST(LlmScheduler, TokenEventsComeBetweenTheStepHooks) {
+  std::atomic<int> open{0}, begins{0}, ends{0}, outside{0};
+  LlmSchedulerOptions o;
+  o.max_running = 3;
+  o.on_events_begin = [&] {
+    ++begins;
+    EXPECT_EQ(open.exchange(1), 0);
+  };
+  o.on_events_end = [&] {
+    ++ends;
+    EXPECT_EQ(open.exchange(0), 1);
+  };
+  LlmScheduler scheduler("stories", stories().model, stories().tokenizer, o);
+  std::vector<Collected> out(3);
+  std::vector<std::promise<void>> done(3);
+  for (size_t i = 0; i < 3; ++i) {
+    auto job = make_job(stories().tokenizer->encode("The dog", true, false), greedy(5), out[i], done[i]);
+    auto inner = job->on_event;
+    job->on_event = [&, inner](const LlmJobEvent& e) {
+      if (e.has_token && open.load() == 0) ++outside;
+      inner(e);
+    };
+    ASSERT_TRUE(scheduler.submit(job).is_ok());
+  }
+  for (auto& d : done) d.get_future().wait();
+  scheduler.stop();
+  for (const Collected& c : out) EXPECT_EQ(c.tokens.size(), 5u);
+  EXPECT_EQ(outside.load(), 0);
+  EXPECT_GE(begins.load(), 5);
+  EXPECT_EQ(begins.load(), ends.load());
 }
 
 TEST(LlmScheduler, AFullQueueRefusesWithResourceExhausted) {
