@@ -24,6 +24,13 @@ namespace lmaas::models {
 
 namespace k = lmaas::kernels;
 
+void LlamaConfig::set_yarn(const k::ref::YarnScaling& yarn, double mscale) {
+  rope_yarn = yarn;
+  rope_freq_factors.resize(static_cast<size_t>(head_dim / 2));
+  k::ref::yarn_freq_divisors(head_dim, rope_theta, rope_yarn, rope_freq_factors.data());
+  rope_mscale = static_cast<float>(mscale);
+}
+
 Status LlamaConfig::validate() const {
   auto bad = [](const char* field, int64_t value, const char* expected) {
     return Status(Code::kInvalidArgument, fmt::format("model config: {} = {}; expected {}", field, value, expected));

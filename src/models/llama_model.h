@@ -53,6 +53,9 @@ struct LlamaConfig {
   int64_t kv_dim() const { return n_kv_heads * head_dim; }
   // Names the first field out of range (a zero size, heads that do not divide, an odd head size).
   Status validate() const;
+  // Turns YaRN scaling on: keeps `yarn`, sets rope_freq_factors to its per-pair divisors (head_dim and
+  // rope_theta must be set) and rope_mscale to `mscale`.
+  void set_yarn(const kernels::ref::YarnScaling& yarn, double mscale);
 };
 
 // A weight matrix [n_rows, n_cols] in its stored type, rows contiguous (GGUF's ne0 = n_cols). Q8_0/Q4_0

@@ -30,10 +30,7 @@ Status read_yarn(const GgufFile& file, const std::string& p, LlamaConfig& c) {
       return Status(Code::kDataLoss, fmt::format("{}: {}{} = {}; expected > 0", file.source_name(), p, key, value));
     }
   }
-  c.rope_yarn = {factor, static_cast<double>(original)};
-  c.rope_freq_factors.resize(static_cast<size_t>(c.head_dim / 2));
-  k::ref::yarn_freq_divisors(c.head_dim, c.rope_theta, c.rope_yarn, c.rope_freq_factors.data());
-  c.rope_mscale = static_cast<float>(attn_factor * k::ref::yarn_mscale(factor));
+  c.set_yarn({factor, static_cast<double>(original)}, attn_factor * k::ref::yarn_mscale(factor));
   return Status::ok();
 }
 

@@ -125,10 +125,7 @@ Status read_yarn(const JsonFile& f, const nlohmann::json& scaling, LlamaConfig& 
     LMAAS_ASSIGN_OR_RETURN(const double mscale_all_dim, required_positive_number(f, scaling, path, "mscale_all_dim"));
     attention = k::ref::yarn_mscale(factor, mscale) / k::ref::yarn_mscale(factor, mscale_all_dim);
   }
-  c.rope_yarn = {factor, original, beta_fast, beta_slow};
-  c.rope_freq_factors.resize(static_cast<size_t>(c.head_dim / 2));
-  k::ref::yarn_freq_divisors(c.head_dim, c.rope_theta, c.rope_yarn, c.rope_freq_factors.data());
-  c.rope_mscale = static_cast<float>(attention);
+  c.set_yarn({factor, original, beta_fast, beta_slow}, attention);
   return Status::ok();
 }
 

@@ -62,17 +62,15 @@ template <WeightType kType, int NT>
 void half_group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int h, int64_t t0) {
   constexpr int64_t kBlockBytes = packed_block_bytes(kType);
   const uint8_t* group = p.packed + g * a.n_blocks * kBlockBytes;
-  const int8_t* tile_q = a.q + t0 * p.n_cols;
-  const float* tile_d = a.d + t0 * a.n_blocks;
-  const int32_t* tile_bias = a.bias + t0 * a.n_blocks;
+  const Tile tile = tile_at(p, a, t0);
   __m256 acc[NT];
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const uint8_t* blk = group + b * kBlockBytes;
-    const int8_t* words = tile_q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
+    const int8_t* words = tile.q + tile_block_offset(b, NT);
     __m256i s[NT];
     for (int t = 0; t < NT; ++t)
-      s[t] = kType == WeightType::kQ4_0 ? _mm256_set1_epi32(tile_bias[b * NT + t]) : _mm256_setzero_si256();
+      s[t] = kType == WeightType::kQ4_0 ? _mm256_set1_epi32(tile.bias[b * NT + t]) : _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {
       __m256i lo, hi;
       packed_levels<kType>(blk + 2 * kPackRows, k, h, lo, hi);
@@ -83,7 +81,7 @@ void half_group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int h,
     }
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 16 * h)));
     for (int t = 0; t < NT; ++t) {
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(tile_d[b * NT + t]));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(tile.d[b * NT + t]));
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[t]), scale, acc[t]);
     }
   }

@@ -102,23 +102,12 @@ inline void packed_levels(const uint8_t* levels, int k, __m512i& lo, __m512i& hi
   }
 }
 
-// One token tile's activations (quant_isa.h ActQ8): its levels, scales and biases.
-struct Tile {
-  const int8_t* q;
-  const float* d;
-  const int32_t* bias;
-};
-
-inline Tile tile_at(const PackedProblem& p, const ActQ8& a, int64_t t0) {
-  return {a.q + t0 * p.n_cols, a.d + t0 * a.n_blocks, a.bias + t0 * a.n_blocks};
-}
-
 // Block b of a group for the NT tokens of a tile: each token's exact integer sum (starting at the
 // activations' bias, which removes the unsigned levels' offset), then acc[t] = fma(float(s), d_w·d_x, acc[t]).
 template <WeightType kType, int NT>
 __attribute__((always_inline)) inline void tile_block(const uint8_t* blk, __m512 dw, const Tile& tile, int64_t b,
                                                       __m512* acc) {
-  const int8_t* words = tile.q + b * 8 * NT * 4;  // word j of token t at (j·NT + t)·4
+  const int8_t* words = tile.q + tile_block_offset(b, NT);
   __m512i s[NT];
   for (int t = 0; t < NT; ++t) s[t] = _mm512_set1_epi32(tile.bias[b * NT + t]);
   for (int k = 0; k < 4; ++k) {

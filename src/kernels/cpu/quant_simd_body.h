@@ -43,6 +43,21 @@ inline int32_t load_i32(const void* p) {
   return v;
 }
 
+// One token tile's activations (quant_isa.h ActQ8): the levels, scales and biases of the tile at t0.
+struct Tile {
+  const int8_t* q;
+  const float* d;
+  const int32_t* bias;
+};
+
+inline Tile tile_at(const PackedProblem& p, const ActQ8& a, int64_t t0) {
+  return {a.q + t0 * p.n_cols, a.d + t0 * a.n_blocks, a.bias + t0 * a.n_blocks};
+}
+
+// Where block b's 8 words start in a tile of nt tokens (bytes from its q); word j of token u follows at
+// (j·nt + u)·4.
+inline int64_t tile_block_offset(int64_t b, int64_t nt) { return b * 8 * nt * 4; }
+
 // One block of 32 floats -> 32 int8 (ref::quantize_activation_row); returns Σ q.
 inline int32_t quantize_block(const float* x, int8_t* q, float* d) {
   const __m256 sign = _mm256_set1_ps(-0.0f);
@@ -189,7 +204,7 @@ void float_block_many(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64
 template <WeightType kType, int NT>
 void float_rows_tokens(const Problem& p, int64_t r0, int64_t r1, int64_t t0, int64_t k0, int64_t k1, FloatPart* part) {
   int64_t r = r0;
-  if (p.n_tokens > 3)
+  if (p.n_tokens > kFewTokens)
     for (; r + kFloatRows <= r1; r += kFloatRows)
       float_block_many<kType, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
   for (; r < r1; ++r) float_block<kType, 1, NT>(p, r, t0, k0, k1, part + (r - r0) * kFloatMaxTokens);
@@ -208,7 +223,7 @@ constexpr int64_t kFloatColBlock = 256;  // many tokens: columns per block (a mu
 template <WeightType kType>
 void float_rows_typed(const Problem& p, int64_t r0, int64_t r1) {
   FloatPart part[kFloatBlockRows * kFloatMaxTokens];
-  const int64_t col_block = p.n_tokens <= 3 ? p.n_cols : kFloatColBlock;
+  const int64_t col_block = p.n_tokens <= kFewTokens ? p.n_cols : kFloatColBlock;
   for (int64_t rb = r0; rb < r1; rb += kFloatBlockRows) {
     const int64_t re = r1 - rb < kFloatBlockRows ? r1 : rb + kFloatBlockRows;
     for (int64_t t = 0; t < p.n_tokens; t += kFloatMaxTokens) {
@@ -235,7 +250,8 @@ void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int6
     for (int64_t b = 0; b < n_blocks; ++b) {
       const int64_t i = first * n_blocks + b * nt + lane;
       bias[i] = bias_scale * quantize_block(x + t * n_cols + b * kBlock, levels, d + i);
-      for (int64_t j = 0; j < kBlock / 4; ++j) __builtin_memcpy(tile_q + ((8 * b + j) * nt + lane) * 4, levels + 4 * j, 4);
+      int8_t* words = tile_q + tile_block_offset(b, nt);
+      for (int64_t j = 0; j < kBlock / 4; ++j) __builtin_memcpy(words + (j * nt + lane) * 4, levels + 4 * j, 4);
     }
   }
 }
