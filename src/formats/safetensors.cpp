@@ -388,44 +388,61 @@ Result<std::string> json_string(std::string_view text, std::string_view what) {
   }
 }
 
-Status check_writable(const TensorMap& map) {
+// Fails on names or dtypes a file cannot hold: the reserved name, a duplicate, an unknown or sub-byte dtype,
+// or bytes that are not the shape's worth.
+Status check_writable(std::span<const SafetensorsEntry> tensors) {
   std::set<std::string_view> names;
-  for (const auto& [name, tensor] : map.tensors) {
-    if (name == kMetadataKey) {
+  for (const SafetensorsEntry& t : tensors) {
+    if (t.name == kMetadataKey) {
       return Status(Code::kInvalidArgument,
                     "safetensors: \"__metadata__\" is reserved and cannot name a tensor");
     }
-    if (!names.insert(name).second) {
+    if (!names.insert(t.name).second) {
       return Status(Code::kInvalidArgument,
-                    fmt::format("safetensors: duplicate tensor name {}", quote_json(name)));
+                    fmt::format("safetensors: duplicate tensor name {}", quote_json(t.name)));
     }
-    if (!tensor.defined()) {
+    const FormatDType* dtype = nullptr;
+    for (const FormatDType& d : kFormatDTypes) dtype = d.name == t.dtype ? &d : dtype;
+    if (dtype == nullptr || dtype->n_bytes == 0) {
+      return Status(Code::kInvalidArgument, fmt::format("safetensors: tensor {} has dtype {}, which lmaas cannot write",
+                                                        quote_json(t.name), quote_json(t.dtype)));
+    }
+    uint64_t n = 1;
+    for (int64_t d : t.shape) n *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
+    if (n * dtype->n_bytes != t.bytes.size()) {
       return Status(Code::kInvalidArgument,
-                    fmt::format("safetensors: tensor {} is undefined", quote_json(name)));
+                    fmt::format("safetensors: tensor {} of shape [{}] {} needs {} bytes, got {}", quote_json(t.name),
+                                fmt::join(t.shape, ","), t.dtype, n * dtype->n_bytes, t.bytes.size()));
     }
   }
   return Status::ok();
 }
 
+size_t element_bytes(std::string_view dtype) {
+  for (const FormatDType& d : kFormatDTypes)
+    if (d.name == dtype) return d.n_bytes;
+  return 0;
+}
+
 // The header JSON (unpadded) for tensors at the given [begin, end) offsets.
-Result<std::string> build_header(const TensorMap& map,
+Result<std::string> build_header(std::span<const SafetensorsEntry> tensors,
+                                 const std::map<std::string, std::string>& metadata,
                                  const std::vector<std::pair<uint64_t, uint64_t>>& offsets) {
   std::string header = "{";
-  if (!map.metadata.empty()) {
+  if (!metadata.empty()) {
     header += "\"__metadata__\":{";
-    for (const auto& [key, value] : map.metadata) {
+    for (const auto& [key, value] : metadata) {
       LMAAS_ASSIGN_OR_RETURN(std::string k, json_string(key, "metadata key"));
       LMAAS_ASSIGN_OR_RETURN(std::string v, json_string(value, "metadata value"));
       header += (header.back() == '{' ? "" : ",") + k + ":" + v;
     }
     header += "}";
   }
-  for (size_t i = 0; i < map.tensors.size(); ++i) {
-    const auto& [name, tensor] = map.tensors[i];
-    LMAAS_ASSIGN_OR_RETURN(std::string key, json_string(name, "tensor name"));
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    LMAAS_ASSIGN_OR_RETURN(std::string key, json_string(tensors[i].name, "tensor name"));
     header += fmt::format("{}{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
-                          header.back() == '{' ? "" : ",", key, dtype_name(tensor.dtype()),
-                          fmt::join(tensor.shape(), ","), offsets[i].first, offsets[i].second);
+                          header.back() == '{' ? "" : ",", key, tensors[i].dtype, fmt::join(tensors[i].shape, ","),
+                          offsets[i].first, offsets[i].second);
   }
   return header + "}";
 }
@@ -433,37 +450,55 @@ Result<std::string> build_header(const TensorMap& map,
 // A file as written: the length prefix and padded header, then each tensor's bytes in data order.
 struct Serialized {
   std::string head;
-  std::vector<Tensor> data;  // contiguous
+  std::vector<std::string_view> data;
+  std::vector<Tensor> owners;  // the contiguous tensors `data` views, when serialized from a TensorMap
 
   std::vector<std::string_view> chunks() const {
     std::vector<std::string_view> out{head};
-    for (const Tensor& t : data)
-      if (t.nbytes() > 0) out.emplace_back(static_cast<const char*>(t.raw_data()), t.nbytes());
+    for (std::string_view bytes : data)
+      if (!bytes.empty()) out.push_back(bytes);
     return out;
   }
 };
 
-Result<Serialized> serialize_checked(const TensorMap& map) {
-  LMAAS_RETURN_IF_ERROR(check_writable(map));
+Result<Serialized> serialize_entries(std::span<const SafetensorsEntry> tensors,
+                                     const std::map<std::string, std::string>& metadata) {
+  LMAAS_RETURN_IF_ERROR(check_writable(tensors));
   // Data order: largest element size first (stable), so each tensor is aligned to its element size.
-  std::vector<size_t> layout(map.tensors.size());
+  std::vector<size_t> layout(tensors.size());
   for (size_t i = 0; i < layout.size(); ++i) layout[i] = i;
-  std::stable_sort(layout.begin(), layout.end(), [&map](size_t a, size_t b) {
-    return dtype_size(map.tensors[a].second.dtype()) > dtype_size(map.tensors[b].second.dtype());
+  std::stable_sort(layout.begin(), layout.end(), [&tensors](size_t a, size_t b) {
+    return element_bytes(tensors[a].dtype) > element_bytes(tensors[b].dtype);
   });
-  std::vector<std::pair<uint64_t, uint64_t>> offsets(map.tensors.size());
+  std::vector<std::pair<uint64_t, uint64_t>> offsets(tensors.size());
   uint64_t cursor = 0;
   for (size_t i : layout) {
-    offsets[i] = {cursor, cursor + map.tensors[i].second.nbytes()};
+    offsets[i] = {cursor, cursor + tensors[i].bytes.size()};
     cursor = offsets[i].second;
   }
-  LMAAS_ASSIGN_OR_RETURN(std::string header, build_header(map, offsets));
+  LMAAS_ASSIGN_OR_RETURN(std::string header, build_header(tensors, metadata, offsets));
   header.append((8 - header.size() % 8) % 8, ' ');
   Serialized out;
   for (size_t i = 0; i < kLengthPrefixBytes; ++i)
     out.head.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
   out.head += header;
-  for (size_t i : layout) out.data.push_back(map.tensors[i].second.contiguous());
+  for (size_t i : layout) out.data.push_back(tensors[i].bytes);
+  return out;
+}
+
+Result<Serialized> serialize_checked(const TensorMap& map) {
+  std::vector<Tensor> owners;
+  std::vector<SafetensorsEntry> entries;
+  for (const auto& [name, tensor] : map.tensors) {
+    if (!tensor.defined()) {
+      return Status(Code::kInvalidArgument, fmt::format("safetensors: tensor {} is undefined", quote_json(name)));
+    }
+    const Tensor& t = owners.emplace_back(tensor.contiguous());
+    entries.push_back({name, std::string(dtype_name(t.dtype())), t.shape(),
+                       {static_cast<const char*>(t.raw_data()), t.nbytes()}});
+  }
+  LMAAS_ASSIGN_OR_RETURN(Serialized out, serialize_entries(entries, map.metadata));
+  out.owners = std::move(owners);
   return out;
 }
 
@@ -521,6 +556,18 @@ std::string serialize_safetensors(const TensorMap& map) {
   std::string out;
   for (std::string_view chunk : file.chunks()) out += chunk;
   return out;
+}
+
+Status write_safetensors_entries(const std::string& path, std::span<const SafetensorsEntry> tensors,
+                                 const std::map<std::string, std::string>& metadata) {
+  try {
+    Result<Serialized> file = serialize_entries(tensors, metadata);
+    if (!file.is_ok())
+      return Status(file.status().code(), file.status().message() + " (writing '" + path + "')");
+    return write_file_atomic(path, file.value().chunks());
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, fmt::format("safetensors: writing '{}' failed: {}", path, e.what()));
+  }
 }
 
 Status write_safetensors(const std::string& path, const TensorMap& map) {

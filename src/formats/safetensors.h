@@ -16,6 +16,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -64,6 +65,13 @@ struct SafetensorsIndex {
 // Validates `bytes` exactly as parse_safetensors does but copies nothing, and accepts every whole-byte
 // dtype of the format (the sub-byte F4/F6 types are kUnimplemented).
 Result<SafetensorsIndex> index_safetensors(std::string_view bytes, const std::string& source_name);
+
+// Writes tensors held as bytes (each entry's dtype a format name such as "F16", its bytes the row-major data of
+// its shape, little-endian) to `path` atomically, in the same layout as write_safetensors. Fails (without
+// touching `path`) on the reserved or a duplicate name, a dtype the format has no whole-byte size for, or a byte
+// count that is not the shape's.
+Status write_safetensors_entries(const std::string& path, std::span<const SafetensorsEntry> tensors,
+                                 const std::map<std::string, std::string>& metadata = {});
 
 // Writes `map` to `path` atomically. Fails (without touching `path`) on an invalid map: an undefined
 // tensor, duplicate names, the reserved name "__metadata__", or names/metadata that are not UTF-8.

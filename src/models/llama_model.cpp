@@ -31,6 +31,12 @@ void LlamaConfig::set_yarn(const k::ref::YarnScaling& yarn, double mscale) {
   rope_mscale = static_cast<float>(mscale);
 }
 
+void LlamaConfig::set_llama3(const k::ref::Llama3Scaling& scaling) {
+  rope_llama3 = scaling;
+  rope_freq_factors.resize(static_cast<size_t>(head_dim / 2));
+  k::ref::llama3_freq_divisors(head_dim, rope_theta, rope_llama3, rope_freq_factors.data());
+}
+
 Status LlamaConfig::validate() const {
   auto bad = [](const char* field, int64_t value, const char* expected) {
     return Status(Code::kInvalidArgument, fmt::format("model config: {} = {}; expected {}", field, value, expected));

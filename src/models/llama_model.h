@@ -46,6 +46,9 @@ struct LlamaConfig {
   // YaRN scaling (factor > 1; GGUF rope.scaling.type yarn, HF rope_type yarn): its frequencies are in
   // rope_freq_factors, kept here to write the model back.
   kernels::ref::YarnScaling rope_yarn;
+  // Llama 3.1 scaling (HF rope_type llama3), when read from a file that names it (a GGUF file holds only the
+  // divisors, rope_freqs.weight): its frequencies are in rope_freq_factors, kept here to write the model back.
+  kernels::ref::Llama3Scaling rope_llama3;
   float rope_mscale = 1.0f;  // RoPE's cos and sin are multiplied by this (YaRN's attention temperature)
   kernels::ref::RopeStyle rope_style = kernels::ref::RopeStyle::kAdjacentPairs;
 
@@ -56,6 +59,8 @@ struct LlamaConfig {
   // Turns YaRN scaling on: keeps `yarn`, sets rope_freq_factors to its per-pair divisors (head_dim and
   // rope_theta must be set) and rope_mscale to `mscale`.
   void set_yarn(const kernels::ref::YarnScaling& yarn, double mscale);
+  // Turns Llama 3.1 scaling on: keeps `scaling` and sets rope_freq_factors to its divisors.
+  void set_llama3(const kernels::ref::Llama3Scaling& scaling);
 };
 
 // A weight matrix [n_rows, n_cols] in its stored type, rows contiguous (GGUF's ne0 = n_cols). Q8_0/Q4_0

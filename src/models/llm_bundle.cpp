@@ -61,9 +61,11 @@ Result<std::optional<LlmBundle>> read_llm_bundle(const std::string& dir) {
 }
 
 Status write_llm_bundle(const std::string& dir, const LlamaModel& model, const text::LlmVocab& vocab,
-                        kernels::WeightType type, const std::string& name) {
+                        const LlmWriteOptions& options) {
+  const std::string& name = options.name;
+  const kernels::WeightType type = options.type;
   return publish_directory_atomic(dir, [&](const std::string& tmp) -> Status {
-    LMAAS_RETURN_IF_ERROR(write_llama_gguf((fs::path(tmp) / "model.gguf").string(), model, vocab, {type, name}));
+    LMAAS_RETURN_IF_ERROR(write_llama_gguf((fs::path(tmp) / "model.gguf").string(), model, vocab, options));
     const LlamaConfig& c = model.config();
     const auto created = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch()).count();

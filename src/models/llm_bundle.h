@@ -11,6 +11,7 @@
 
 #include "base/status.h"
 #include "models/llama_model.h"
+#include "models/llm_writer.h"
 #include "text/llm_vocab.h"
 
 namespace lmaas::models {
@@ -27,6 +28,6 @@ Result<std::optional<LlmBundle>> read_llm_bundle(const std::string& dir);
 
 // Writes `model` with `vocab` as a bundle directory (model.gguf + config.json), atomically.
 Status write_llm_bundle(const std::string& dir, const LlamaModel& model, const text::LlmVocab& vocab,
-                        kernels::WeightType type, const std::string& name);
+                        const LlmWriteOptions& options);
 
 }  // namespace lmaas::models

@@ -72,34 +72,22 @@ Status check_architecture(const JsonFile& f) {
   return Status::ok();
 }
 
-// Llama 3.1's scaling as per-pair frequency divisors: pairs whose wavelength 2π/inv_freq is shorter than
-// original_max_position_embeddings / high_freq_factor keep their frequency, those longer than
-// original_max_position_embeddings / low_freq_factor are divided by `factor`, and those between
-// interpolate smoothly (in inverse frequency) from one to the other.
+// Llama 3.1's scaling (kernels/ref/llm.h Llama3Scaling): "factor", "low_freq_factor", "high_freq_factor",
+// "original_max_position_embeddings".
 Status read_llama3_rope_factors(const JsonFile& f, const nlohmann::json& scaling, LlamaConfig& c) {
   const std::string path = "rope_scaling";
-  LMAAS_ASSIGN_OR_RETURN(const double factor, required_positive_number(f, scaling, path, "factor"));
-  LMAAS_ASSIGN_OR_RETURN(const double low, required_positive_number(f, scaling, path, "low_freq_factor"));
-  LMAAS_ASSIGN_OR_RETURN(const double high, required_positive_number(f, scaling, path, "high_freq_factor"));
-  LMAAS_ASSIGN_OR_RETURN(const double original,
+  k::ref::Llama3Scaling s;
+  LMAAS_ASSIGN_OR_RETURN(s.factor, required_positive_number(f, scaling, path, "factor"));
+  LMAAS_ASSIGN_OR_RETURN(s.low_freq_factor, required_positive_number(f, scaling, path, "low_freq_factor"));
+  LMAAS_ASSIGN_OR_RETURN(s.high_freq_factor, required_positive_number(f, scaling, path, "high_freq_factor"));
+  LMAAS_ASSIGN_OR_RETURN(s.original_context,
                          required_positive_number(f, scaling, path, "original_max_position_embeddings"));
-  if (!(high > low)) {
+  if (!(s.high_freq_factor > s.low_freq_factor)) {
     return f.error(Code::kDataLoss, member_path(path, "high_freq_factor"),
-                   fmt::format("is {}, expected more than low_freq_factor ({})", high, low));
+                   fmt::format("is {}, expected more than low_freq_factor ({})", s.high_freq_factor,
+                               s.low_freq_factor));
   }
-  const double low_freq_wavelength = original / low, high_freq_wavelength = original / high;
-  c.rope_freq_factors.clear();
-  for (int64_t i = 0; i < c.head_dim / 2; ++i) {
-    const double wavelength = 2.0 * M_PI / k::ref::rope_inv_freq(i, c.head_dim, c.rope_theta);
-    double divisor = 1.0;
-    if (wavelength > low_freq_wavelength) {
-      divisor = factor;
-    } else if (wavelength >= high_freq_wavelength) {
-      const double smooth = (original / wavelength - low) / (high - low);
-      divisor = 1.0 / ((1.0 - smooth) / factor + smooth);
-    }
-    c.rope_freq_factors.push_back(static_cast<float>(divisor));
-  }
+  c.set_llama3(s);
   return Status::ok();
 }
 

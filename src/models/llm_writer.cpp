@@ -2,7 +2,6 @@
 #include "models/llm_writer.h"
 
 #include <cmath>
-#include <cstring>
 #include <memory>
 
 #include <fmt/format.h>
@@ -11,8 +10,7 @@
 #include "base/thread_pool.h"
 #include "formats/gguf_vocab_writer.h"
 #include "formats/gguf_writer.h"
-#include "kernels/cpu/quant.h"
-#include "kernels/ref/quant.h"
+#include "models/llm_weight_convert.h"
 
 namespace lmaas::models {
 
@@ -20,49 +18,9 @@ namespace k = lmaas::kernels;
 
 namespace {
 
-// Tensor bytes the writer views until it has written the file.
-using Buffers = std::vector<std::vector<uint8_t>>;
-
-// The source row of each output row that turns a query/key matrix of rotate-half RoPE (Hugging Face: a head's
-// rotation pairs are dimensions i and i + head_dim/2) into GGUF's adjacent pairs (2i, 2i+1).
-std::vector<int64_t> halves_to_adjacent_rows(int64_t n_heads, int64_t head_dim) {
-  std::vector<int64_t> rows(static_cast<size_t>(n_heads * head_dim));
-  const int64_t half = head_dim / 2;
-  for (int64_t h = 0; h < n_heads; ++h) {
-    for (int64_t i = 0; i < half; ++i) {
-      rows[static_cast<size_t>(h * head_dim + 2 * i)] = h * head_dim + i;
-      rows[static_cast<size_t>(h * head_dim + 2 * i + 1)] = h * head_dim + half + i;
-    }
-  }
-  return rows;
-}
-
-// `m` converted to `type`, row by row in parallel; output row r is source row source_rows[r] when given.
-std::span<const uint8_t> convert_matrix(const WeightMatrix& m, k::WeightType type, Buffers& buffers,
-                                        const std::vector<int64_t>* source_rows = nullptr) {
-  const int64_t src_row = k::row_bytes(m.type, m.n_cols);
-  const int64_t dst_row = k::row_bytes(type, m.n_cols);
-  const auto* src = static_cast<const uint8_t*>(m.data);
-  if (m.type == type && source_rows == nullptr) return {src, static_cast<size_t>(src_row * m.n_rows)};
-  std::vector<uint8_t>& out = buffers.emplace_back(static_cast<size_t>(dst_row * m.n_rows));
-  parallel_for(m.n_rows, 64, [&](int64_t begin, int64_t end) {
-    std::vector<float> row(static_cast<size_t>(m.n_cols));
-    for (int64_t r = begin; r < end; ++r) {
-      const uint8_t* from = src + (source_rows ? (*source_rows)[static_cast<size_t>(r)] : r) * src_row;
-      if (m.type == type) {
-        std::memcpy(out.data() + r * dst_row, from, static_cast<size_t>(dst_row));
-        continue;
-      }
-      k::cpu::dequantize_row(m.type, from, row.data(), m.n_cols);
-      k::ref::quantize_row(type, row.data(), out.data() + r * dst_row, m.n_cols);
-    }
-  });
-  return out;
-}
-
 GgmlType ggml_type(k::WeightType t) { return static_cast<GgmlType>(k::gguf_type_id(t)); }
 
-void add_matrix(GgufWriter& w, const std::string& name, const WeightMatrix& m, k::WeightType type, Buffers& buffers,
+void add_matrix(GgufWriter& w, const std::string& name, const WeightMatrix& m, k::WeightType type, ConvertedBuffers& buffers,
                 const std::vector<int64_t>* source_rows = nullptr) {
   // Rows that do not split into whole blocks keep 16-bit floats (llama.cpp's quantizer falls back too).
   if (m.n_cols % k::block_size(type) != 0) type = k::WeightType::kF16;
@@ -131,8 +89,9 @@ Status write_llama_gguf(const std::string& path, const LlamaModel& model, const 
   }
   w.add_u32("llama.vocab_size", static_cast<uint32_t>(c.n_vocab));
   add_vocab_to_gguf(w, vocab);
+  if (!options.chat_template.empty()) w.add_string("tokenizer.chat_template", options.chat_template);
 
-  Buffers buffers;  // the inner vectors' bytes stay put when `buffers` grows
+  ConvertedBuffers buffers;
   add_matrix(w, "token_embd.weight", weights.token_embedding, options.type, buffers);
   add_vector(w, "output_norm.weight", weights.output_norm, c.dim);
   if (!c.rope_freq_factors.empty() && !yarn) {  // YaRN's divisors follow from its keys

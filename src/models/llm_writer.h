@@ -20,7 +20,8 @@ namespace lmaas::models {
 
 struct LlmWriteOptions {
   kernels::WeightType type = kernels::WeightType::kF16;
-  std::string name;  // general.name
+  std::string name;           // general.name
+  std::string chat_template;  // tokenizer.chat_template (Jinja source); "" for none
 };
 
 // Writes `model` (any weight types) with `vocab` to `path` atomically.

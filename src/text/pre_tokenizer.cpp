@@ -197,7 +197,7 @@ std::string_view pre_tokenizer_name_for(const std::vector<std::string>& patterns
   return "";
 }
 
-Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
+Result<std::vector<std::string>> pre_tokenizer_patterns(std::string_view pre) {
   const PreEntry* entry = find_pre(pre);
   if (entry == nullptr) {
     std::string known;
@@ -210,7 +210,12 @@ Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
                   "pre-tokenizer '" + std::string(pre) +
                       "' (tokenizer.ggml.pre) is not known, expected one of: " + known);
   }
-  return from_patterns(std::vector<std::string>(entry->patterns.begin(), entry->patterns.end()));
+  return std::vector<std::string>(entry->patterns.begin(), entry->patterns.end());
+}
+
+Result<PreTokenizer> PreTokenizer::for_name(std::string_view pre) {
+  LMAAS_ASSIGN_OR_RETURN(const std::vector<std::string> patterns, pre_tokenizer_patterns(pre));
+  return from_patterns(patterns);
 }
 
 Result<PreTokenizer> PreTokenizer::from_patterns(const std::vector<std::string>& patterns,

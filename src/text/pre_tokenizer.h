@@ -41,6 +41,10 @@ class PreTokenizer {
   std::shared_ptr<const Regexes> regexes_;
 };
 
+// The regexes of a `tokenizer.ggml.pre` name, in PCRE2's spelling (what PreTokenizer::for_name compiles);
+// kInvalidArgument as for_name for an unknown name.
+Result<std::vector<std::string>> pre_tokenizer_patterns(std::string_view pre);
+
 // Whether byte-level BPE emits a word that is itself a token without merging (llama3-style vocabs).
 bool pre_tokenizer_ignores_merges(std::string_view pre);
 

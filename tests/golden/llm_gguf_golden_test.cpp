@@ -56,7 +56,7 @@ TEST(LlmGguf, QuantizedBytesMatchLlamaQuantize) {
   for (k::WeightType type : {k::WeightType::kQ8_0, k::WeightType::kQ4_0}) {
     const std::string name(k::weight_type_name(type));
     const std::string path = temp_path("tiny-" + name + ".gguf");
-    ASSERT_TRUE(write_llama_gguf(path, *tiny.model, tiny.vocab, {type, "tiny"}).is_ok());
+    ASSERT_TRUE(write_llama_gguf(path, *tiny.model, tiny.vocab, {type, "tiny", ""}).is_ok());
     expect_same_tensors(path, kFixtures + "tiny-" + name + ".llama-quantize.gguf");
     std::filesystem::remove(path);
   }
@@ -71,7 +71,7 @@ nlohmann::json reference() {
 LoadedLlm stories_as(k::WeightType type) {
   const LoadedLlm original = load_llm(kStories + "stories260K.bin").value();
   const std::string path = temp_path(std::string(k::weight_type_name(type)) + ".gguf");
-  EXPECT_TRUE(write_llama_gguf(path, *original.model, original.tokenizer->vocab(), {type, "stories260K"}).is_ok());
+  EXPECT_TRUE(write_llama_gguf(path, *original.model, original.tokenizer->vocab(), {type, "stories260K", ""}).is_ok());
   LoadedLlm loaded = load_llm(path).value();
   std::filesystem::remove(path);  // the mapping keeps the bytes
   return loaded;
@@ -171,7 +171,7 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
   for (k::WeightType type : {k::WeightType::kF32, k::WeightType::kF16, k::WeightType::kBF16, k::WeightType::kQ8_0,
                              k::WeightType::kQ4_0}) {
     const std::string path = temp_path("batch-" + std::string(k::weight_type_name(type)) + ".gguf");
-    ASSERT_TRUE(write_llama_gguf(path, *random.model, random.vocab, {type, "random"}).is_ok());
+    ASSERT_TRUE(write_llama_gguf(path, *random.model, random.vocab, {type, "random", ""}).is_ok());
     LoadedLlm llm = load_llm(path).value();
     std::filesystem::remove(path);
     const std::vector<int32_t> a = {1, 17, 250, 33, 99, 4, 180};

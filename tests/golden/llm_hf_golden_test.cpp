@@ -88,7 +88,7 @@ TEST(LlmHf, Stories260KCheckpointReproducesTheReference) {
 TEST(LlmHf, GgufConversionReordersQueryAndKeyRows) {
   const LoadedLlm hf = load_llm(kFixtures + "hf-stories260K").value();
   const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_test_" + std::to_string(::getpid()) + ".gguf")).string();
-  ASSERT_TRUE(write_llama_gguf(path, *hf.model, hf.tokenizer->vocab(), {k::WeightType::kF32, "stories"}).is_ok());
+  ASSERT_TRUE(write_llama_gguf(path, *hf.model, hf.tokenizer->vocab(), {k::WeightType::kF32, "stories", ""}).is_ok());
   auto gguf = load_llm(path);
   fs::remove(path);
   ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
@@ -131,7 +131,7 @@ TEST(LlmHf, Llama3RopeScalingMatchesTorchAndSurvivesGguf) {
   EXPECT_LT(max_error(prefill_logits(*llm.value().model, ids), ref["logits"]), 2e-4);
 
   const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_llama3_" + std::to_string(::getpid()) + ".gguf")).string();
-  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "llama3"}).is_ok());
+  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "llama3", ""}).is_ok());
   auto gguf = load_llm(path);
   fs::remove(path);
   ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
@@ -158,7 +158,7 @@ TEST(LlmHf, YarnRopeScalingMatchesTorchAndSurvivesGguf) {
 
   // GGUF carries llama.cpp's keys (rope.scaling.type yarn, factor, original_context_length), not the divisors.
   const std::string path = (fs::temp_directory_path() / ("lmaas_llm_hf_yarn_" + std::to_string(::getpid()) + ".gguf")).string();
-  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn"}).is_ok());
+  ASSERT_TRUE(write_llama_gguf(path, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn", ""}).is_ok());
   auto file = GgufFile::open(path);
   ASSERT_TRUE(file.is_ok()) << file.status().message();
   EXPECT_EQ(file.value().get_string_or("llama.rope.scaling.type", "").value(), "yarn");
@@ -268,7 +268,7 @@ TEST(LlmHf, YarnSettingsGgufCannotHoldAreRefused) {
   auto llm = load_llm(broken.path());
   ASSERT_TRUE(llm.is_ok()) << llm.status().message();
   const std::string out = broken.path("out.gguf");
-  const Status written = write_llama_gguf(out, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn"});
+  const Status written = write_llama_gguf(out, *llm.value().model, llm.value().tokenizer->vocab(), {k::WeightType::kF32, "yarn", ""});
   EXPECT_EQ(written.code(), Code::kUnimplemented);
   EXPECT_NE(written.message().find("beta_fast 16"), std::string::npos) << written.message();
   EXPECT_FALSE(fs::exists(out));

@@ -1,18 +1,24 @@
-// lmaas convert / lmaas quantize: rewrite a pretrained LLaMA-family model as a GGUF file, or as an lmaas
-// generator directory (config.json + model.gguf, models/llm_bundle.h) when the output does not end in .gguf.
+// lmaas convert / lmaas quantize: rewrite a pretrained LLaMA-family model as a GGUF file, as an lmaas
+// generator directory (config.json + model.gguf, models/llm_bundle.h), or as a Hugging Face checkpoint
+// directory (models/llm_hf_writer.h). --format picks one; by default an output ending in .gguf is a GGUF file
+// and anything else an lmaas directory.
 //   lmaas convert --input stories260K.bin --output stories260K.gguf            llama2.c → GGUF (f32)
 //   lmaas convert --input model.gguf --output models/my-llm/1 --type q8_0      → an lmaas model directory
 //   lmaas convert --input model.gguf --output model-q8.gguf --type q8_0        any supported type
+//   lmaas convert --input model.gguf --output hf-dir --format hf [--type bf16]  → config.json + safetensors +
+//                                                                               tokenizer.json
 //   lmaas quantize model-f16.gguf model-q4_0.gguf q4_0                         llama-quantize's shape
 //   lmaas convert --random-llama --output bench.gguf --type f16 [--dim 768 …]  random weights (benchmarks)
 //                 [--tokenizer ggml-vocab-llama-spm.gguf]                     … carrying a real tokenizer
-// Every weight matrix gets --type (default: the input's, f32 for llama2.c); norms stay f32; the tokenizer
-// travels as GGUF metadata, so the output runs in lmaas and in llama.cpp alike.
+// Every weight matrix gets --type (default: the input's, f32 for llama2.c; f16 for a quantized input written as
+// Hugging Face, which holds only f32/f16/bf16); norms stay f32; the tokenizer and chat template travel with the
+// model, so the output runs in lmaas and in llama.cpp or transformers alike.
 #include <cstdio>
 
 #include "base/thread_pool.h"
 #include "commands.h"
 #include "models/llm_bundle.h"
+#include "models/llm_hf_writer.h"
 #include "models/llm_loader.h"
 #include "models/llm_writer.h"
 
@@ -20,7 +26,8 @@ namespace lmaas::cli {
 namespace {
 
 struct ConvertArgs {
-  std::string input, output, tokenizer, type, name;
+  std::string input, output, tokenizer, type, name, format;
+  int64_t max_shard_mb = 5000;
   bool random = false;
   models::LlamaConfig random_config;
   uint64_t seed = 1;
@@ -35,8 +42,20 @@ kernels::WeightType parse_type(const std::string& name) {
   throw Error(Code::kInvalidArgument, "--type " + name + ": expected one of f32, f16, bf16, q8_0, q4_0");
 }
 
+bool is_quantized(kernels::WeightType t) { return t == kernels::WeightType::kQ8_0 || t == kernels::WeightType::kQ4_0; }
+
+// --format, or what the output's name implies.
+std::string output_format(const ConvertArgs& args) {
+  if (args.format.empty()) return args.output.size() > 5 && args.output.ends_with(".gguf") ? "gguf" : "lmaas";
+  if (args.format != "gguf" && args.format != "lmaas" && args.format != "hf") {
+    throw Error(Code::kInvalidArgument, "--format " + args.format + ": expected gguf, lmaas or hf");
+  }
+  return args.format;
+}
+
 int run_convert(ConvertArgs args) {
   if (args.threads > 0) set_num_threads(args.threads);
+  const std::string format = output_format(args);
   models::LlmWriteOptions options;
   std::shared_ptr<models::LlamaModel> model;
   text::LlmVocab vocab;
@@ -66,12 +85,20 @@ int run_convert(ConvertArgs args) {
     model = loaded.value().model;
     vocab = loaded.value().tokenizer->vocab();
     options.type = args.type.empty() ? model->weights().layers.at(0).wq.type : parse_type(args.type);
+    if (args.type.empty() && format == "hf" && is_quantized(options.type)) options.type = kernels::WeightType::kF16;
     options.name = args.name.empty() ? loaded.value().name : args.name;
+    options.chat_template = loaded.value().chat_template;
   }
-  // A path ending in .gguf gets a GGUF file; anything else an lmaas generator directory around one.
-  const bool to_file = args.output.size() > 5 && args.output.ends_with(".gguf");
-  const Status written = to_file ? models::write_llama_gguf(args.output, *model, vocab, options)
-                                 : models::write_llm_bundle(args.output, *model, vocab, options.type, options.name);
+  Status written;
+  if (format == "gguf") {
+    written = models::write_llama_gguf(args.output, *model, vocab, options);
+  } else if (format == "lmaas") {
+    written = models::write_llm_bundle(args.output, *model, vocab, options);
+  } else {
+    if (args.max_shard_mb <= 0) throw Error(Code::kInvalidArgument, "--max-shard-mb must be positive");
+    written = models::write_llama_hf(args.output, *model, vocab,
+                                     {options.type, options.chat_template, args.max_shard_mb * 1'000'000});
+  }
   if (!written.is_ok()) throw Error(written);
   std::fprintf(stderr, "wrote %s: %lld parameters, weights %s\n", args.output.c_str(),
                static_cast<long long>(model->n_params()), std::string(kernels::weight_type_name(options.type)).c_str());
@@ -90,10 +117,16 @@ void add_convert_command(CLI::App& app, int& exit_code) {
   c.n_heads = 12;
   c.n_vocab = 32000;
   c.context_length = 2048;
-  CLI::App* cmd = app.add_subcommand("convert", "Write a pretrained LLaMA-family model (GGUF, llama2.c) as GGUF");
-  cmd->add_option("--input,-i", args->input, "GGUF file, llama2.c checkpoint or lmaas generator directory");
-  cmd->add_option("--output,-o", args->output, "GGUF file (*.gguf) or lmaas model directory to write (atomically)")
-      ->required();
+  CLI::App* cmd = app.add_subcommand(
+      "convert", "Write a pretrained LLaMA-family model (GGUF, llama2.c, Hugging Face) as GGUF, lmaas or Hugging Face");
+  cmd->add_option("--input,-i", args->input,
+                  "GGUF file, llama2.c checkpoint, Hugging Face checkpoint or lmaas generator directory");
+  cmd->add_option("--output,-o", args->output, "file or directory to write (atomically)")->required();
+  cmd->add_option("--format", args->format,
+                  "gguf (a file) | lmaas (a model directory) | hf (a Hugging Face checkpoint directory); default: "
+                  "gguf when --output ends in .gguf, else lmaas");
+  cmd->add_option("--max-shard-mb", args->max_shard_mb, "--format hf: largest safetensors file, in MB (10^6 bytes)")
+      ->capture_default_str();
   cmd->add_option("--type", args->type, "weight type: f32 | f16 | bf16 | q8_0 | q4_0 (default: the input's)");
   cmd->add_option("--tokenizer", args->tokenizer,
                   "llama2.c tokenizer file (default: beside the checkpoint); with --random-llama, the tokenizer "

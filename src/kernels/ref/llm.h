@@ -43,6 +43,35 @@ inline void rope_cos_sin(int64_t pos, int64_t head_dim, float theta, float freq_
   }
 }
 
+// Llama 3.1's RoPE scaling (Hugging Face's rope_type "llama3"): pairs whose wavelength 2π/inv_freq is
+// shorter than original_context / high_freq_factor keep their frequency, those longer than
+// original_context / low_freq_factor are slowed down by `factor`, and those between interpolate smoothly
+// (in inverse frequency) from one to the other. Only the ratios original_context / low_freq_factor and
+// original_context / high_freq_factor matter.
+struct Llama3Scaling {
+  double factor = 1.0;  // 1: none
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;
+  double original_context = 0.0;
+};
+
+// Llama 3.1's scaling as per-pair frequency divisors (rope_cos_sin's freq_factors), for head_dim / 2 pairs.
+inline void llama3_freq_divisors(int64_t head_dim, double theta, const Llama3Scaling& s, float* divisors) {
+  const double low_freq_wavelength = s.original_context / s.low_freq_factor;
+  const double high_freq_wavelength = s.original_context / s.high_freq_factor;
+  for (int64_t i = 0; i < head_dim / 2; ++i) {
+    const double wavelength = 2.0 * M_PI / rope_inv_freq(i, head_dim, theta);
+    double divisor = 1.0;
+    if (wavelength > low_freq_wavelength) {
+      divisor = s.factor;
+    } else if (wavelength >= high_freq_wavelength) {
+      const double smooth = (s.original_context / wavelength - s.low_freq_factor) /
+                            (s.high_freq_factor - s.low_freq_factor);
+      divisor = 1.0 / ((1.0 - smooth) / s.factor + smooth);
+    }
+    divisors[i] = static_cast<float>(divisor);
+  }
+}
+
 // YaRN RoPE scaling (Peng et al. 2023; Hugging Face's rope_type "yarn", llama.cpp's rope.scaling.type yarn)
 // over a context `factor` times the original one. Pairs that turn more than beta_fast times over the
 // original context keep their frequency, pairs that turn fewer than beta_slow times are slowed down by
