@@ -197,24 +197,38 @@ Result<k::ref::Llama3Scaling> llama3_scaling_from_divisors(const LlamaConfig& c)
   };
   k::ref::Llama3Scaling s;
   s.factor = factor;
+  s.low_freq_factor = s.high_freq_factor = 0.0;  // unset until found
   s.original_context = kLlama3OriginalContext;
+  // In the blend, smooth = (1/divisor − 1/factor) / (1 − 1/factor) = (original/wavelength − low) / (high − low).
+  const auto smooth = [&](size_t i) { return (1.0 / d[i] - 1.0 / factor) / (1.0 - 1.0 / factor); };
   if (blend.size() >= 2) {
-    // In the blend, smooth = (1/divisor − 1/factor) / (1 − 1/factor) = original/wavelength/(high − low) − low/(high − low).
-    const auto smooth = [&](size_t i) { return (1.0 / d[i] - 1.0 / factor) / (1.0 - 1.0 / factor); };
     const size_t a = blend.front(), b = blend.back();
     const double slope = (smooth(a) - smooth(b)) / (1.0 / wavelength(a) - 1.0 / wavelength(b));
     const double offset = smooth(a) - slope / wavelength(a);
     const double width = s.original_context / slope;  // high − low
     s.low_freq_factor = -offset * width;
     s.high_freq_factor = s.low_freq_factor + width;
-  } else if (blend.empty()) {
+  } else if (blend.size() == 1) {
+    // One pair in the blend fixes only a relation between its two edges: take the edge on the kept side
+    // nearer and nearer to that pair until the other edge falls between the pair and the first slowed one.
+    const size_t i = blend.front();
+    const double u = s.original_context / wavelength(i);
+    const double high_limit = last_kept >= 0 ? s.original_context / wavelength(static_cast<size_t>(last_kept)) : 2.0 * u;
+    const double low_limit = s.original_context / wavelength(static_cast<size_t>(first_slowed));
+    for (double high = (u + high_limit) / 2.0; high > u; high = (u + high) / 2.0) {
+      const double low = (u - smooth(i) * high) / (1.0 - smooth(i));
+      if (low > low_limit && low > 0.0) {
+        s.low_freq_factor = low;
+        s.high_freq_factor = high;
+        break;
+      }
+    }
+  } else {
     // No pair in the blend: put both of its edges between the last kept pair and the first slowed one.
     const double kept = last_kept >= 0 ? wavelength(static_cast<size_t>(last_kept)) : 0.0;
     const double slowed = wavelength(static_cast<size_t>(first_slowed));
     s.high_freq_factor = s.original_context / (kept + (slowed - kept) / 3.0);
     s.low_freq_factor = s.original_context / (kept + 2.0 * (slowed - kept) / 3.0);
-  } else {
-    return unfit("have a single pair between the kept and the slowed-down ones, which does not fix the blend");
   }
   if (!(s.low_freq_factor > 0.0) || !(s.high_freq_factor > s.low_freq_factor)) {
     return unfit("do not blend as Llama 3.1 scaling does");

@@ -3,7 +3,8 @@
 `lmaas generate` reproduces llama2.c's greedy output for stories260K (from the .bin checkpoint and from the
 GGUF file `lmaas convert` writes), `lmaas tokenize` reproduces llama.cpp's tokenizer vectors, `lmaas
 quantize` writes a model that still generates, a Hugging Face checkpoint generates the same text directly and
-converted to GGUF, `lmaas bench --llm` prints its JSON line, and bad input gives
+converted to GGUF, `lmaas convert --format hf` writes one that does too (from llama2.c and from quantized
+GGUF), `lmaas bench --llm` prints its JSON line, and bad input gives
 a clear error and exit code 1.
     tests/e2e/llm_cli_test.py path/to/lmaas path/to/shared/data
 """
@@ -63,6 +64,32 @@ class Generate(unittest.TestCase):
             self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"], model)
         self.assertEqual(run("tokenize", "--model", hf, stdin=b"Once upon a time\n").stdout.split(),
                          [b"403", b"407", b"261", b"378"])
+
+    def test_written_hugging_face_checkpoint_generates_the_same_text(self):
+        case = reference()["cases"][1]
+        n = len(case["token_ids_after_bos"]) - (len(case["prompt_token_ids"]) - 1)
+        hf = os.path.join(WORK, "hf-out", "stories")
+        run("convert", "--input", stories(), "--output", hf, "--format", "hf")
+        for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                     "generation_config.json"):
+            self.assertTrue(os.path.exists(os.path.join(hf, name)), name)
+        out = run("generate", "--model", hf, "--prompt", case["prompt"], "--temperature", "0",
+                  "--max-tokens", str(n), "--threads", "2").stdout.decode()
+        self.assertEqual(case["prompt"] + out.rstrip("\n"), case["text"])
+        # A quantized input is written as float16 unless --type says otherwise; q8_0 is not an HF type.
+        q8 = os.path.join(WORK, "hf-q8.gguf")
+        run("quantize", stories(), q8, "q8_0")
+        from_q8 = os.path.join(WORK, "hf-out", "from-q8")
+        run("convert", "--input", q8, "--output", from_q8, "--format", "hf")
+        with open(os.path.join(from_q8, "config.json"), encoding="utf-8") as f:
+            self.assertEqual(json.load(f)["torch_dtype"], "float16")
+        out = run("generate", "--model", from_q8, "--prompt", case["prompt"], "--max-tokens", "8").stdout.decode()
+        self.assertTrue(out.strip())
+        refused = run("convert", "--input", q8, "--output", os.path.join(WORK, "hf-out", "q8"), "--format", "hf",
+                      "--type", "q8_0", check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("not q8_0", refused.stderr.decode())
+        self.assertFalse(os.path.exists(os.path.join(WORK, "hf-out", "q8")))
 
     def test_model_directory_round_trip(self):
         case = reference()["cases"][1]

@@ -28,47 +28,7 @@ namespace {
 
 namespace fs = std::filesystem;
 namespace k = lmaas::kernels;
-const std::string kStories = std::string(LMAAS_SOURCE_DIR) + "/../shared/data/models/stories260K/";
 const std::string kFixtures = std::string(LMAAS_SOURCE_DIR) + "/tests/golden/fixtures/llm/";
-
-nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
-// Logits of every position of `ids` fed as one prompt.
-std::vector<float> prefill_logits(LlamaModel& model, const std::vector<int32_t>& ids) {
-  const LlamaConfig& c = model.config();
-  KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, 64);
-  std::vector<BatchToken> batch;
-  for (size_t i = 0; i < ids.size(); ++i) batch.push_back({ids[i], static_cast<int32_t>(i), 0, true});
-  std::vector<float> logits(ids.size() * static_cast<size_t>(c.n_vocab));
-  model.forward(batch, cache, logits.data());
-  return logits;
-}
-
-double max_error(const std::vector<float>& logits, const nlohmann::json& expected_rows) {
-  double err = 0;
-  size_t i = 0;
-  for (const auto& row : expected_rows) {
-    for (const auto& want : row) err = std::max(err, std::abs(logits.at(i++) - want.get<double>()));
-  }
-  EXPECT_EQ(i, logits.size());
-  return err;
-}
-
-void expect_reference_behaviour(const LoadedLlm& llm, const std::string& what) {
-  const auto ref = read_json(kStories + "reference/greedy_and_logits.json");
-  const auto ids = ref["logits_prompt_token_ids"].get<std::vector<int32_t>>();
-  EXPECT_EQ(llm.tokenizer->encode(ref["logits_prompt"].get<std::string>(), true, false), ids) << what;
-  EXPECT_LT(max_error(prefill_logits(*llm.model, ids), ref["logits"]), 1e-4) << what;
-  const auto c = ref["cases"][1];  // "Once upon a time"
-  const auto prompt = c["prompt_token_ids"].get<std::vector<int32_t>>();
-  auto expected = c["token_ids_after_bos"].get<std::vector<int32_t>>();
-  expected.erase(expected.begin(), expected.begin() + static_cast<std::ptrdiff_t>(prompt.size() - 1));
-  expected.resize(40);
-  EXPECT_EQ(greedy_tokens(*llm.model, prompt, 40), expected) << what;
-}
 
 TEST(LlmHf, Stories260KCheckpointReproducesTheReference) {
   const std::string dir = kFixtures + "hf-stories260K";
@@ -79,7 +39,7 @@ TEST(LlmHf, Stories260KCheckpointReproducesTheReference) {
   EXPECT_EQ(llm.value().name, "hf-stories260K");
   EXPECT_EQ(llm.value().model->config().rope_style, k::ref::RopeStyle::kHalves);
   EXPECT_EQ(llm.value().model->n_params(), 264128 - 2 * 512 * 4);
-  expect_reference_behaviour(llm.value(), "hf");
+  expect_stories260k_reference(llm.value(), "hf");
   auto tokenizer = load_llm_tokenizer(dir);
   ASSERT_TRUE(tokenizer.is_ok()) << tokenizer.status().message();
   EXPECT_EQ(tokenizer.value()->n_vocab(), 512);
@@ -93,7 +53,7 @@ TEST(LlmHf, GgufConversionReordersQueryAndKeyRows) {
   fs::remove(path);
   ASSERT_TRUE(gguf.is_ok()) << gguf.status().message();
   EXPECT_EQ(gguf.value().model->config().rope_style, k::ref::RopeStyle::kAdjacentPairs);
-  expect_reference_behaviour(gguf.value(), "hf → gguf");
+  expect_stories260k_reference(gguf.value(), "hf → gguf");
 }
 
 TEST(LlmHf, ShardedBfloat16GqaCheckpointMatchesTorch) {
