@@ -29,6 +29,11 @@ bool close(double a, double b) { return std::abs(a - b) <= kDivisorTolerance * s
 // A float as the shortest decimal that reads back as the same float (1e-5f → 1e-05, not 9.99999974e-06).
 double decimal(float value) { return std::stod(fmt::format("{}", value)); }
 
+// A whole number as a JSON integer (as config.json files spell context lengths), anything else as it is.
+Json number(double value) {
+  return value == std::floor(value) && std::abs(value) < 9e15 ? Json(static_cast<int64_t>(value)) : Json(value);
+}
+
 Result<Json> rope_scaling(const LlamaConfig& c, const std::string& dir) {
   const bool yarn = c.rope_yarn.factor > 1.0;
   const bool divisors = !c.rope_freq_factors.empty();
@@ -49,7 +54,7 @@ Result<Json> rope_scaling(const LlamaConfig& c, const std::string& dir) {
   if (yarn) {
     return Json{{"rope_type", "yarn"},
                 {"factor", c.rope_yarn.factor},
-                {"original_max_position_embeddings", c.rope_yarn.original_context},
+                {"original_max_position_embeddings", number(c.rope_yarn.original_context)},
                 {"beta_fast", c.rope_yarn.beta_fast},
                 {"beta_slow", c.rope_yarn.beta_slow},
                 {"attention_factor", static_cast<double>(c.rope_mscale)}};
@@ -65,7 +70,7 @@ Result<Json> rope_scaling(const LlamaConfig& c, const std::string& dir) {
               {"factor", s.factor},
               {"low_freq_factor", s.low_freq_factor},
               {"high_freq_factor", s.high_freq_factor},
-              {"original_max_position_embeddings", s.original_context}};
+              {"original_max_position_embeddings", number(s.original_context)}};
 }
 
 const char* torch_dtype(k::WeightType type) {
