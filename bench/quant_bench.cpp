@@ -8,7 +8,6 @@
 // With 1 token, weights rotate over copies totalling > 160 MB so that they come from memory, not L3.
 //   build/<dir>/bench/quant_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
-#include <emmintrin.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "kernels/cpu/bandwidth.h"
 #include "kernels/cpu/quant.h"
 #include "kernels/ref/quant.h"
 
@@ -143,36 +143,18 @@ void bm_model(benchmark::State& state, WeightType type, int64_t n_tokens) {
   set_counters(state, bytes, n_tokens);
 }
 
-// Memory bandwidth: g_threads threads each summing their half of a 1 GiB buffer.
+// Memory bandwidth: g_threads threads summing a 1 GiB buffer (kernels/cpu/bandwidth.h, the probe `lmaas bench
+// --llm` uses), the median of 5 passes per iteration.
 void bm_stream_read(benchmark::State& state) {
   lmaas::set_num_threads(g_threads);
   constexpr int64_t kBytes = int64_t{1} << 30;
-  const int64_t n = kBytes / 8;
-  std::unique_ptr<uint64_t[]> buf(new uint64_t[static_cast<size_t>(n)]);
-  lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {  // first touch by the reading threads
-    for (int64_t i = i0; i < i1; ++i) buf[i] = static_cast<uint64_t>(i);
-  });
-  std::vector<uint64_t> sums(static_cast<size_t>(g_threads) * 8);
-  for (auto _ : state) {
-    lmaas::parallel_for(n, 1 << 20, [&](int64_t i0, int64_t i1) {
-      // SSE2 (baseline x86-64), four independent sums: the loop is far faster than memory.
-      const auto* p = reinterpret_cast<const __m128i*>(buf.get());
-      __m128i s[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
-      for (int64_t i = i0 / 2; i + 4 <= i1 / 2; i += 4)
-        for (int k = 0; k < 4; ++k) s[k] = _mm_add_epi64(s[k], _mm_load_si128(p + i + k));
-      alignas(16) uint64_t lanes[2];
-      _mm_store_si128(reinterpret_cast<__m128i*>(lanes),
-                      _mm_add_epi64(_mm_add_epi64(s[0], s[1]), _mm_add_epi64(s[2], s[3])));
-      sums[static_cast<size_t>(i0 * g_threads / n) * 8] += lanes[0] + lanes[1];
-    });
-    benchmark::DoNotOptimize(sums.data());
-  }
-  state.counters["bytes/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kBytes,
-                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1024);
+  double rate = 0;
+  for (auto _ : state) rate = lmaas::kernels::cpu::measure_read_bandwidth(kBytes, 5);
+  state.counters["bytes/s"] = benchmark::Counter(rate, benchmark::Counter::kDefaults, benchmark::Counter::kIs1024);
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("stream_read/1GiB", bm_stream_read)->UseRealTime()->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("stream_read/1GiB", bm_stream_read)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
   for (int64_t n_tokens : {1, 4, 8, 16, 32, 64, 512}) {  // generation, 16 running sequences, prefill
     for (WeightType type : kTypes) {
       const std::string t(kernels::weight_type_name(type));

@@ -186,13 +186,14 @@ Result<k::ref::Llama3Scaling> llama3_scaling_from_divisors(const LlamaConfig& c)
   double factor = 1.0;
   for (float v : d) factor = std::max(factor, static_cast<double>(v));
   if (!(factor > 1.0)) return unfit("do not slow any pair down");
-  // Pairs by rising wavelength: first those kept (divisor 1), then those in the blend, then the slowed ones.
+  // Pairs by rising wavelength: first those kept (divisor 1, stage 0), then those in the blend (1), then the
+  // slowed ones (2).
+  const auto stage_of = [&](size_t i) { return close(d[i], 1.0) ? 0 : close(d[i], factor) ? 2 : 1; };
   std::vector<size_t> blend;
   int64_t last_kept = -1, first_slowed = -1;
   for (size_t i = 0; i < d.size(); ++i) {
-    const int stage = close(d[i], 1.0) ? 0 : close(d[i], factor) ? 2 : 1;
-    const int previous = i == 0 ? 0 : close(d[i - 1], 1.0) ? 0 : close(d[i - 1], factor) ? 2 : 1;
-    if (stage < previous) return unfit("do not rise with the wavelength as Llama 3.1 scaling's do");
+    const int stage = stage_of(i);
+    if (i > 0 && stage < stage_of(i - 1)) return unfit("do not rise with the wavelength as Llama 3.1 scaling's do");
     if (stage == 0) last_kept = static_cast<int64_t>(i);
     if (stage == 1) blend.push_back(i);
     if (stage == 2 && first_slowed < 0) first_slowed = static_cast<int64_t>(i);
