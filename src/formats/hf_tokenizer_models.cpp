@@ -10,12 +10,12 @@
 namespace lmaas::hf_detail {
 namespace {
 
+using text::kSpmSpace;
 using text::LlmSpacePrefix;
 using text::LlmTokenType;
 using text::LlmVocab;
 using text::LlmVocabType;
 
-constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // "▁"
 // The regex of HF's ByteLevel pre-tokenizer with use_regex (GPT-2's).
 constexpr const char* kByteLevelRegex =
     R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";

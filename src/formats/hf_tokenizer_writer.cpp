@@ -18,11 +18,10 @@ namespace lmaas {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using text::kSpmSpace;
 using text::LlmTokenType;
 using text::LlmVocab;
 using text::LlmVocabType;
-
-constexpr const char* kSpmSpace = "\xE2\x96\x81";  // "▁"
 
 bool is_special(LlmTokenType type) { return type == LlmTokenType::kUnknown || type == LlmTokenType::kControl; }
 bool is_added(LlmTokenType type) { return is_special(type) || type == LlmTokenType::kUserDefined; }
@@ -190,11 +189,10 @@ Result<Json> bpe_document(const LlmVocab& vocab) {
 Result<std::vector<std::string>> wordpiece_tokens(const LlmVocab& vocab) {
   std::vector<std::string> out;
   std::unordered_map<std::string, int32_t> seen;
-  const std::string_view space = kSpmSpace;
   for (int32_t id = 0; id < vocab.n_tokens(); ++id) {
     const std::string& token = vocab.tokens[static_cast<size_t>(id)];
-    if (token.starts_with(space) && token.size() > space.size()) {
-      out.push_back(token.substr(space.size()));
+    if (token.starts_with(kSpmSpace) && token.size() > kSpmSpace.size()) {
+      out.push_back(token.substr(kSpmSpace.size()));
     } else if (vocab.token_type(id) != LlmTokenType::kNormal || (token.front() == '[' && token.back() == ']')) {
       out.push_back(token);
     } else {

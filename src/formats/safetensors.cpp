@@ -388,6 +388,13 @@ Result<std::string> json_string(std::string_view text, std::string_view what) {
   }
 }
 
+// A format dtype's element size; 0 for an unknown or sub-byte one.
+size_t element_bytes(std::string_view dtype) {
+  for (const FormatDType& d : kFormatDTypes)
+    if (d.name == dtype) return d.n_bytes;
+  return 0;
+}
+
 // Fails on names or dtypes a file cannot hold: the reserved name, a duplicate, an unknown or sub-byte dtype,
 // or bytes that are not the shape's worth.
 Status check_writable(std::span<const SafetensorsEntry> tensors) {
@@ -401,27 +408,20 @@ Status check_writable(std::span<const SafetensorsEntry> tensors) {
       return Status(Code::kInvalidArgument,
                     fmt::format("safetensors: duplicate tensor name {}", quote_json(t.name)));
     }
-    const FormatDType* dtype = nullptr;
-    for (const FormatDType& d : kFormatDTypes) dtype = d.name == t.dtype ? &d : dtype;
-    if (dtype == nullptr || dtype->n_bytes == 0) {
+    const size_t n_bytes = element_bytes(t.dtype);
+    if (n_bytes == 0) {
       return Status(Code::kInvalidArgument, fmt::format("safetensors: tensor {} has dtype {}, which lmaas cannot write",
                                                         quote_json(t.name), quote_json(t.dtype)));
     }
     uint64_t n = 1;
     for (int64_t d : t.shape) n *= static_cast<uint64_t>(std::max<int64_t>(d, 0));
-    if (n * dtype->n_bytes != t.bytes.size()) {
+    if (n * n_bytes != t.bytes.size()) {
       return Status(Code::kInvalidArgument,
                     fmt::format("safetensors: tensor {} of shape [{}] {} needs {} bytes, got {}", quote_json(t.name),
-                                fmt::join(t.shape, ","), t.dtype, n * dtype->n_bytes, t.bytes.size()));
+                                fmt::join(t.shape, ","), t.dtype, n * n_bytes, t.bytes.size()));
     }
   }
   return Status::ok();
-}
-
-size_t element_bytes(std::string_view dtype) {
-  for (const FormatDType& d : kFormatDTypes)
-    if (d.name == dtype) return d.n_bytes;
-  return 0;
 }
 
 // The header JSON (unpadded) for tensors at the given [begin, end) offsets.

@@ -42,7 +42,7 @@ class VocabIndex {
   size_t max_token_bytes_ = 0;
 };
 
-inline constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // "▁" U+2581
+using text::kSpmSpace;
 
 class SpmEncoder {
  public:

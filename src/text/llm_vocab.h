@@ -20,6 +20,9 @@
 
 namespace lmaas::text {
 
+// The SentencePiece space, "▁" (U+2581), as SPM and WordPiece tokens spell it.
+inline constexpr std::string_view kSpmSpace = "\xE2\x96\x81";
+
 enum class LlmVocabType {
   kSpm,        // "llama"
   kBpe,        // "gpt2"

@@ -42,8 +42,6 @@ kernels::WeightType parse_type(const std::string& name) {
   throw Error(Code::kInvalidArgument, "--type " + name + ": expected one of f32, f16, bf16, q8_0, q4_0");
 }
 
-bool is_quantized(kernels::WeightType t) { return t == kernels::WeightType::kQ8_0 || t == kernels::WeightType::kQ4_0; }
-
 // --format, or what the output's name implies.
 std::string output_format(const ConvertArgs& args) {
   if (args.format.empty()) return args.output.size() > 5 && args.output.ends_with(".gguf") ? "gguf" : "lmaas";
@@ -85,7 +83,7 @@ int run_convert(ConvertArgs args) {
     model = loaded.value().model;
     vocab = loaded.value().tokenizer->vocab();
     options.type = args.type.empty() ? model->weights().layers.at(0).wq.type : parse_type(args.type);
-    if (args.type.empty() && format == "hf" && is_quantized(options.type)) options.type = kernels::WeightType::kF16;
+    if (args.type.empty() && format == "hf" && kernels::block_size(options.type) > 1) options.type = kernels::WeightType::kF16;
     options.name = args.name.empty() ? loaded.value().name : args.name;
     options.chat_template = loaded.value().chat_template;
   }
