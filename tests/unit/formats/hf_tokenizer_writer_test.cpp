@@ -10,6 +10,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -40,9 +43,12 @@ LlmVocab gguf_vocab(const std::string& name) {
   return std::move(vocab).value();
 }
 
-// A scratch directory per test.
+// A scratch directory per test and process: ctest runs the suites' instances for the same vocabulary at once.
 std::filesystem::path scratch(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("lmaas_hf_tokenizer_writer_" + name);
+  std::string suite = testing::UnitTest::GetInstance()->current_test_info()->test_suite_name();
+  std::replace(suite.begin(), suite.end(), '/', '_');
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("lmaas_hf_tokenizer_writer_" + suite + "_" + name + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir;
