@@ -67,6 +67,7 @@ void half_group_tokens(const PackedProblem& p, const ActQ8& a, int64_t g, int h,
   for (int t = 0; t < NT; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const uint8_t* blk = group + b * kBlockBytes;
+    if (h == 0 && p.n_tokens <= kFewTokens) prefetch_ahead(blk, kPackedPrefetchBytes, kBlockBytes);
     const int8_t* words = tile.q + tile_block_offset(b, NT);
     __m256i s[NT];
     for (int t = 0; t < NT; ++t)

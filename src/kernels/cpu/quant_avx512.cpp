@@ -138,7 +138,8 @@ void group_tiles(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) 
   // its last (cpu/quant_matmul.cpp, base/thread_pool.h): the first pass fetches both neighbours' blocks
   // into L1 as it goes, since the hardware prefetcher restarts at every task.
   const int64_t group_bytes = a.n_blocks * kBlockBytes;
-  const bool prefetch = t0 == 0 && p.n_tokens > kFewTokens;
+  const bool stream = p.n_tokens <= kFewTokens;
+  const bool prefetch = t0 == 0 && !stream;
   const uint8_t* next = g + 1 < (p.n_rows + kPackRows - 1) / kPackRows ? group + group_bytes : nullptr;
   const uint8_t* previous = g > 0 ? group - group_bytes : nullptr;
   for (int64_t b = 0; b < a.n_blocks; ++b) {
@@ -149,6 +150,7 @@ void group_tiles(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) 
         if (previous) _mm_prefetch(reinterpret_cast<const char*>(previous + b * kBlockBytes + off), _MM_HINT_T0);
       }
     }
+    if (stream) prefetch_ahead(blk, kPackedPrefetchBytes, kBlockBytes);
     const __m512 dw = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk)));
     tile_block<kType, NA>(blk, dw, first, b, acc);
     if constexpr (NB > 0) tile_block<kType, NB>(blk, dw, second, b, acc + NA);

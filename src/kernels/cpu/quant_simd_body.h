@@ -12,7 +12,17 @@
 namespace {
 
 constexpr int64_t kBlock = 32;
-constexpr int64_t kPrefetchBytes = 1024;  // one float row alone: how far ahead in it to prefetch
+// How far ahead of its reads a pass that streams W from memory (few tokens) prefetches: a float row alone, or
+// a range of packed Q8_0 / Q4_0 groups. The hardware prefetcher alone keeps too few lines in flight for one
+// core to reach the memory's bandwidth; the distances are the measured best (docs/benchmarks.md, "Prefetch
+// distance").
+constexpr int64_t kFloatPrefetchBytes = 4096;
+constexpr int64_t kPackedPrefetchBytes = 8192;
+
+// Prefetches the cache lines of [p + distance, p + distance + bytes) into L1.
+inline void prefetch_ahead(const uint8_t* p, int64_t distance, int64_t bytes) {
+  for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(reinterpret_cast<const char*>(p + distance + off), _MM_HINT_T0);
+}
 
 inline float hsum(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -177,7 +187,7 @@ void float_block(const Problem& p, int64_t r, int64_t t0, int64_t k0, int64_t k1
       for (int h = 0; h < 2; ++h) acc[h][i][t] = k0 == 0 ? _mm256_setzero_ps() : part[i * kFloatMaxTokens + t][h];
   int64_t c = k0;
   for (; c + 16 <= k1; c += 16) {
-    if constexpr (NR == 1) _mm_prefetch(reinterpret_cast<const char*>(rows[0]) + c * kElemBytes + kPrefetchBytes, _MM_HINT_T0);
+    if constexpr (NR == 1) prefetch_ahead(rows[0] + c * kElemBytes, kFloatPrefetchBytes, 16 * kElemBytes);
     LMAAS_UNROLL
     for (int h = 0; h < 2; ++h) {
       __m256 w[NR];
