@@ -17,6 +17,7 @@
 
 #include "base/file_util.h"
 #include "golden/llm_test_util.h"
+#include "scratch_dir.h"
 #include "formats/gguf.h"
 #include "models/kv_cache.h"
 #include "models/llm_hf_checkpoint.h"
@@ -136,12 +137,7 @@ TEST(LlmHf, YarnRopeScalingMatchesTorchAndSurvivesGguf) {
 // removed or replaced.
 class BrokenCheckpoint {
  public:
-  // A directory of its own per test and process: ctest runs the tests of this file in parallel.
-  explicit BrokenCheckpoint(const std::string& fixture)
-      : dir_(fs::temp_directory_path() / ("lmaas_llm_hf_broken_" +
-                                          std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
-                                          "_" + std::to_string(::getpid()))) {
-    fs::remove_all(dir_);
+  explicit BrokenCheckpoint(const std::string& fixture) : dir_(testing_util::test_scratch_dir("lmaas_llm_hf_broken")) {
     fs::copy(kFixtures + fixture, dir_);
   }
   ~BrokenCheckpoint() { fs::remove_all(dir_); }

@@ -10,9 +10,6 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -21,6 +18,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_vocab.h"
 #include "formats/hf_tokenizer.h"
+#include "scratch_dir.h"
 #include "text/llama2c_tokenizer.h"
 #include "text/llm_tokenizer.h"
 #include "unit/text/llm_vectors.h"
@@ -43,15 +41,9 @@ LlmVocab gguf_vocab(const std::string& name) {
   return std::move(vocab).value();
 }
 
-// A scratch directory per test and process: ctest runs the suites' instances for the same vocabulary at once.
+// A scratch directory per test and process.
 std::filesystem::path scratch(const std::string& name) {
-  std::string suite = testing::UnitTest::GetInstance()->current_test_info()->test_suite_name();
-  std::replace(suite.begin(), suite.end(), '/', '_');
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("lmaas_hf_tokenizer_writer_" + suite + "_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  return testing_util::test_scratch_dir("lmaas_hf_tokenizer_writer_" + name);
 }
 
 // The first few differences between two documents, as JSON Patch operations.
