@@ -139,12 +139,12 @@ void group_tiles(const PackedProblem& p, const ActQ8& a, int64_t g, int64_t t0) 
   // into L1 as it goes, since the hardware prefetcher restarts at every task.
   const int64_t group_bytes = a.n_blocks * kBlockBytes;
   const bool stream = p.n_tokens <= kFewTokens;
-  const bool prefetch = t0 == 0 && !stream;
+  const bool fetch_neighbours = t0 == 0 && !stream;
   const uint8_t* next = g + 1 < (p.n_rows + kPackRows - 1) / kPackRows ? group + group_bytes : nullptr;
   const uint8_t* previous = g > 0 ? group - group_bytes : nullptr;
   for (int64_t b = 0; b < a.n_blocks; ++b) {
     const uint8_t* blk = group + b * kBlockBytes;
-    if (prefetch) {
+    if (fetch_neighbours) {
       for (int64_t off = 0; off < kBlockBytes; off += 64) {
         if (next) _mm_prefetch(reinterpret_cast<const char*>(next + b * kBlockBytes + off), _MM_HINT_T0);
         if (previous) _mm_prefetch(reinterpret_cast<const char*>(previous + b * kBlockBytes + off), _MM_HINT_T0);
