@@ -233,6 +233,12 @@ void LlamaModel::store_entries(const float* x, const KvCache& cache, void* rows,
     std::copy_n(x, hd, static_cast<float*>(rows) + int64_t{pos} * hd);
     return;
   }
+  if (cache.type() == KvType::kQ8_0) {
+    auto* dst = static_cast<k::BlockQ8_0*>(rows) + int64_t{pos} * (hd / k::kQuantBlock);
+    if (avx2_) k::cpu::quantize_row_q8_0(x, dst, hd);
+    else k::ref::quantize_row_q8_0(x, dst, hd);
+    return;
+  }
   uint16_t* dst = static_cast<uint16_t*>(rows) + int64_t{pos} * hd;
   if (avx2_) k::cpu::floats_to_halves(x, dst, hd);
   else k::ref::quantize_row(k::WeightType::kF16, x, dst, hd);
@@ -296,7 +302,16 @@ void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, in
           k::ref::attend_one_head(q, k_rows, v_rows, hd, n_keys, hd, scale, scores.data(), out);
         }
       };
-      if (cache.type() == KvType::kF16) {
+      if (cache.type() == KvType::kQ8_0) {
+        const auto* k_rows = static_cast<const k::BlockQ8_0*>(keys);
+        const auto* v_rows = static_cast<const k::BlockQ8_0*>(values);
+        if (avx2_) {
+          k::cpu::attend_one_head(q, k_rows, v_rows, n_keys, hd, scale, scores.data(), out,
+                                  static_cast<const k::BlockQ8_0*>(next_keys), n_next_keys);
+        } else {
+          k::ref::attend_one_head_q8_0(q, k_rows, v_rows, n_keys, hd, scale, scores.data(), out);
+        }
+      } else if (cache.type() == KvType::kF16) {
         attend(static_cast<const uint16_t*>(keys), static_cast<const uint16_t*>(values));
       } else {
         attend(static_cast<const float*>(keys), static_cast<const float*>(values));

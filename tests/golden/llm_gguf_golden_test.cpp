@@ -5,6 +5,9 @@
 //   llama2.c reference logits in float32, and its greedy text in F16, BF16 and Q8_0.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -157,7 +160,8 @@ namespace {
 
 // Every weight type: a sequence's logits are bit-identical alone and beside a long prompt of another
 // sequence in the same batch (the kernels never mix tokens), so sampling depends on the seed alone.
-TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
+// Two layers of grouped-query attention with 32-entry heads (whole Q8_0 blocks).
+LlamaConfig small_gqa_config() {
   LlamaConfig c;
   c.dim = 128;
   c.hidden_dim = 256;
@@ -167,6 +171,46 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
   c.head_dim = 32;
   c.n_vocab = 300;
   c.context_length = 128;
+  return c;
+}
+
+// A Q8_0 cache rounds each key and value to 8 bits per 32-entry block (error ≤ amax/254): the logits of a
+// 48-token sequence stay within a small fraction of their spread of those over a float32 cache, every step.
+TEST(LlmGguf, Q8_0CacheStaysCloseToAFloatCache) {
+  const LlamaConfig c = small_gqa_config();
+  const RandomLlama random = random_llama(c, 5);
+  auto step_logits = [&](KvType kv_type) {
+    KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 1, c.context_length, kv_type);
+    std::vector<float> all, logits(static_cast<size_t>(c.n_vocab));
+    for (int32_t pos = 0; pos < 48; ++pos) {
+      const BatchToken t{(pos * 37 + 11) % 300, pos, 0, true};
+      random.model->forward({&t, 1}, cache, logits.data());
+      all.insert(all.end(), logits.begin(), logits.end());
+    }
+    return all;
+  };
+  const auto exact = step_logits(KvType::kF32), q8 = step_logits(KvType::kQ8_0);
+  const auto [lo, hi] = std::minmax_element(exact.begin(), exact.end());
+  float worst = 0.0f;
+  for (size_t i = 0; i < exact.size(); ++i) worst = std::max(worst, std::fabs(q8[i] - exact[i]));
+  std::printf("q8_0 cache: largest logit difference %.3g, logit spread %.3g\n", worst, *hi - *lo);
+  EXPECT_LT(worst, 0.01f * (*hi - *lo));
+  EXPECT_GT(worst, 0.0f) << "the q8_0 cache rounded nothing";
+}
+
+// Q8_0 rows are whole 32-entry blocks: other head sizes are refused by name.
+TEST(LlmGguf, Q8_0CacheNeedsHeadsOfWholeBlocks) {
+  try {
+    KvCache cache(2, 2, 48, 1, 64, KvType::kQ8_0);
+    FAIL() << "a q8_0 cache with 48-entry heads was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("multiple of 32"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("48"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
+  const LlamaConfig c = small_gqa_config();
   const RandomLlama random = random_llama(c, 3);
   for (k::WeightType type : {k::WeightType::kF32, k::WeightType::kF16, k::WeightType::kBF16, k::WeightType::kQ8_0,
                              k::WeightType::kQ4_0}) {
@@ -175,8 +219,10 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     LoadedLlm llm = load_llm(path).value();
     std::filesystem::remove(path);
     const std::vector<int32_t> a = {1, 17, 250, 33, 99, 4, 180};
-    for (KvType kv_type : {KvType::kF32, KvType::kF16}) {
-    const std::string what = std::string(k::weight_type_name(type)) + (kv_type == KvType::kF16 ? ", f16 cache" : "");
+    for (KvType kv_type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
+    const std::string what = std::string(k::weight_type_name(type)) + (kv_type == KvType::kF16    ? ", f16 cache"
+                                                                      : kv_type == KvType::kQ8_0 ? ", q8_0 cache"
+                                                                                                  : "");
     auto logits_of_a = [&](int64_t n_other) {
       KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length, kv_type);
       std::vector<BatchToken> batch;

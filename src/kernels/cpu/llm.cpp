@@ -121,16 +121,9 @@ inline void prefetch_row(const Entry* row, int64_t n) {
   for (int64_t off = 0; off < n * static_cast<int64_t>(sizeof(Entry)); off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
 }
 
-template <typename Entry>
-void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
-            float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys) {
-  float max_score = -std::numeric_limits<float>::infinity();
-  for (int64_t j = 0; j < n_keys; ++j) {
-    prefetch_row(v + j * row_stride, head_dim);
-    scores[j] = dot_entries(q, k + j * row_stride, head_dim) * scale;
-    max_score = scores[j] > max_score ? scores[j] : max_score;
-  }
-  // exp(s - max) in 8 lanes, summed in 8 lanes (then across them): a fixed order.
+// scores[j] ← exp(scores[j] − max_score) / Σ: exponentials in 8 lanes, summed in 8 lanes (then across
+// them), a fixed order.
+void softmax_scores(float* scores, int64_t n_keys, float max_score) {
   const __m256 mv = _mm256_set1_ps(max_score);
   map_array(scores, scores, n_keys, [&](__m256 s) { return vexp(_mm256_sub_ps(s, mv)); });
   __m256 lanes = _mm256_setzero_ps();
@@ -140,8 +133,33 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
   for (; j < n_keys; ++j) sum += scores[j];
   const __m256 inv = _mm256_set1_ps(1.0f / sum);
   map_array(scores, scores, n_keys, [&](__m256 s) { return _mm256_mul_ps(s, inv); });
+}
+
+// How many of the next head's key rows to fetch per key of this one, so that all are fetched in one pass.
+inline int64_t next_rows_per_key(const void* next_keys, int64_t n_next_keys, int64_t n_keys) {
+  return next_keys == nullptr ? 0 : (n_next_keys + n_keys - 1) / n_keys;
+}
+
+// scores[j] = softmax_j(dot(j)·scale) over the keys, fetching value row j (fetch_value(j)) meanwhile.
+template <typename Dot, typename FetchValue>
+void key_probabilities(int64_t n_keys, float scale, float* scores, const Dot& dot, const FetchValue& fetch_value) {
+  float max_score = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < n_keys; ++j) {
+    fetch_value(j);
+    scores[j] = dot(j) * scale;
+    max_score = scores[j] > max_score ? scores[j] : max_score;
+  }
+  softmax_scores(scores, n_keys, max_score);
+}
+
+template <typename Entry>
+void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
+            float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys) {
+  key_probabilities(
+      n_keys, scale, scores, [&](int64_t j) { return dot_entries(q, k + j * row_stride, head_dim); },
+      [&](int64_t j) { prefetch_row(v + j * row_stride, head_dim); });
   // The next head's keys: as many rows per value row as it takes to fetch them all in the first pass.
-  const int64_t next_per_key = next_keys == nullptr ? 0 : (n_next_keys + n_keys - 1) / n_keys;
+  const int64_t next_per_key = next_rows_per_key(next_keys, n_next_keys, n_keys);
   // out = Σ_j p_j·v_j, 64 dimensions at a time kept in registers across all keys.
   constexpr int64_t kChunk = 64;
   int64_t d0 = 0;
@@ -172,6 +190,56 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
   }
 }
 
+// 8 int8 levels as floats.
+inline __m256 load8_levels(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+
+// Σ q[i]·row[i] over a Q8_0 row of n_blocks blocks: each block's products in 8 lanes, scaled by its d.
+inline float dot_q8_0(const float* q, const BlockQ8_0* row, int64_t n_blocks) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    const float* qb = q + b * kQuantBlock;
+    __m256 s = _mm256_mul_ps(_mm256_loadu_ps(qb), load8_levels(row[b].qs));
+    for (int i = 1; i < 4; ++i) s = _mm256_fmadd_ps(_mm256_loadu_ps(qb + 8 * i), load8_levels(row[b].qs + 8 * i), s);
+    acc = _mm256_fmadd_ps(s, _mm256_set1_ps(_cvtsh_ss(row[b].d)), acc);
+  }
+  return hsum(acc);
+}
+
+// attend() over Q8_0 rows (head_dim / 32 blocks each, contiguous): the same passes, each value row's block
+// weighted by p_j·d.
+void attend_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim, float scale,
+                 float* scores, float* out, const BlockQ8_0* next_keys, int64_t n_next_keys) {
+  const int64_t n_blocks = head_dim / kQuantBlock;
+  key_probabilities(
+      n_keys, scale, scores, [&](int64_t j) { return dot_q8_0(q, k + j * n_blocks, n_blocks); },
+      [&](int64_t j) { prefetch_row(v + j * n_blocks, n_blocks); });
+  const int64_t next_per_key = next_rows_per_key(next_keys, n_next_keys, n_keys);
+  // out = Σ_j p_j·v_j, two blocks (64 dimensions) at a time kept in registers across all keys.
+  constexpr int64_t kChunkBlocks = 2;
+  for (int64_t b0 = 0; b0 < n_blocks; b0 += kChunkBlocks) {
+    const int64_t nb = std::min(kChunkBlocks, n_blocks - b0);
+    __m256 acc[4 * kChunkBlocks];
+    for (__m256& a : acc) a = _mm256_setzero_ps();
+    for (int64_t key = 0; key < n_keys; ++key) {
+      if (b0 == 0) {
+        for (int64_t r = key * next_per_key; r < std::min(n_next_keys, (key + 1) * next_per_key); ++r) {
+          prefetch_row(next_keys + r * n_blocks, n_blocks);
+        }
+      }
+      const BlockQ8_0* row = v + key * n_blocks + b0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const __m256 pd = _mm256_set1_ps(scores[key] * _cvtsh_ss(row[b].d));
+        for (int i = 0; i < 4; ++i) {
+          acc[4 * b + i] = _mm256_fmadd_ps(pd, load8_levels(row[b].qs + 8 * i), acc[4 * b + i]);
+        }
+      }
+    }
+    for (int64_t i = 0; i < 4 * nb; ++i) _mm256_storeu_ps(out + b0 * kQuantBlock + 8 * i, acc[i]);
+  }
+}
+
 }  // namespace
 
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
@@ -184,6 +252,45 @@ void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64
                      int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys,
                      int64_t n_next_keys) {
   attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
+}
+
+void attend_one_head(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim,
+                     float scale, float* scores, float* out, const BlockQ8_0* next_keys, int64_t n_next_keys) {
+  attend_q8_0(q, k, v, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
+}
+
+void quantize_row_q8_0(const float* x, BlockQ8_0* out, int64_t n) {
+  const __m256 sign = _mm256_set1_ps(-0.0f), half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+  const __m256 lowest = _mm256_set1_ps(-127.0f), highest = _mm256_set1_ps(127.0f);
+  for (int64_t b = 0; b < n / kQuantBlock; ++b) {
+    const float* xb = x + b * kQuantBlock;
+    __m256 v[4];
+    __m256 amax = _mm256_setzero_ps();
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_loadu_ps(xb + 8 * i);
+      amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[i]));
+    }
+    const float d = hmax(amax) / 127.0f;
+    const __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+    out[b].d = f32_to_fp16(d);
+    __m256i levels[4];
+    for (int i = 0; i < 4; ++i) {
+      // std::round: the nearest integer, halfway cases away from zero.
+      const __m256 y = _mm256_mul_ps(v[i], id);
+      const __m256 t = _mm256_round_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+      const __m256 away = _mm256_or_ps(_mm256_and_ps(y, sign), one);
+      const __m256 halfway_or_more = _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_sub_ps(y, t)), half, _CMP_GE_OQ);
+      __m256 r = _mm256_add_ps(t, _mm256_and_ps(halfway_or_more, away));
+      // Outside [-127, 127] (only a NaN input gets there) becomes level 0, as in the reference.
+      r = _mm256_and_ps(r, _mm256_and_ps(_mm256_cmp_ps(r, lowest, _CMP_GE_OQ), _mm256_cmp_ps(r, highest, _CMP_LE_OQ)));
+      levels[i] = _mm256_cvtps_epi32(r);
+    }
+    // Packing works within 128-bit lanes: dwords come out as elements 0-3, 8-11, 16-19, 24-27, 4-7, …
+    const __m256i packed =
+        _mm256_packs_epi16(_mm256_packs_epi32(levels[0], levels[1]), _mm256_packs_epi32(levels[2], levels[3]));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[b].qs),
+                        _mm256_permutevar8x32_epi32(packed, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+  }
 }
 
 void floats_to_halves(const float* x, uint16_t* y, int64_t n) {

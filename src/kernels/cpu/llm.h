@@ -28,6 +28,12 @@ void attend_one_head(const float* q, const float* k, const float* v, int64_t row
 void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys = nullptr,
                      int64_t n_next_keys = 0);
+// ref::attend_one_head_q8_0: a cache of Q8_0 rows (head_dim a multiple of 32; rows contiguous).
+void attend_one_head(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim,
+                     float scale, float* scores, float* out, const BlockQ8_0* next_keys = nullptr,
+                     int64_t n_next_keys = 0);
+// The bytes of ref::quantize_row_q8_0 (n a multiple of 32): a key or value row stored in a Q8_0 cache.
+void quantize_row_q8_0(const float* x, BlockQ8_0* out, int64_t n);
 // y[i] = the IEEE half nearest x[i] (ties to even), as ref::f32_to_fp16.
 void floats_to_halves(const float* x, uint16_t* y, int64_t n);
 // y[i] = exp((x[i] - shift)·scale) for n floats (a softmax's weights over a vocabulary).

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "kernels/quant_types.h"
+#include "kernels/ref/quant.h"
 
 namespace lmaas::kernels::ref {
 
@@ -154,6 +156,19 @@ inline void attend_one_head(const float* q, const Entry* k, const Entry* v, int6
     const float p = static_cast<float>(scores[j] / sum);
     for (int64_t d = 0; d < head_dim; ++d) out[d] += p * kv_entry(v + j * row_stride + d);
   }
+}
+
+// The same over a cache of Q8_0 rows (head_dim / 32 blocks each, rows contiguous): every row dequantized as
+// dequantize_row does, then the float version above.
+inline void attend_one_head_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys,
+                                 int64_t head_dim, float scale, float* scores, float* out) {
+  const int64_t row_blocks = head_dim / kQuantBlock;
+  std::vector<float> kf(static_cast<size_t>(n_keys * head_dim)), vf(kf.size());
+  for (int64_t j = 0; j < n_keys; ++j) {
+    dequantize_row_q8_0(k + j * row_blocks, kf.data() + j * head_dim, head_dim);
+    dequantize_row_q8_0(v + j * row_blocks, vf.data() + j * head_dim, head_dim);
+  }
+  attend_one_head(q, kf.data(), vf.data(), head_dim, n_keys, head_dim, scale, scores, out);
 }
 
 }  // namespace lmaas::kernels::ref

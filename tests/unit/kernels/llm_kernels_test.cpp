@@ -12,6 +12,7 @@
 #include "kernels/cpu/llm.h"
 #include "kernels/quant_types.h"
 #include "kernels/ref/llm.h"
+#include "kernels/ref/quant.h"
 
 namespace lmaas::kernels {
 namespace {
@@ -65,6 +66,64 @@ TEST(LlmKernels, AttendOneHeadOverHalvesMatchesTheReference) {
       for (size_t d = 0; d < got.size(); ++d) EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
     }
   }
+}
+
+// A cache of Q8_0 rows: the fast kernel against the reference over the same blocks.
+TEST(LlmKernels, AttendOneHeadOverQ8_0RowsMatchesTheReference) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  uint32_t seed = 70;
+  for (int64_t head_dim : {32, 64, 96, 128, 256}) {
+    const int64_t row_blocks = head_dim / kQuantBlock;
+    for (int64_t n_keys : {1, 9, 130}) {
+      const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
+      const auto kf = normal_values(static_cast<size_t>(n_keys * head_dim), seed++, 1.0f);
+      const auto vf = normal_values(static_cast<size_t>(n_keys * head_dim), seed++, 1.0f);
+      std::vector<BlockQ8_0> k(static_cast<size_t>(n_keys * row_blocks)), v(k.size());
+      ref::quantize_row_q8_0(kf.data(), k.data(), n_keys * head_dim);
+      ref::quantize_row_q8_0(vf.data(), v.data(), n_keys * head_dim);
+      std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim) + 1, -7.0f);
+      std::vector<float> want(static_cast<size_t>(head_dim));
+      cpu::attend_one_head(q.data(), k.data(), v.data(), n_keys, head_dim, 0.125f, scores.data(), got.data());
+      ref::attend_one_head_q8_0(q.data(), k.data(), v.data(), n_keys, head_dim, 0.125f, scores.data(), want.data());
+      for (size_t d = 0; d < want.size(); ++d) EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
+      EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f) << "wrote past head_dim " << head_dim;
+    }
+  }
+}
+
+// The Q8_0 attention reference is the float one over dequantized rows: q·k of a one-hot query picks one level.
+TEST(LlmKernels, Q8_0AttentionReferenceReadsTheLevelsTimesTheScale) {
+  std::vector<float> row(64, 0.0f);
+  row[3] = 2.0f;   // amax 2: d = 2/127, level 127
+  row[40] = -1.0f;  // second block: d = 1/127, level −127
+  std::vector<BlockQ8_0> blocks(2);
+  ref::quantize_row_q8_0(row.data(), blocks.data(), 64);
+  EXPECT_EQ(blocks[0].qs[3], 127);
+  EXPECT_EQ(blocks[1].qs[8], -127);
+  std::vector<float> q(64, 0.0f), scores(1), out(64);
+  q[3] = 1.0f;
+  ref::attend_one_head_q8_0(q.data(), blocks.data(), blocks.data(), 1, 64, 1.0f, scores.data(), out.data());
+  EXPECT_NEAR(out[3], 2.0f, 1e-3);  // one key: probability 1, out = the value row
+  EXPECT_NEAR(out[40], -1.0f, 1e-3);
+}
+
+// The cache's Q8_0 rows: the same bytes as the reference quantizer, halfway levels rounded away from zero.
+TEST(LlmKernels, QuantizeRowQ8_0WritesTheReferenceBytes) {
+  if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
+  std::vector<float> x = normal_values(32 * 40, 80, 3.0f);
+  for (int64_t i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = 0.0f;  // a block of zeros: d = 0
+  // A block whose amax is 127, so d = 1 and every level is the value itself: exact halves.
+  const float halves[] = {127.0f, 2.5f, -2.5f, 0.5f, -0.5f, 126.5f, -126.5f, 3.4999998f, -0.49999997f, 1.5f};
+  for (size_t i = 0; i < std::size(halves); ++i) x[32 + i] = halves[i];
+  std::vector<BlockQ8_0> got(40), want(40);
+  cpu::quantize_row_q8_0(x.data(), got.data(), static_cast<int64_t>(x.size()));
+  ref::quantize_row_q8_0(x.data(), want.data(), static_cast<int64_t>(x.size()));
+  for (size_t b = 0; b < got.size(); ++b) {
+    EXPECT_EQ(got[b].d, want[b].d) << "block " << b;
+    for (int i = 0; i < kQuantBlock; ++i) EXPECT_EQ(got[b].qs[i], want[b].qs[i]) << "block " << b << " level " << i;
+  }
+  EXPECT_EQ(want[1].qs[1], 3);  // 2.5 away from zero
+  EXPECT_EQ(want[1].qs[2], -3);
 }
 
 // Naming the next head's keys (fetched ahead, fewer or more rows than this head's) changes no result.
