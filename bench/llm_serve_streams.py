@@ -5,20 +5,20 @@ tokens/s for both (medians) and the median of their ratios, each measured on an 
 back to back (the target is ≥ 3× at 16 streams).
 
     bench/llm_serve_streams.py --lmaas build/release/lmaas --model bench.gguf [--streams 16] [--tokens 128]
-                               [--threads 2] [--repetitions 3]
+                               [--threads 2] [--repetitions 3] [--kv-type f16|f32|q8_0]
 Standard library only; the model is served from a temporary repository (a symlink to --model).
 """
 import argparse, http.client, json, os, re, statistics, subprocess, sys, tempfile, threading, time
 
 
-def start_server(lmaas, model, threads, slots):
+def start_server(lmaas, model, threads, slots, kv_type):
     root = tempfile.mkdtemp(prefix="lmaas-bench-streams-")
     version = os.path.join(root, "models", "bench", "1")
     os.makedirs(version)
     os.symlink(os.path.abspath(model), os.path.join(version, "model.gguf"))
     proc = subprocess.Popen([lmaas, "serve", "--models", os.path.join(root, "models"), "--port", "0", "--no-auth",
                              "--data-dir", os.path.join(root, "var"), "--threads", str(threads),
-                             "--llm-slots", str(slots), "--llm-context", "1024"],
+                             "--llm-slots", str(slots), "--llm-context", "1024", "--llm-kv-type", kv_type],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     for line in proc.stderr:
         m = re.search(r"listening on http://[^:]+:(\d+)", line)
@@ -69,8 +69,9 @@ def main():
     ap.add_argument("--tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--kv-type", default="f16", help="the server's --llm-kv-type (f16, f32, q8_0)")
     args = ap.parse_args()
-    proc, port = start_server(args.lmaas, args.model, args.threads, max(args.streams, 1))
+    proc, port = start_server(args.lmaas, args.model, args.threads, max(args.streams, 1), args.kv_type)
     try:
         # Warm-up at full width: pages the weights in, and every slot's KV-cache rows (a fresh server's first
         # batch would otherwise also pay the page faults of memory it touches for the first time).
@@ -83,7 +84,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    print(json.dumps({"model": args.model, "threads": args.threads, "tokens_per_stream": args.tokens,
+    print(json.dumps({"model": args.model, "threads": args.threads, "kv_type": args.kv_type, "tokens_per_stream": args.tokens,
                       "single_stream_tokens_per_s": round(single, 1), "streams": args.streams,
                       "aggregate_tokens_per_s": round(many, 1), "ratio": round(ratio, 2)}))
 
