@@ -84,7 +84,8 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-    print(json.dumps({"model": args.model, "threads": args.threads, "kv_type": args.kv_type, "tokens_per_stream": args.tokens,
+    print(json.dumps({"model": args.model, "threads": args.threads, "kv_type": args.kv_type,
+                      "tokens_per_stream": args.tokens,
                       "single_stream_tokens_per_s": round(single, 1), "streams": args.streams,
                       "aggregate_tokens_per_s": round(many, 1), "ratio": round(ratio, 2)}))
 

@@ -4,19 +4,18 @@
 #include <algorithm>
 
 #include "base/check.h"
-#include "kernels/quant_types.h"
 
 namespace lmaas::models {
 
 namespace {
 
-int64_t row_bytes_of(KvType type, int64_t head_dim) {
+kernels::WeightType entry_type_of(KvType type) {
   switch (type) {
-    case KvType::kF32: return head_dim * 4;
-    case KvType::kF16: return head_dim * 2;
-    case KvType::kQ8_0: return head_dim / kernels::kQuantBlock * static_cast<int64_t>(sizeof(kernels::BlockQ8_0));
+    case KvType::kF32: return kernels::WeightType::kF32;
+    case KvType::kF16: return kernels::WeightType::kF16;
+    case KvType::kQ8_0: return kernels::WeightType::kQ8_0;
   }
-  return 0;
+  return kernels::WeightType::kF32;
 }
 
 // Capacity grows to the next multiple of this many positions (and at least doubles), so a sequence
@@ -31,19 +30,22 @@ KvCache::KvCache(int64_t n_layers, int64_t n_kv_heads, int64_t head_dim, int n_s
       head_dim_(head_dim),
       max_positions_(max_positions),
       type_(type),
-      row_bytes_(row_bytes_of(type, head_dim)),
+      row_bytes_(kernels::row_bytes(entry_type_of(type), head_dim)),
       slots_(static_cast<size_t>(n_slots)) {
   LMAAS_CHECK(n_layers > 0 && n_kv_heads > 0 && head_dim > 0 && n_slots > 0 && max_positions > 0,
               "KvCache: layers {}, kv heads {}, head_dim {}, slots {}, positions {} must all be positive", n_layers,
               n_kv_heads, head_dim, n_slots, max_positions);
-  LMAAS_CHECK(type != KvType::kQ8_0 || head_dim % kernels::kQuantBlock == 0,
-              "KV-cache type q8_0 needs a head size that is a multiple of {}; this model's heads have {} entries "
-              "(use f16 or f32)", kernels::kQuantBlock, head_dim);
+  const int64_t block = kernels::block_size(entry_type());
+  LMAAS_CHECK(head_dim % block == 0,
+              "KV-cache type {} needs a head size that is a multiple of {}; this model's heads have {} entries "
+              "(use f16 or f32)", kernels::weight_type_name(entry_type()), block, head_dim);
   for (Slot& s : slots_) {
     s.keys.resize(static_cast<size_t>(n_layers));
     s.values.resize(static_cast<size_t>(n_layers));
   }
 }
+
+kernels::WeightType KvCache::entry_type() const { return entry_type_of(type_); }
 
 void KvCache::reserve(int slot, int64_t n_positions) {
   LMAAS_CHECK(slot >= 0 && slot < n_slots(), "KvCache: slot {} out of range [0, {})", slot, n_slots());
@@ -54,11 +56,11 @@ void KvCache::reserve(int slot, int64_t n_positions) {
   int64_t capacity = std::max(n_positions, 2 * s.capacity);
   capacity = std::min(max_positions_, (capacity + kGrowPositions - 1) / kGrowPositions * kGrowPositions);
   // Head-major rows move when the capacity grows: copy each head's valid positions to its new place.
-  const int64_t row_bytes = row_bytes_;
   auto regrow = [&](std::vector<uint8_t>& layer) {
-    std::vector<uint8_t> grown(static_cast<size_t>(n_kv_heads_ * capacity * row_bytes));
+    std::vector<uint8_t> grown(static_cast<size_t>(n_kv_heads_ * capacity * row_bytes_));
     for (int64_t h = 0; h < n_kv_heads_ && s.length > 0; ++h) {
-      std::copy_n(layer.data() + h * s.capacity * row_bytes, s.length * row_bytes, grown.data() + h * capacity * row_bytes);
+      std::copy_n(layer.data() + h * s.capacity * row_bytes_, s.length * row_bytes_,
+                  grown.data() + h * capacity * row_bytes_);
     }
     layer.swap(grown);
   };

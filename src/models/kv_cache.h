@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/quant_types.h"
+
 namespace lmaas::models {
 
 enum class KvType : uint8_t { kF32, kF16, kQ8_0 };
@@ -36,7 +38,9 @@ class KvCache {
   int64_t max_positions() const { return max_positions_; }
   int64_t head_dim() const { return head_dim_; }
   int64_t length(int slot) const { return slots_.at(slot).length; }
-  int64_t row_bytes() const { return row_bytes_; }  // one position of one head
+  // The layout of one position of one head: a row of head_dim entries as kernels/quant_types.h stores them.
+  kernels::WeightType entry_type() const;
+  int64_t row_bytes() const { return row_bytes_; }
 
   // Makes room for positions < n_positions in `slot` (throws lmaas::Error past max_positions).
   void reserve(int slot, int64_t n_positions);
@@ -63,7 +67,7 @@ class KvCache {
   struct Slot {
     int64_t length = 0;
     int64_t capacity = 0;  // positions with memory behind them
-    std::vector<std::vector<uint8_t>> keys, values;  // [layer] bytes of [head][capacity][head_dim] entries
+    std::vector<std::vector<uint8_t>> keys, values;  // [layer] bytes of [head][capacity] rows
   };
   void* head_rows(std::vector<std::vector<uint8_t>>& layers, int64_t layer, int64_t head, int slot) {
     return layers[static_cast<size_t>(layer)].data() + head * slots_[static_cast<size_t>(slot)].capacity * row_bytes_;

@@ -229,19 +229,15 @@ void LlamaModel::run_layers(std::span<const BatchToken> batch, KvCache& cache) {
 
 // Stores one head's key or value (hd floats) at position `pos` of its cache rows, as the cache's entry type.
 void LlamaModel::store_entries(const float* x, const KvCache& cache, void* rows, int32_t pos, int64_t hd) const {
-  if (cache.type() == KvType::kF32) {
-    std::copy_n(x, hd, static_cast<float*>(rows) + int64_t{pos} * hd);
-    return;
+  uint8_t* dst = static_cast<uint8_t*>(rows) + int64_t{pos} * cache.row_bytes();
+  const k::WeightType type = cache.entry_type();
+  if (avx2_ && type == k::WeightType::kF16) {
+    k::cpu::floats_to_halves(x, reinterpret_cast<uint16_t*>(dst), hd);
+  } else if (avx2_ && type == k::WeightType::kQ8_0) {
+    k::cpu::quantize_row_q8_0(x, reinterpret_cast<k::BlockQ8_0*>(dst), hd);
+  } else {
+    k::ref::quantize_row(type, x, dst, hd);
   }
-  if (cache.type() == KvType::kQ8_0) {
-    auto* dst = static_cast<k::BlockQ8_0*>(rows) + int64_t{pos} * (hd / k::kQuantBlock);
-    if (avx2_) k::cpu::quantize_row_q8_0(x, dst, hd);
-    else k::ref::quantize_row_q8_0(x, dst, hd);
-    return;
-  }
-  uint16_t* dst = static_cast<uint16_t*>(rows) + int64_t{pos} * hd;
-  if (avx2_) k::cpu::floats_to_halves(x, dst, hd);
-  else k::ref::quantize_row(k::WeightType::kF16, x, dst, hd);
 }
 
 void LlamaModel::attention(std::span<const BatchToken> batch, KvCache& cache, int64_t layer) {

@@ -219,10 +219,8 @@ TEST(LlmGguf, BatchCompositionDoesNotChangeAnyTokensLogits) {
     LoadedLlm llm = load_llm(path).value();
     std::filesystem::remove(path);
     const std::vector<int32_t> a = {1, 17, 250, 33, 99, 4, 180};
-    for (KvType kv_type : {KvType::kF32, KvType::kF16, KvType::kQ8_0}) {
-    const std::string what = std::string(k::weight_type_name(type)) + (kv_type == KvType::kF16    ? ", f16 cache"
-                                                                      : kv_type == KvType::kQ8_0 ? ", q8_0 cache"
-                                                                                                  : "");
+    for (const auto& [kv_name, kv_type] : kv_type_names()) {
+    const std::string what = std::string(k::weight_type_name(type)) + ", " + kv_name + " cache";
     auto logits_of_a = [&](int64_t n_other) {
       KvCache cache(c.n_layers, c.n_kv_heads, c.head_dim, 2, c.context_length, kv_type);
       std::vector<BatchToken> batch;

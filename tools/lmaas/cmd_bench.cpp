@@ -140,7 +140,8 @@ void add_bench_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--repetitions", llm->repetitions, "--llm: timed runs of each (the median is reported)")
       ->check(CLI::Range(1, 1000));
   cmd->add_flag("!--no-bandwidth", llm->measure_bandwidth, "--llm: skip measuring the memory bandwidth");
-  cmd->add_option("--kv-type", llm->kv_type, "--llm: KV-cache entries f16 (default, as llama-bench) | f32 | q8_0")
+  cmd->add_option("--kv-type", llm->kv_type, "--llm: KV-cache entries f16 (default, as llama-bench) | f32 "
+                  "| q8_0")
       ->transform(CLI::CheckedTransformer(models::kv_type_names()));
   cmd->add_option("--arch", args->arch, "lstm | gru | transformer")->check(CLI::IsMember({"lstm", "gru", "transformer"}));
   cmd->add_option("--mode", args->mode, "train | infer")->check(CLI::IsMember({"train", "infer"}));

@@ -123,7 +123,8 @@ void add_generate_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--stop", args->params.stop, "stop sequence (repeatable); not printed");
   cmd->add_flag("--ignore-eos", args->params.ignore_eos, "keep generating past end-of-generation tokens");
   cmd->add_option("--context", args->context, "positions per sequence (default: the model's context length)");
-  cmd->add_option("--kv-type", args->kv_type, "KV-cache entries: f16 (default, half the memory) | f32 | q8_0 (about half of f16 again)")
+  cmd->add_option("--kv-type", args->kv_type, "KV-cache entries: f16 (default, half the memory) | f32 | q8_0 "
+                  "(about half of f16 again)")
       ->transform(CLI::CheckedTransformer(models::kv_type_names()));
   cmd->add_option("--threads,-t", args->threads, "threads (default: all cores)");
   cmd->add_flag("--timings", args->timings, "print prompt and generation speed to stderr (JSON)");

@@ -72,7 +72,8 @@ void add_serve_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(16, 1 << 20));
   cmd->add_option("--llm-batch-tokens", o.llm.batch_max_tokens, "tokens per generator model call: prompts are fed in chunks "
                   "of this size (default 512)")->check(CLI::Range(1, 1 << 16));
-  cmd->add_option("--llm-kv-type", o.llm.kv_type, "generator KV-cache entries: f16 (default, half the memory) | f32 | q8_0 (about half of f16 again)")
+  cmd->add_option("--llm-kv-type", o.llm.kv_type, "generator KV-cache entries: f16 (default, half the memory) | f32 | "
+                  "q8_0 (about half of f16 again)")
       ->transform(CLI::CheckedTransformer(models::kv_type_names()));
   cmd->add_option("--sentiment-en-model", o.sentiment_en, "model /v1/sentiment uses for English (default sentiment-en)");
   cmd->add_option("--sentiment-zh-model", o.sentiment_zh, "model /v1/sentiment uses for Chinese (default sentiment-zh)");

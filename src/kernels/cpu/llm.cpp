@@ -135,10 +135,25 @@ void softmax_scores(float* scores, int64_t n_keys, float max_score) {
   map_array(scores, scores, n_keys, [&](__m256 s) { return _mm256_mul_ps(s, inv); });
 }
 
-// How many of the next head's key rows to fetch per key of this one, so that all are fetched in one pass.
-inline int64_t next_rows_per_key(const void* next_keys, int64_t n_next_keys, int64_t n_keys) {
-  return next_keys == nullptr ? 0 : (n_next_keys + n_keys - 1) / n_keys;
-}
+// The next head's key rows (`n_rows` rows of `row_len` entries, `row_step` apart; null: none), fetched into
+// L2 during this head's pass over its n_keys value rows: fetch(key) takes as many rows per key as it takes to
+// fetch them all in that one pass.
+template <typename Row>
+class NextKeysFetch {
+ public:
+  NextKeysFetch(const Row* rows, int64_t row_step, int64_t row_len, int64_t n_rows, int64_t n_keys)
+      : rows_(rows), row_step_(row_step), row_len_(row_len), n_rows_(n_rows),
+        per_key_(rows == nullptr ? 0 : (n_rows + n_keys - 1) / n_keys) {}
+  void operator()(int64_t key) const {
+    for (int64_t r = key * per_key_; r < std::min(n_rows_, (key + 1) * per_key_); ++r) {
+      prefetch_row(rows_ + r * row_step_, row_len_);
+    }
+  }
+
+ private:
+  const Row* rows_;
+  int64_t row_step_, row_len_, n_rows_, per_key_;
+};
 
 // scores[j] = softmax_j(dot(j)·scale) over the keys, fetching value row j (fetch_value(j)) meanwhile.
 template <typename Dot, typename FetchValue>
@@ -158,8 +173,7 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
   key_probabilities(
       n_keys, scale, scores, [&](int64_t j) { return dot_entries(q, k + j * row_stride, head_dim); },
       [&](int64_t j) { prefetch_row(v + j * row_stride, head_dim); });
-  // The next head's keys: as many rows per value row as it takes to fetch them all in the first pass.
-  const int64_t next_per_key = next_rows_per_key(next_keys, n_next_keys, n_keys);
+  const NextKeysFetch fetch_next(next_keys, row_stride, head_dim, n_next_keys, n_keys);
   // out = Σ_j p_j·v_j, 64 dimensions at a time kept in registers across all keys.
   constexpr int64_t kChunk = 64;
   int64_t d0 = 0;
@@ -168,11 +182,7 @@ void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, 
     __m256 acc[kChunk / 8];
     for (int i = 0; i < kChunk / 8; ++i) acc[i] = _mm256_setzero_ps();
     for (int64_t key = 0; key < n_keys; ++key) {
-      if (d0 == 0) {
-        for (int64_t r = key * next_per_key; r < std::min(n_next_keys, (key + 1) * next_per_key); ++r) {
-          prefetch_row(next_keys + r * row_stride, head_dim);
-        }
-      }
+      if (d0 == 0) fetch_next(key);
       const __m256 pv = _mm256_set1_ps(scores[key]);
       const Entry* row = v + key * row_stride + d0;
       for (int i = 0; i < n_vec; ++i) acc[i] = _mm256_fmadd_ps(pv, load8(row + 8 * i), acc[i]);
@@ -215,7 +225,7 @@ void attend_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t
   key_probabilities(
       n_keys, scale, scores, [&](int64_t j) { return dot_q8_0(q, k + j * n_blocks, n_blocks); },
       [&](int64_t j) { prefetch_row(v + j * n_blocks, n_blocks); });
-  const int64_t next_per_key = next_rows_per_key(next_keys, n_next_keys, n_keys);
+  const NextKeysFetch fetch_next(next_keys, n_blocks, n_blocks, n_next_keys, n_keys);
   // out = Σ_j p_j·v_j, two blocks (64 dimensions) at a time kept in registers across all keys.
   constexpr int64_t kChunkBlocks = 2;
   for (int64_t b0 = 0; b0 < n_blocks; b0 += kChunkBlocks) {
@@ -223,11 +233,7 @@ void attend_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t
     __m256 acc[4 * kChunkBlocks];
     for (__m256& a : acc) a = _mm256_setzero_ps();
     for (int64_t key = 0; key < n_keys; ++key) {
-      if (b0 == 0) {
-        for (int64_t r = key * next_per_key; r < std::min(n_next_keys, (key + 1) * next_per_key); ++r) {
-          prefetch_row(next_keys + r * n_blocks, n_blocks);
-        }
-      }
+      if (b0 == 0) fetch_next(key);
       const BlockQ8_0* row = v + key * n_blocks + b0;
       for (int64_t b = 0; b < nb; ++b) {
         const __m256 pd = _mm256_set1_ps(scores[key] * _cvtsh_ss(row[b].d));
