@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "kernels/cpu/llm_isa.h"
 #include "kernels/cpu/vec_math.h"
 #include "kernels/quant_types.h"
 #include "kernels/ref/llm.h"
@@ -114,13 +115,6 @@ inline float dot_entries(const float* q, const Entry* k, int64_t n) {
   return s;
 }
 
-// Brings a row of n entries into L2 (where a miss costs little; L1 would hold back the loads of this head).
-template <typename Entry>
-inline void prefetch_row(const Entry* row, int64_t n) {
-  const char* p = reinterpret_cast<const char*>(row);
-  for (int64_t off = 0; off < n * static_cast<int64_t>(sizeof(Entry)); off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
-}
-
 // scores[j] ← exp(scores[j] − max_score) / Σ: exponentials in 8 lanes, summed in 8 lanes (then across
 // them), a fixed order.
 void softmax_scores(float* scores, int64_t n_keys, float max_score) {
@@ -134,26 +128,6 @@ void softmax_scores(float* scores, int64_t n_keys, float max_score) {
   const __m256 inv = _mm256_set1_ps(1.0f / sum);
   map_array(scores, scores, n_keys, [&](__m256 s) { return _mm256_mul_ps(s, inv); });
 }
-
-// The next head's key rows (`n_rows` rows of `row_len` entries, `row_step` apart; null: none), fetched into
-// L2 during this head's pass over its n_keys value rows: fetch(key) takes as many rows per key as it takes to
-// fetch them all in that one pass.
-template <typename Row>
-class NextKeysFetch {
- public:
-  NextKeysFetch(const Row* rows, int64_t row_step, int64_t row_len, int64_t n_rows, int64_t n_keys)
-      : rows_(rows), row_step_(row_step), row_len_(row_len), n_rows_(n_rows),
-        per_key_(rows == nullptr ? 0 : (n_rows + n_keys - 1) / n_keys) {}
-  void operator()(int64_t key) const {
-    for (int64_t r = key * per_key_; r < std::min(n_rows_, (key + 1) * per_key_); ++r) {
-      prefetch_row(rows_ + r * row_step_, row_len_);
-    }
-  }
-
- private:
-  const Row* rows_;
-  int64_t row_step_, row_len_, n_rows_, per_key_;
-};
 
 // scores[j] = softmax_j(dot(j)·scale) over the keys, fetching value row j (fetch_value(j)) meanwhile.
 template <typename Dot, typename FetchValue>
@@ -169,11 +143,19 @@ void key_probabilities(int64_t n_keys, float scale, float* scores, const Dot& do
 
 template <typename Entry>
 void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
-            float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys) {
+            float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys, QuantIsa isa) {
+  if (isa == QuantIsa::kAvx512 && quant_isa_supported(QuantIsa::kAvx512)) {
+    const float max_score = llm_isa::avx512::key_scores(q, k, v, row_stride, n_keys, head_dim, scale, scores);
+    softmax_scores(scores, n_keys, max_score);
+    llm_isa::avx512::weighted_values(scores, v, row_stride, n_keys, head_dim, out, next_keys, n_next_keys);
+    return;
+  }
+  constexpr auto kEntryBytes = static_cast<int64_t>(sizeof(Entry));
   key_probabilities(
       n_keys, scale, scores, [&](int64_t j) { return dot_entries(q, k + j * row_stride, head_dim); },
-      [&](int64_t j) { prefetch_row(v + j * row_stride, head_dim); });
-  const NextKeysFetch fetch_next(next_keys, row_stride, head_dim, n_next_keys, n_keys);
+      [&](int64_t j) { llm_isa::prefetch_bytes(v + j * row_stride, head_dim * kEntryBytes); });
+  const llm_isa::NextKeysFetch fetch_next(next_keys, row_stride * kEntryBytes, head_dim * kEntryBytes, n_next_keys,
+                                          n_keys);
   // out = Σ_j p_j·v_j, 64 dimensions at a time kept in registers across all keys.
   constexpr int64_t kChunk = 64;
   int64_t d0 = 0;
@@ -222,10 +204,12 @@ inline float dot_q8_0(const float* q, const BlockQ8_0* row, int64_t n_blocks) {
 void attend_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim, float scale,
                  float* scores, float* out, const BlockQ8_0* next_keys, int64_t n_next_keys) {
   const int64_t n_blocks = head_dim / kQuantBlock;
+  constexpr auto kRowBlockBytes = static_cast<int64_t>(sizeof(BlockQ8_0));
   key_probabilities(
       n_keys, scale, scores, [&](int64_t j) { return dot_q8_0(q, k + j * n_blocks, n_blocks); },
-      [&](int64_t j) { prefetch_row(v + j * n_blocks, n_blocks); });
-  const NextKeysFetch fetch_next(next_keys, n_blocks, n_blocks, n_next_keys, n_keys);
+      [&](int64_t j) { llm_isa::prefetch_bytes(v + j * n_blocks, n_blocks * kRowBlockBytes); });
+  const llm_isa::NextKeysFetch fetch_next(next_keys, n_blocks * kRowBlockBytes, n_blocks * kRowBlockBytes, n_next_keys,
+                                          n_keys);
   // out = Σ_j p_j·v_j, two blocks (64 dimensions) at a time kept in registers across all keys.
   constexpr int64_t kChunkBlocks = 2;
   for (int64_t b0 = 0; b0 < n_blocks; b0 += kChunkBlocks) {
@@ -250,14 +234,14 @@ void attend_q8_0(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t
 
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out, const float* next_keys,
-                     int64_t n_next_keys) {
-  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
+                     int64_t n_next_keys, QuantIsa isa) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys, isa);
 }
 
 void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys,
-                     int64_t n_next_keys) {
-  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys);
+                     int64_t n_next_keys, QuantIsa isa) {
+  attend(q, k, v, row_stride, n_keys, head_dim, scale, scores, out, next_keys, n_next_keys, isa);
 }
 
 void attend_one_head(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim,

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/quant.h"
 #include "kernels/ref/llm.h"
 
 namespace lmaas::kernels::cpu {
@@ -22,12 +23,15 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // on memory latency rather than bandwidth. So the values are fetched into L2 while the keys are read, and
 // `next_keys` (the first n_next_keys rows, same stride, of the head the caller attends next; null: none)
 // while the values are read.
+// `isa`: kAvx512 (the default where the machine has it) scores 16 keys at a time in 16 lanes; anything
+// else runs the AVX2 passes. Both are within float rounding of the reference, and each gives a head the same
+// result whatever else runs.
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out, const float* next_keys = nullptr,
-                     int64_t n_next_keys = 0);
+                     int64_t n_next_keys = 0, QuantIsa isa = best_quant_isa());
 void attend_one_head(const float* q, const uint16_t* k, const uint16_t* v, int64_t row_stride, int64_t n_keys,
                      int64_t head_dim, float scale, float* scores, float* out, const uint16_t* next_keys = nullptr,
-                     int64_t n_next_keys = 0);
+                     int64_t n_next_keys = 0, QuantIsa isa = best_quant_isa());
 // ref::attend_one_head_q8_0: a cache of Q8_0 rows (head_dim a multiple of 32; rows contiguous).
 void attend_one_head(const float* q, const BlockQ8_0* k, const BlockQ8_0* v, int64_t n_keys, int64_t head_dim,
                      float scale, float* scores, float* out, const BlockQ8_0* next_keys = nullptr,

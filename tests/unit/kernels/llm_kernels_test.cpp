@@ -25,25 +25,41 @@ std::vector<float> normal_values(size_t n, uint32_t seed, float scale) {
   return v;
 }
 
+// The instruction sets attend_one_head has passes for, of those this machine runs.
+std::vector<cpu::QuantIsa> attention_isas() {
+  std::vector<cpu::QuantIsa> out;
+  for (cpu::QuantIsa isa : {cpu::QuantIsa::kAvx2, cpu::QuantIsa::kAvx512}) {
+    if (cpu::quant_isa_supported(isa)) out.push_back(isa);
+  }
+  return out;
+}
+
+const char* isa_name(cpu::QuantIsa isa) { return isa == cpu::QuantIsa::kAvx512 ? "avx512" : "avx2"; }
+
 TEST(LlmKernels, AttendOneHeadMatchesTheReference) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   uint32_t seed = 1;
-  for (int64_t head_dim : {1, 7, 8, 16, 64, 72, 100, 128, 256}) {
-    for (int64_t n_keys : {1, 5, 70, 301}) {
-      const int64_t stride = head_dim + 3;  // rows of a wider cache
-      const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
-      const auto k = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
-      const auto v = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
-      std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim) + 1, -7.0f);
-      std::vector<float> want(static_cast<size_t>(head_dim));
-      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, scale, scores.data(), got.data());
-      ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, scale, scores.data(), want.data());
-      for (int64_t d = 0; d < head_dim; ++d) {
-        EXPECT_NEAR(got[static_cast<size_t>(d)], want[static_cast<size_t>(d)], 2e-5)
-            << "head_dim " << head_dim << " keys " << n_keys << " d " << d;
+  for (cpu::QuantIsa isa : attention_isas()) {
+    for (int64_t head_dim : {1, 7, 8, 16, 64, 72, 100, 128, 136, 256}) {
+      for (int64_t n_keys : {1, 5, 16, 70, 301}) {
+        const int64_t stride = head_dim + 3;  // rows of a wider cache
+        const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
+        const auto k = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+        const auto v = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+        std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim) + 1, -7.0f);
+        std::vector<float> want(static_cast<size_t>(head_dim));
+        cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, scale, scores.data(),
+                             got.data(), nullptr, 0, isa);
+        ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, scale, scores.data(),
+                             want.data());
+        for (int64_t d = 0; d < head_dim; ++d) {
+          EXPECT_NEAR(got[static_cast<size_t>(d)], want[static_cast<size_t>(d)], 2e-5)
+              << isa_name(isa) << " head_dim " << head_dim << " keys " << n_keys << " d " << d;
+        }
+        EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f)
+            << isa_name(isa) << " wrote past head_dim " << head_dim;
       }
-      EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f) << "wrote past head_dim " << head_dim;
     }
   }
 }
@@ -52,18 +68,25 @@ TEST(LlmKernels, AttendOneHeadMatchesTheReference) {
 TEST(LlmKernels, AttendOneHeadOverHalvesMatchesTheReference) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   uint32_t seed = 50;
-  for (int64_t head_dim : {5, 8, 64, 100, 128}) {
-    for (int64_t n_keys : {1, 9, 130}) {
-      const int64_t stride = head_dim + 1;
-      const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
-      const auto kf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
-      const auto vf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
-      std::vector<uint16_t> k(kf.size()), v(vf.size());
-      for (size_t i = 0; i < k.size(); ++i) k[i] = f32_to_fp16(kf[i]), v[i] = f32_to_fp16(vf[i]);
-      std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim)), want(got.size());
-      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), got.data());
-      ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), want.data());
-      for (size_t d = 0; d < got.size(); ++d) EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
+  for (cpu::QuantIsa isa : attention_isas()) {
+    for (int64_t head_dim : {5, 8, 64, 100, 128, 136}) {
+      for (int64_t n_keys : {1, 9, 32, 130}) {
+        const int64_t stride = head_dim + 1;
+        const auto q = normal_values(static_cast<size_t>(head_dim), seed++, 1.0f);
+        const auto kf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+        const auto vf = normal_values(static_cast<size_t>(n_keys * stride), seed++, 1.0f);
+        std::vector<uint16_t> k(kf.size()), v(vf.size());
+        for (size_t i = 0; i < k.size(); ++i) k[i] = f32_to_fp16(kf[i]), v[i] = f32_to_fp16(vf[i]);
+        std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim)),
+            want(got.size());
+        cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
+                             got.data(), nullptr, 0, isa);
+        ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
+                             want.data());
+        for (size_t d = 0; d < got.size(); ++d) {
+          EXPECT_NEAR(got[d], want[d], 2e-5) << isa_name(isa) << " " << head_dim << " " << n_keys << " " << d;
+        }
+      }
     }
   }
 }
@@ -84,17 +107,20 @@ TEST(LlmKernels, AttendOneHeadOverQ8_0RowsMatchesTheReference) {
       std::vector<float> scores(static_cast<size_t>(n_keys)), got(static_cast<size_t>(head_dim) + 1, -7.0f);
       std::vector<float> want(static_cast<size_t>(head_dim));
       cpu::attend_one_head(q.data(), k.data(), v.data(), n_keys, head_dim, 0.125f, scores.data(), got.data());
-      ref::attend_one_head_q8_0(q.data(), k.data(), v.data(), n_keys, head_dim, 0.125f, scores.data(), want.data());
-      for (size_t d = 0; d < want.size(); ++d) EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
+      ref::attend_one_head_q8_0(q.data(), k.data(), v.data(), n_keys, head_dim, 0.125f, scores.data(),
+                                want.data());
+      for (size_t d = 0; d < want.size(); ++d)
+        EXPECT_NEAR(got[d], want[d], 2e-5) << head_dim << " " << n_keys << " " << d;
       EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f) << "wrote past head_dim " << head_dim;
     }
   }
 }
 
-// The Q8_0 attention reference is the float one over dequantized rows: q·k of a one-hot query picks one level.
+// The Q8_0 attention reference is the float one over dequantized rows: q·k of a one-hot query picks one
+// level.
 TEST(LlmKernels, Q8_0AttentionReferenceReadsTheLevelsTimesTheScale) {
   std::vector<float> row(64, 0.0f);
-  row[3] = 2.0f;   // amax 2: d = 2/127, level 127
+  row[3] = 2.0f;    // amax 2: d = 2/127, level 127
   row[40] = -1.0f;  // second block: d = 1/127, level −127
   std::vector<BlockQ8_0> blocks(2);
   ref::quantize_row_q8_0(row.data(), blocks.data(), 64);
@@ -120,7 +146,8 @@ TEST(LlmKernels, QuantizeRowQ8_0WritesTheReferenceBytes) {
   ref::quantize_row_q8_0(x.data(), want.data(), static_cast<int64_t>(x.size()));
   for (size_t b = 0; b < got.size(); ++b) {
     EXPECT_EQ(got[b].d, want[b].d) << "block " << b;
-    for (int i = 0; i < kQuantBlock; ++i) EXPECT_EQ(got[b].qs[i], want[b].qs[i]) << "block " << b << " level " << i;
+    for (int i = 0; i < kQuantBlock; ++i)
+      EXPECT_EQ(got[b].qs[i], want[b].qs[i]) << "block " << b << " level " << i;
   }
   EXPECT_EQ(want[1].qs[1], 3);  // 2.5 away from zero
   EXPECT_EQ(want[1].qs[2], -3);
@@ -130,16 +157,19 @@ TEST(LlmKernels, QuantizeRowQ8_0WritesTheReferenceBytes) {
 TEST(LlmKernels, AttendOneHeadResultsDoNotDependOnTheNextHead) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   const int64_t head_dim = 64, stride = 64;
-  for (int64_t n_keys : {1, 8, 70}) {
-    const auto q = normal_values(static_cast<size_t>(head_dim), 90, 1.0f);
-    const auto k = normal_values(static_cast<size_t>(2 * 80 * stride), 91, 1.0f);
-    const auto v = normal_values(static_cast<size_t>(80 * stride), 92, 1.0f);
-    std::vector<float> scores(80), alone(static_cast<size_t>(head_dim)), ahead(alone.size());
-    cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), alone.data());
-    for (int64_t n_next : {int64_t{0}, int64_t{1}, n_keys, n_keys + 9}) {
-      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(), ahead.data(),
-                           k.data() + 80 * stride, n_next);
-      EXPECT_EQ(ahead, alone) << n_keys << " keys, next head " << n_next;
+  for (cpu::QuantIsa isa : attention_isas()) {
+    for (int64_t n_keys : {1, 8, 70}) {
+      const auto q = normal_values(static_cast<size_t>(head_dim), 90, 1.0f);
+      const auto k = normal_values(static_cast<size_t>(2 * 80 * stride), 91, 1.0f);
+      const auto v = normal_values(static_cast<size_t>(80 * stride), 92, 1.0f);
+      std::vector<float> scores(80), alone(static_cast<size_t>(head_dim)), ahead(alone.size());
+      cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
+                           alone.data(), nullptr, 0, isa);
+      for (int64_t n_next : {int64_t{0}, int64_t{1}, n_keys, n_keys + 9}) {
+        cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
+                             ahead.data(), k.data() + 80 * stride, n_next, isa);
+        EXPECT_EQ(ahead, alone) << isa_name(isa) << " " << n_keys << " keys, next head " << n_next;
+      }
     }
   }
 }
@@ -175,14 +205,17 @@ TEST(LlmKernels, MaxValueFindsTheLargestWhereverItIs) {
   }
 }
 
-// The F16C conversion rounds exactly as the reference (nearest, ties to even), subnormals and overflow included.
+// The F16C conversion rounds exactly as the reference (nearest, ties to even), subnormals and overflow
+// included.
 TEST(LlmKernels, FloatsToHalvesRoundAsTheReference) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   std::vector<float> x = normal_values(4099, 7, 3.0f);
-  for (float special : {0.0f, -0.0f, 65504.0f, 65520.0f, 1e6f, -1e6f, 6e-8f, 3e-8f, 1e-5f, 1.0009765625f, 1.00048828125f}) {
+  for (float special :
+       {0.0f, -0.0f, 65504.0f, 65520.0f, 1e6f, -1e6f, 6e-8f, 3e-8f, 1e-5f, 1.0009765625f, 1.00048828125f}) {
     x.push_back(special);
   }
-  for (uint32_t bits = 0x33000000u; bits < 0x47800000u; bits += 0x00012345u) x.push_back(std::bit_cast<float>(bits));
+  for (uint32_t bits = 0x33000000u; bits < 0x47800000u; bits += 0x00012345u)
+    x.push_back(std::bit_cast<float>(bits));
   std::vector<uint16_t> got(x.size());
   cpu::floats_to_halves(x.data(), got.data(), static_cast<int64_t>(x.size()));
   for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(got[i], f32_to_fp16(x[i])) << "x = " << x[i];
