@@ -102,15 +102,6 @@ inline void packed_levels(const uint8_t* levels, int k, __m512i& lo, __m512i& hi
   }
 }
 
-// acc + Σ levels·x over each lane's four byte pairs, x the 4 signed bytes at `x4` in every lane: one vpdpbusd
-// with the 4 bytes as an embedded broadcast of its memory operand (GCC emits a separate vpbroadcastd for
-// _mm512_set1_epi32, an extra instruction for every one of the kernel's dot products).
-inline __m512i dpbusd_broadcast(__m512i acc, __m512i levels, const int8_t* x4) {
-  using AliasedI32 = int32_t __attribute__((may_alias));
-  asm("vpdpbusd %1%{1to16%}, %2, %0" : "+v"(acc) : "m"(*reinterpret_cast<const AliasedI32*>(x4)), "v"(levels));
-  return acc;
-}
-
 // Block b of a group for the NT tokens of a tile: each token's exact integer sum (starting at the
 // activations' bias, which removes the unsigned levels' offset), then acc[t] = fma(float(s), d_w·d_x, acc[t]).
 template <WeightType kType, int NT>
@@ -123,8 +114,8 @@ __attribute__((always_inline)) inline void tile_block(const uint8_t* blk, __m512
     __m512i lo, hi;
     packed_levels<kType>(blk + 2 * kPackRows, k, lo, hi);
     for (int t = 0; t < NT; ++t) {
-      s[t] = dpbusd_broadcast(s[t], lo, words + (k * NT + t) * 4);
-      s[t] = dpbusd_broadcast(s[t], hi, words + ((k + 4) * NT + t) * 4);
+      s[t] = _mm512_dpbusd_epi32(s[t], lo, _mm512_set1_epi32(load_i32(words + (k * NT + t) * 4)));
+      s[t] = _mm512_dpbusd_epi32(s[t], hi, _mm512_set1_epi32(load_i32(words + ((k + 4) * NT + t) * 4)));
     }
   }
   for (int t = 0; t < NT; ++t) {
