@@ -60,6 +60,11 @@ def generated_tokens(response):
         text = body
     events = text.decode().split("\n\n")
     assert "data: [DONE]" in events, "the stream did not end with data: [DONE]"
+    return completion_tokens(events)
+
+
+def completion_tokens(events):
+    """The usage chunk's completion_tokens among SSE events (0 without one)."""
     generated = 0
     for block in events:
         if block.startswith("data: {"):
@@ -103,12 +108,7 @@ def stream_tokens(port, tokens, seed):
     c.request("POST", "/v1/completions", body=request_body(tokens, seed), headers={"Content-Type": "application/json"})
     r = c.getresponse()
     assert r.status == 200, r.read()
-    generated = 0
-    for block in r.read().decode().split("\n\n"):
-        if block.startswith("data: {"):
-            event = json.loads(block[len("data: "):])
-            if event.get("usage"):
-                generated = event["usage"]["completion_tokens"]
+    generated = completion_tokens(r.read().decode().split("\n\n"))
     c.close()
     return generated
 

@@ -28,14 +28,6 @@ inline __m512 load16(const uint16_t* p, __mmask16 m) {
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, p));
 }
 
-// Brings a row into L1. The score pass asks for 16 rows' lines at once, more than the line-fill buffers
-// track, so the next block's key rows are fetched a block ahead (with only the hardware prefetcher, a key
-// row from memory made this pass slower than the AVX2 one, which reads one row at a time).
-inline void prefetch_bytes_to_l1(const void* row, int64_t bytes) {
-  const char* p = static_cast<const char*>(row);
-  for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
-}
-
 inline __mmask16 first_lanes(int64_t n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1); }
 
 // Lane i of the result is the sum of the 16 lanes of a[i]: neighbours' partial sums are added pairwise
@@ -70,9 +62,12 @@ float key_scores_of(const float* q, const Entry* k, const Entry* v, int64_t row_
   int64_t j0 = 0;
   for (; j0 + 16 <= n_keys; j0 += 16) {
     const Entry* rows = k + j0 * row_stride;
+    // Value rows into L2 for the value pass; the next block's key rows into L1 a block ahead: this pass asks
+    // for 16 rows' lines at once, more than the line-fill buffers track (with only the hardware prefetcher,
+    // key rows from memory made it slower than the AVX2 pass, which reads one row at a time).
     for (int i = 0; i < 16; ++i) {
       prefetch_bytes(v + (j0 + i) * row_stride, row_bytes);
-      if (j0 + 32 <= n_keys) prefetch_bytes_to_l1(rows + (16 + i) * row_stride, row_bytes);
+      if (j0 + 32 <= n_keys) prefetch_bytes<_MM_HINT_T0>(rows + (16 + i) * row_stride, row_bytes);
     }
     __m512 acc[16];
     for (__m512& a : acc) a = _mm512_setzero_ps();

@@ -14,11 +14,12 @@
 namespace lmaas::kernels::cpu::llm_isa {
 namespace {
 
-// Brings a row of `bytes` bytes into L2 (where a miss costs little; L1 would hold back the loads of this
-// head).
+// Brings a row of `bytes` bytes into cache: L2 by default (where a miss costs little; L1 would hold back the
+// loads of this head), or the level kHint names.
+template <auto kHint = _MM_HINT_T1>
 inline void prefetch_bytes(const void* row, int64_t bytes) {
   const char* p = static_cast<const char*>(row);
-  for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, _MM_HINT_T1);
+  for (int64_t off = 0; off < bytes; off += 64) _mm_prefetch(p + off, kHint);
 }
 
 // The next head's key rows (`n_rows` rows of `row_bytes` bytes, `row_step` bytes apart; null: none), fetched
