@@ -144,7 +144,7 @@ void key_probabilities(int64_t n_keys, float scale, float* scores, const Dot& do
 template <typename Entry>
 void attend(const float* q, const Entry* k, const Entry* v, int64_t row_stride, int64_t n_keys, int64_t head_dim,
             float scale, float* scores, float* out, const Entry* next_keys, int64_t n_next_keys, QuantIsa isa) {
-  if (isa == QuantIsa::kAvx512 && quant_isa_supported(QuantIsa::kAvx512)) {
+  if (uses_avx512(isa) && quant_isa_supported(QuantIsa::kAvx512)) {
     const float max_score = llm_isa::avx512::key_scores(q, k, v, row_stride, n_keys, head_dim, scale, scores);
     softmax_scores(scores, n_keys, max_score);
     llm_isa::avx512::weighted_values(scores, v, row_stride, n_keys, head_dim, out, next_keys, n_next_keys);

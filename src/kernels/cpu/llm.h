@@ -23,7 +23,7 @@ void swiglu(const float* gate, const float* up, float* out, int64_t n);
 // on memory latency rather than bandwidth. So the values are fetched into L2 while the keys are read, and
 // `next_keys` (the first n_next_keys rows, same stride, of the head the caller attends next; null: none)
 // while the values are read.
-// `isa`: kAvx512 (the default where the machine has it) scores 16 keys at a time in 16 lanes; anything
+// `isa`: kAvx512 or kAmx (the default where the machine has it) scores 16 keys at a time in 16 lanes; anything
 // else runs the AVX2 passes. Both are within float rounding of the reference, and each gives a head the same
 // result whatever else runs.
 void attend_one_head(const float* q, const float* k, const float* v, int64_t row_stride, int64_t n_keys,

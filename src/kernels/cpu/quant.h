@@ -68,14 +68,18 @@ void matmul_packed_shared(std::span<const PackedProduct> products, const float* 
 void dequantize_row(WeightType type, const void* w, float* y, int64_t n);
 
 // The instruction-set paths, for tests and benchmarks: matmul_isa runs one path (which must be
-// supported: see quant_isa_supported); matmul uses best_quant_isa().
-enum class QuantIsa { kRef, kAvx2, kAvx512 };
+// supported: see quant_isa_supported); matmul uses best_quant_isa(). kAmx is kAvx512 with AMX-INT8 tile
+// products for packed Q8_0 / Q4_0 over more than 3 tokens, bit-identical to kAvx512 (supported when the CPU
+// has AMX-INT8, Linux grants the tile state, and LMAAS_CPU_NO_AMX is not set).
+enum class QuantIsa { kRef, kAvx2, kAvx512, kAmx };
+// Whether a path runs the AVX-512 kernels (kAvx512 and kAmx).
+inline bool uses_avx512(QuantIsa isa) { return isa == QuantIsa::kAvx512 || isa == QuantIsa::kAmx; }
 bool quant_isa_supported(QuantIsa isa);
 QuantIsa best_quant_isa();
 void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
                 int64_t n_tokens, float* y, int64_t ldy);
 void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,
-                       int64_t ldy);  // isa: kAvx2 or kAvx512
+                       int64_t ldy);  // isa: not kRef
 void matmul_packed_shared_isa(QuantIsa isa, std::span<const PackedProduct> products, const float* x, int64_t n_tokens);
 
 }  // namespace lmaas::kernels::cpu

@@ -20,7 +20,7 @@ inline __m256i dot_u8s8(__m256i acc, __m256i u, __m256i s) {
 // Float kernels: 1 row × 6 tokens × 2 accumulators + a weight + an activation of the 16 vector registers.
 constexpr int kFloatRows = 1, kFloatMaxTokens = 6;
 // Packed kernels: tokens per tile (accumulators and block sums of a tile take 2 × 4 of 16 registers).
-constexpr int kTileTokens = 4;
+constexpr int kTileTokens = kActLayoutAvx2.tile_tokens;
 
 }  // namespace
 

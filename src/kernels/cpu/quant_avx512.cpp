@@ -23,7 +23,7 @@ namespace {
 // 32 vector registers.
 constexpr int kFloatRows = 4, kFloatMaxTokens = 6;
 // Packed kernels: tokens per activation tile (two tiles run together; see group_tiles).
-constexpr int kTileTokens = 8;
+constexpr int kTileTokens = kActLayoutAvx512.tile_tokens;
 
 }  // namespace
 

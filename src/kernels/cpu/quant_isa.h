@@ -27,17 +27,29 @@ struct Problem {
 // Activations quantized for the fused Q8_0 / Q4_0 kernels (ref::quantize_activation_row): per token and
 // block of 32 columns, 32 levels q, a scale d and bias = bias_scale·Σ_j q[j] (it undoes the offset of
 // unsigned weight levels: −8 for Q4_0's 0..15, −128 for Q8_0 levels stored + 128).
-// Token tiles: the kernels run tokens in tiles of their instruction set's kTileTokens (the last tile
-// shorter), so each tile's tokens are interleaved, and a kernel reads every activation of a block at
-// fixed offsets from one pointer. Tile [t0, t0 + nt) holds q bytes [t0·n_cols, (t0 + nt)·n_cols) and
-// d, bias entries [t0·n_blocks, (t0 + nt)·n_blocks): the 4 levels of word j (levels 4j..4j+3) of block b
-// of its token u at word (8b + j)·nt + u, and d, bias of that block at b·nt + u.
+// Token tiles (ActLayout): the kernels run tokens in tiles (the last one shorter) whose tokens are
+// interleaved, so a kernel reads every activation of a block at fixed offsets from one pointer. Tile
+// [t0, t0 + nt) holds q bytes [t0·n_cols, (t0 + nt)·n_cols) and d, bias entries [t0·n_blocks, (t0 + nt)·n_blocks):
+// block b's levels start at byte 32·nt·b, each token's in words of word_bytes (word j of token u, levels
+// word_bytes·j onwards, at word j·nt + u), and d, bias of block b of token u at b·nt + u.
 struct ActQ8 {
   const int8_t* q;
   const float* d;
   const int32_t* bias;
   int64_t n_blocks;
 };
+struct ActLayout {
+  int64_t tile_tokens;
+  int64_t word_bytes;  // 4 or 32
+};
+// The layouts of the packed kernels: the VNNI and AVX2 kernels broadcast 4 levels of one token at a time; the
+// AMX kernels load a block of 16 tokens × 32 levels as one tile (contiguous rows of 32 bytes), reading 16
+// rows even in a shorter last tile, so a q buffer for them holds kAmxTileTokens·n_cols bytes more than the
+// tokens need (read, never used).
+inline constexpr ActLayout kActLayoutAvx2{4, 4};
+inline constexpr ActLayout kActLayoutAvx512{8, 4};
+inline constexpr int64_t kAmxTileTokens = 16;
+inline constexpr ActLayout kActLayoutAmx{kAmxTileTokens, 32};
 // Bias scale the kernels of an instruction set expect for a weight type.
 inline constexpr int32_t kBiasQ4_0 = -8;
 inline constexpr int32_t kBiasQ8_0Unsigned = -128;
@@ -70,9 +82,9 @@ struct PackedProblem {
 inline constexpr int64_t kFloatBlockRows = 64;
 
 #define LMAAS_QUANT_ISA_ENTRY_POINTS                                                                      \
-  /* Activation rows [t0, t1) of x [n_tokens, n_cols] -> q, d, bias in the ISA's token tiles (ActQ8). */ \
-  void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t t0, int64_t t1,     \
-                            int32_t bias_scale, int8_t* q, float* d, int32_t* bias);                      \
+  /* Blocks [b0, b1) of every row of x [n_tokens, n_cols] -> q, d, bias in `layout` (ActQ8). */          \
+  void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t b0, int64_t b1,     \
+                            ActLayout layout, int32_t bias_scale, int8_t* q, float* d, int32_t* bias);    \
   /* Packed Q8_0 / Q4_0, any number of tokens: y rows of groups [g0, g1), every token. */                 \
   void packed_groups(const PackedProblem& p, const ActQ8& act, int64_t g0, int64_t g1);                   \
   /* F32 / F16 / BF16, any number of tokens: y rows [r0, r1) for every token. */                          \
@@ -84,6 +96,13 @@ LMAAS_QUANT_ISA_ENTRY_POINTS
 namespace avx512 {
 LMAAS_QUANT_ISA_ENTRY_POINTS
 }
+// AMX-INT8 tiles (quant_amx.cpp), beside the AVX-512 path: packed Q8_0 / Q4_0 with activations in
+// kActLayoutAmx, bit-identical to avx512::packed_groups.
+namespace amx {
+// The CPU has AMX-TILE and AMX-INT8 and the OS granted this process the tile state (asked once).
+bool usable();
+void packed_groups(const PackedProblem& p, const ActQ8& act, int64_t g0, int64_t g1);
+}  // namespace amx
 
 #undef LMAAS_QUANT_ISA_ENTRY_POINTS
 

@@ -7,6 +7,7 @@
 // Every path computes a row with the same canonical sequence of operations, and a row's arithmetic never
 // depends on which task computes it, so results depend neither on the batch nor on the thread count.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -37,15 +38,22 @@ struct IsaPaths {
   decltype(&quant_isa::avx2::packed_groups) packed_groups;
   decltype(&quant_isa::avx2::float_rows) float_rows;
   int32_t q8_bias_scale;  // bias scale of Q8_0 activations (0: unused)
+  quant_isa::ActLayout act_layout;  // of packed_groups' activations
 };
 
-IsaPaths paths_of(QuantIsa isa) {
-  if (isa == QuantIsa::kAvx512) {
+// The paths of an instruction set for a call of n_tokens: kAmx is the AVX-512 path with the AMX tile kernels
+// for the packed products of more than kFewTokens tokens (they give bit-identical results).
+IsaPaths paths_of(QuantIsa isa, int64_t n_tokens) {
+  if (isa == QuantIsa::kAvx512 || isa == QuantIsa::kAmx) {
     namespace k = quant_isa::avx512;
-    return {k::quantize_activations, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned};
+    if (isa == QuantIsa::kAmx && n_tokens > kFewTokens)
+      return {k::quantize_activations, quant_isa::amx::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned,
+              quant_isa::kActLayoutAmx};
+    return {k::quantize_activations, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned,
+            quant_isa::kActLayoutAvx512};
   }
   namespace k = quant_isa::avx2;
-  return {k::quantize_activations, k::packed_groups, k::float_rows, 0};
+  return {k::quantize_activations, k::packed_groups, k::float_rows, 0, quant_isa::kActLayoutAvx2};
 }
 
 // Packs groups [g0, g1) of W's rows into `out` (quant_isa.h's layout; rows ≥ n_rows as zeros).
@@ -174,7 +182,8 @@ ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n
   };
   thread_local Buffers buffers[2];
   auto& [q, d, bias] = buffers[slot];
-  q.resize(static_cast<size_t>(n_tokens * n_cols));
+  // The AMX kernels read whole tiles of tokens (quant_isa.h kActLayoutAmx).
+  q.resize(static_cast<size_t>((n_tokens + quant_isa::kAmxTileTokens) * n_cols));
   d.resize(static_cast<size_t>(n_tokens * n_blocks));
   bias.resize(static_cast<size_t>(n_tokens * n_blocks));
   const int32_t bias_scale = type == WeightType::kQ4_0 ? quant_isa::kBiasQ4_0 : k.q8_bias_scale;
@@ -182,9 +191,10 @@ ActQ8 quantize_for(const IsaPaths& k, WeightType type, const float* x, int64_t n
   int8_t* q_data = q.data();
   float* d_data = d.data();
   int32_t* bias_data = bias.data();
-  // A batch of 16 tokens already splits: at every step it would otherwise be serial work.
-  parallel_for(n_tokens, std::max<int64_t>(1, (1 << 13) / n_cols), [&](int64_t t0, int64_t t1) {
-    k.quantize_activations(x, n_cols, n_tokens, t0, t1, bias_scale, q_data, d_data, bias_data);
+  // A batch of 16 tokens already splits: at every step it would otherwise be serial work. The split is by
+  // blocks: a tile's tokens share cache lines, a block's levels and scales do not.
+  parallel_for(n_blocks, std::max<int64_t>(1, (1 << 13) / (kQuantBlock * n_tokens)), [&](int64_t b0, int64_t b1) {
+    k.quantize_activations(x, n_cols, n_tokens, b0, b1, k.act_layout, bias_scale, q_data, d_data, bias_data);
   });
   return ActQ8{q_data, d_data, bias_data, n_blocks};
 }
@@ -206,16 +216,20 @@ bool quant_isa_supported(QuantIsa isa) {
   static const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
                              __builtin_cpu_supports("avx512vnni");
+  // LMAAS_CPU_NO_AMX=1 keeps the AVX-512 kernels (to compare; the results are the same).
+  static const bool amx = avx512 && !std::getenv("LMAAS_CPU_NO_AMX") && quant_isa::amx::usable();
   switch (isa) {
     case QuantIsa::kRef: return true;
     case QuantIsa::kAvx2: return avx2;
     case QuantIsa::kAvx512: return avx512;
+    case QuantIsa::kAmx: return amx;
   }
   return false;
 }
 
 QuantIsa best_quant_isa() {
-  static const QuantIsa best = quant_isa_supported(QuantIsa::kAvx512) ? QuantIsa::kAvx512
+  static const QuantIsa best = quant_isa_supported(QuantIsa::kAmx)      ? QuantIsa::kAmx
+                               : quant_isa_supported(QuantIsa::kAvx512) ? QuantIsa::kAvx512
                                : quant_isa_supported(QuantIsa::kAvx2) ? QuantIsa::kAvx2
                                                                       : QuantIsa::kRef;
   return best;
@@ -226,7 +240,7 @@ void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, in
   if (n_rows <= 0 || n_tokens <= 0) return;
   const Problem p{type, static_cast<const uint8_t*>(w), row_bytes(type, n_cols), n_cols, x, n_tokens, y, ldy};
   if (isa == QuantIsa::kRef || n_cols == 0) return matmul_portable(p, n_rows);
-  const IsaPaths k = paths_of(isa);
+  const IsaPaths k = paths_of(isa, n_tokens);
   const bool quantized = type == WeightType::kQ8_0 || type == WeightType::kQ4_0;
   if (!quantized) return matmul_float(k, p, n_rows);
   matmul_quant_stored(k, p, quantize_for(k, type, x, n_tokens, n_cols), n_rows);
@@ -271,7 +285,7 @@ void matmul_packed(const PackedQuantMatrix& w, const float* x, int64_t n_tokens,
 
 void matmul_packed_shared_isa(QuantIsa isa, std::span<const PackedProduct> products, const float* x, int64_t n_tokens) {
   if (products.empty() || n_tokens <= 0) return;
-  const IsaPaths k = paths_of(isa);
+  const IsaPaths k = paths_of(isa, n_tokens);
   std::vector<PackedProblem> problems;
   std::vector<ActQ8> acts;
   std::optional<ActQ8> by_type[2];  // Q8_0, Q4_0: quantized once each

@@ -3,6 +3,7 @@
 // <immintrin.h> and <utility> and after defining
 //   int kFloatRows, kFloatMaxTokens  // float kernel block: rows × tokens
 //   int kTileTokens                  // tokens per tile of the packed Q8_0 / Q4_0 kernels (quant_isa.h ActQ8)
+// (quantize_activations takes its layout from the caller: the AMX kernels use the AVX-512 quantizer)
 // so every function here is compiled once per instruction set under a distinct name (no inline function is
 // shared between files built with different -m flags). Not a standalone header: no includes, no guard.
 //
@@ -248,20 +249,24 @@ void float_rows_typed(const Problem& p, int64_t r0, int64_t r1) {
 
 }  // namespace
 
-void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t t0, int64_t t1,
-                          int32_t bias_scale, int8_t* q, float* d, int32_t* bias) {
+void quantize_activations(const float* x, int64_t n_cols, int64_t n_tokens, int64_t b0, int64_t b1,
+                          ActLayout layout, int32_t bias_scale, int8_t* q, float* d, int32_t* bias) {
   const int64_t n_blocks = n_cols / kBlock;
   alignas(32) int8_t levels[kBlock];
-  for (int64_t t = t0; t < t1; ++t) {
-    const int64_t first = t - t % kTileTokens;  // the token's tile and its place in it (ActQ8)
-    const int64_t nt = n_tokens - first < kTileTokens ? n_tokens - first : kTileTokens;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    const int64_t first = t - t % layout.tile_tokens;  // the token's tile and its place in it (ActQ8)
+    const int64_t nt = n_tokens - first < layout.tile_tokens ? n_tokens - first : layout.tile_tokens;
     const int64_t lane = t - first;
     int8_t* tile_q = q + first * n_cols;
-    for (int64_t b = 0; b < n_blocks; ++b) {
+    for (int64_t b = b0; b < b1; ++b) {
       const int64_t i = first * n_blocks + b * nt + lane;
       bias[i] = bias_scale * quantize_block(x + t * n_cols + b * kBlock, levels, d + i);
       int8_t* words = tile_q + tile_block_offset(b, nt);
-      for (int64_t j = 0; j < kBlock / 4; ++j) __builtin_memcpy(words + (j * nt + lane) * 4, levels + 4 * j, 4);
+      if (layout.word_bytes == kBlock) {
+        __builtin_memcpy(words + lane * kBlock, levels, kBlock);
+      } else {
+        for (int64_t j = 0; j < kBlock / 4; ++j) __builtin_memcpy(words + (j * nt + lane) * 4, levels + 4 * j, 4);
+      }
     }
   }
 }

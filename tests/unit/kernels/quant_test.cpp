@@ -230,7 +230,13 @@ MatmulCase make_case(WeightType type, int64_t n_rows, int64_t n_cols, int64_t n_
 }
 
 const char* isa_name(cpu::QuantIsa isa) {
-  return isa == cpu::QuantIsa::kAvx512 ? "avx512" : isa == cpu::QuantIsa::kAvx2 ? "avx2" : "ref";
+  switch (isa) {
+    case cpu::QuantIsa::kAmx: return "amx";
+    case cpu::QuantIsa::kAvx512: return "avx512";
+    case cpu::QuantIsa::kAvx2: return "avx2";
+    case cpu::QuantIsa::kRef: break;
+  }
+  return "ref";
 }
 
 void check_isa(const MatmulCase& c, cpu::QuantIsa isa) {
@@ -261,7 +267,7 @@ void check_isa(const MatmulCase& c, cpu::QuantIsa isa) {
 
 std::vector<cpu::QuantIsa> available_isas() {
   std::vector<cpu::QuantIsa> out{cpu::QuantIsa::kRef};
-  for (cpu::QuantIsa isa : {cpu::QuantIsa::kAvx2, cpu::QuantIsa::kAvx512}) {
+  for (cpu::QuantIsa isa : {cpu::QuantIsa::kAvx2, cpu::QuantIsa::kAvx512, cpu::QuantIsa::kAmx}) {
     if (cpu::quant_isa_supported(isa)) out.push_back(isa);
     else std::printf("[ info ] %s not supported on this CPU: not tested\n", isa_name(isa));
   }
