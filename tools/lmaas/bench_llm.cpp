@@ -16,6 +16,7 @@
 #include "bench_llm.h"
 #include "bench_stats.h"
 #include "kernels/cpu/bandwidth.h"
+#include "kernels/cpu/quant.h"
 #include "models/llm_loader.h"
 #include "train/progress.h"
 
@@ -92,6 +93,7 @@ int run_llm_bench(const LlmBenchArgs& args) {
                         {"weight_type", std::string(kernels::weight_type_name(model.weights().layers.at(0).wq.type))},
                         {"n_params", model.n_params()},
                         {"threads", args.threads},
+                        {"isa", kernels::cpu::quant_isa_name(kernels::cpu::best_quant_isa())},
                         {"prompt_tokens", args.prompt_tokens},
                         {"gen_tokens", args.gen_tokens},
                         {"sequences", n_seq},

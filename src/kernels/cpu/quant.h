@@ -76,6 +76,8 @@ enum class QuantIsa { kRef, kAvx2, kAvx512, kAmx };
 inline bool uses_avx512(QuantIsa isa) { return isa == QuantIsa::kAvx512 || isa == QuantIsa::kAmx; }
 bool quant_isa_supported(QuantIsa isa);
 QuantIsa best_quant_isa();
+// "ref", "avx2", "avx512" or "amx" (benchmark output, test messages).
+const char* quant_isa_name(QuantIsa isa);
 void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
                 int64_t n_tokens, float* y, int64_t ldy);
 void matmul_packed_isa(QuantIsa isa, const PackedQuantMatrix& w, const float* x, int64_t n_tokens, float* y,

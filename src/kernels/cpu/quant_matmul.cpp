@@ -235,6 +235,16 @@ QuantIsa best_quant_isa() {
   return best;
 }
 
+const char* quant_isa_name(QuantIsa isa) {
+  switch (isa) {
+    case QuantIsa::kRef: return "ref";
+    case QuantIsa::kAvx2: return "avx2";
+    case QuantIsa::kAvx512: return "avx512";
+    case QuantIsa::kAmx: return "amx";
+  }
+  return "?";
+}
+
 void matmul_isa(QuantIsa isa, WeightType type, const void* w, int64_t n_rows, int64_t n_cols, const float* x,
                 int64_t n_tokens, float* y, int64_t ldy) {
   if (n_rows <= 0 || n_tokens <= 0) return;

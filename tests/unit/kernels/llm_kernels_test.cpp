@@ -34,8 +34,6 @@ std::vector<cpu::QuantIsa> attention_isas() {
   return out;
 }
 
-const char* isa_name(cpu::QuantIsa isa) { return isa == cpu::QuantIsa::kAvx512 ? "avx512" : "avx2"; }
-
 TEST(LlmKernels, AttendOneHeadMatchesTheReference) {
   if (!cpu::cpu_supports_avx2()) GTEST_SKIP() << "no AVX2";
   uint32_t seed = 1;
@@ -55,10 +53,10 @@ TEST(LlmKernels, AttendOneHeadMatchesTheReference) {
                              want.data());
         for (int64_t d = 0; d < head_dim; ++d) {
           EXPECT_NEAR(got[static_cast<size_t>(d)], want[static_cast<size_t>(d)], 2e-5)
-              << isa_name(isa) << " head_dim " << head_dim << " keys " << n_keys << " d " << d;
+              << cpu::quant_isa_name(isa) << " head_dim " << head_dim << " keys " << n_keys << " d " << d;
         }
         EXPECT_EQ(got[static_cast<size_t>(head_dim)], -7.0f)
-            << isa_name(isa) << " wrote past head_dim " << head_dim;
+            << cpu::quant_isa_name(isa) << " wrote past head_dim " << head_dim;
       }
     }
   }
@@ -84,7 +82,7 @@ TEST(LlmKernels, AttendOneHeadOverHalvesMatchesTheReference) {
         ref::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
                              want.data());
         for (size_t d = 0; d < got.size(); ++d) {
-          EXPECT_NEAR(got[d], want[d], 2e-5) << isa_name(isa) << " " << head_dim << " " << n_keys << " " << d;
+          EXPECT_NEAR(got[d], want[d], 2e-5) << cpu::quant_isa_name(isa) << " " << head_dim << " " << n_keys << " " << d;
         }
       }
     }
@@ -168,7 +166,7 @@ TEST(LlmKernels, AttendOneHeadResultsDoNotDependOnTheNextHead) {
       for (int64_t n_next : {int64_t{0}, int64_t{1}, n_keys, n_keys + 9}) {
         cpu::attend_one_head(q.data(), k.data(), v.data(), stride, n_keys, head_dim, 0.125f, scores.data(),
                              ahead.data(), k.data() + 80 * stride, n_next, isa);
-        EXPECT_EQ(ahead, alone) << isa_name(isa) << " " << n_keys << " keys, next head " << n_next;
+        EXPECT_EQ(ahead, alone) << cpu::quant_isa_name(isa) << " " << n_keys << " keys, next head " << n_next;
       }
     }
   }

@@ -229,16 +229,6 @@ MatmulCase make_case(WeightType type, int64_t n_rows, int64_t n_cols, int64_t n_
   return c;
 }
 
-const char* isa_name(cpu::QuantIsa isa) {
-  switch (isa) {
-    case cpu::QuantIsa::kAmx: return "amx";
-    case cpu::QuantIsa::kAvx512: return "avx512";
-    case cpu::QuantIsa::kAvx2: return "avx2";
-    case cpu::QuantIsa::kRef: break;
-  }
-  return "ref";
-}
-
 void check_isa(const MatmulCase& c, cpu::QuantIsa isa) {
   const int64_t ldy = c.n_rows + 3;
   std::vector<float> y(static_cast<size_t>(c.n_tokens * ldy), -12345.0f);
@@ -256,7 +246,7 @@ void check_isa(const MatmulCase& c, cpu::QuantIsa isa) {
       const bool ok = std::fabs(got - c.y_exact[i]) <= c.tol_exact[i] &&
                       (!fused || std::fabs(got - c.y_q8[i]) <= c.tol_q8[i]);
       if (!ok && ++n_bad <= 3) {
-        ADD_FAILURE() << isa_name(isa) << " " << weight_type_name(c.type) << " rows " << c.n_rows << " cols "
+        ADD_FAILURE() << cpu::quant_isa_name(isa) << " " << weight_type_name(c.type) << " rows " << c.n_rows << " cols "
                       << c.n_cols << " tokens " << c.n_tokens << " at t=" << t << " r=" << r << ": got " << got
                       << ", exact " << c.y_exact[i] << " (tol " << c.tol_exact[i] << "), q8 emulation " << c.y_q8[i]
                       << " (tol " << c.tol_q8[i] << ")";
@@ -269,7 +259,7 @@ std::vector<cpu::QuantIsa> available_isas() {
   std::vector<cpu::QuantIsa> out{cpu::QuantIsa::kRef};
   for (cpu::QuantIsa isa : {cpu::QuantIsa::kAvx2, cpu::QuantIsa::kAvx512, cpu::QuantIsa::kAmx}) {
     if (cpu::quant_isa_supported(isa)) out.push_back(isa);
-    else std::printf("[ info ] %s not supported on this CPU: not tested\n", isa_name(isa));
+    else std::printf("[ info ] %s not supported on this CPU: not tested\n", cpu::quant_isa_name(isa));
   }
   return out;
 }
@@ -319,7 +309,7 @@ TEST(QuantMatmul, ThreadCountDoesNotChangeBytes) {
         set_num_threads(2);
         cpu::matmul_isa(isa, type, c.w.data(), c.n_rows, c.n_cols, c.x.data(), n_tokens, y2.data(), c.n_rows);
         EXPECT_EQ(std::memcmp(y1.data(), y2.data(), y1.size() * sizeof(float)), 0)
-            << isa_name(isa) << " " << weight_type_name(type) << " tokens " << n_tokens;
+            << cpu::quant_isa_name(isa) << " " << weight_type_name(type) << " tokens " << n_tokens;
       }
     }
   }
@@ -342,7 +332,7 @@ TEST(QuantMatmul, EveryRowIsBitIdenticalToThatTokenAlone) {
       const MatmulCase c = make_case(type, n_rows, n_cols, max_tokens, seed++);
       for (cpu::QuantIsa isa : available_isas()) {
         if (isa == cpu::QuantIsa::kRef) continue;
-        const std::string what = std::string(isa_name(isa)) + " " + std::string(weight_type_name(type)) + " cols " +
+        const std::string what = std::string(cpu::quant_isa_name(isa)) + " " + std::string(weight_type_name(type)) + " cols " +
                                  std::to_string(n_cols);
         set_num_threads(1);
         std::vector<float> alone(static_cast<size_t>(max_tokens * n_rows));
@@ -404,7 +394,7 @@ TEST(QuantMatmul, SharedInputProductsEqualSeparateOnes) {
       cpu::matmul_packed_shared_isa(isa, products, a.x.data(), n_tokens);
       for (size_t i = 0; i < packed.size(); ++i) {
         cpu::matmul_packed_isa(isa, *packed[i], a.x.data(), n_tokens, separate[i].data(), packed[i]->n_rows);
-        EXPECT_EQ(shared[i], separate[i]) << isa_name(isa) << " matrix " << i << ", " << n_tokens << " tokens";
+        EXPECT_EQ(shared[i], separate[i]) << cpu::quant_isa_name(isa) << " matrix " << i << ", " << n_tokens << " tokens";
       }
     }
   }
