@@ -46,11 +46,9 @@ struct IsaPaths {
 IsaPaths paths_of(QuantIsa isa, int64_t n_tokens) {
   if (isa == QuantIsa::kAvx512 || isa == QuantIsa::kAmx) {
     namespace k = quant_isa::avx512;
-    if (isa == QuantIsa::kAmx && n_tokens > kFewTokens)
-      return {k::quantize_activations, quant_isa::amx::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned,
-              quant_isa::kActLayoutAmx};
-    return {k::quantize_activations, k::packed_groups, k::float_rows, quant_isa::kBiasQ8_0Unsigned,
-            quant_isa::kActLayoutAvx512};
+    const bool tiles = isa == QuantIsa::kAmx && n_tokens > kFewTokens;
+    return {k::quantize_activations, tiles ? quant_isa::amx::packed_groups : k::packed_groups, k::float_rows,
+            quant_isa::kBiasQ8_0Unsigned, tiles ? quant_isa::kActLayoutAmx : quant_isa::kActLayoutAvx512};
   }
   namespace k = quant_isa::avx2;
   return {k::quantize_activations, k::packed_groups, k::float_rows, 0, quant_isa::kActLayoutAvx2};
