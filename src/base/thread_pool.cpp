@@ -101,6 +101,8 @@ void ThreadPool::run(int n_tasks, const std::function<void(int)>& fn) {
     for (int i = 0; i < n_tasks; ++i) fn(i);
     return;
   }
+  // One job at a time: a server drives each model from its own thread, and those threads share this pool.
+  std::lock_guard caller_lock(caller_mutex_);
   job_ = &fn;
   job_error_ = nullptr;
   unclaimed_.store(static_cast<uint64_t>(n_tasks) << 32);

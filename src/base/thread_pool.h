@@ -1,7 +1,8 @@
 // ThreadPool: the one pool every kernel runs on (BLAS is held at one thread so nothing oversubscribes).
 // - n_threads counts the calling thread: a pool of 2 owns 1 worker and the caller works too.
-// - run() is called by one thread at a time (the pool's owner, normally the thread driving a model);
-//   a run() issued from inside a task runs inline, so nested parallel loops never deadlock.
+// - run() may be called from several threads (a server drives each model from its own thread): their
+//   jobs take turns, one at a time. A run() issued from inside a task runs inline, so nested parallel loops
+//   never deadlock.
 // - Work is split statically by task index, so results do not depend on scheduling: training is
 //   bit-reproducible for a fixed thread count.
 #pragma once
@@ -48,6 +49,7 @@ class ThreadPool {
   alignas(64) std::atomic<uint64_t> unclaimed_{0};  // tasks not yet claimed: [low 32 bits, high 32 bits)
   alignas(64) std::atomic<int> n_active_{0};
   std::exception_ptr job_error_;
+  std::mutex caller_mutex_;  // held by the thread whose job runs
   std::mutex error_mutex_;
   // A worker idle for a while sleeps on wake_ (counted in n_sleeping_, so that run() notifies only then).
   std::mutex mutex_;

@@ -175,6 +175,25 @@ class Batching(unittest.TestCase):
             t.join()
         self.assertEqual(together, alone)
 
+    def test_two_models_generating_at_once_share_the_kernel_threads(self):
+        # Each model's scheduler drives its batches from its own thread, on the one kernel pool (--threads 2):
+        # they take turns on it (sharing it unguarded crashed the server), and each answers as it does alone.
+        reqs = [{"model": m, "prompt": "Once upon a time", "max_tokens": 48, "temperature": 0.9, "seed": 7 + i}
+                for i, m in enumerate(["stories", "slow", "stories", "slow"])]
+        alone = [post("/v1/completions", r)[1]["choices"][0]["text"] for r in reqs]
+        together = [None] * len(reqs)
+
+        def run(i):
+            status, body = post("/v1/completions", reqs[i])
+            together[i] = body["choices"][0]["text"] if status == 200 else (status, body)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(reqs))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(together, alone)
+
 
 class Embeddings(unittest.TestCase):
     def test_hidden_state_embeddings(self):

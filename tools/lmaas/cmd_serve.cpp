@@ -13,11 +13,11 @@ namespace {
 struct ServeArgs {
   serve::ServeOptions options;
   bool no_auth = false;
-  int threads = 1;
+  int threads = 0;  // 0: all CPUs
 };
 
 int run_serve(ServeArgs& args) {
-  set_num_threads(args.threads);
+  if (args.threads > 0) set_num_threads(args.threads);
   args.options.auth = !args.no_auth;
   serve::Server server(args.options);
   Status s = server.start();
@@ -39,7 +39,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--data-dir", o.data_dir, "where the SQLite store lives (default var)");
   cmd->add_flag("--no-auth", args->no_auth, "serve without API keys (only with a loopback --host)");
   cmd->add_option("--io-threads", o.http.io_threads, "HTTP threads (default 1)")->check(CLI::Range(1, 256));
-  cmd->add_option("--threads", args->threads, "kernel threads each model's batches use (default 1)")->check(CLI::Range(1, 1024));
+  cmd->add_option("--threads", args->threads, "kernel threads, shared by all models (default: all CPUs)")->check(CLI::Range(1, 1024));
   cmd->add_option("--max-batch-size", o.queue.max_batch_texts, "texts per batch (default 64)")->check(CLI::Range(1, 65536));
   cmd->add_option("--max-queue-delay-us", o.queue.max_queue_delay_us, "how long a batch may wait to fill (default 0: it takes what queued while the last one ran)")
       ->check(CLI::Range(0, 10000000));

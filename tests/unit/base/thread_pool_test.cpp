@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <numeric>
+#include <thread>
+#include <vector>
 
 #include "base/thread_pool.h"
 
@@ -43,6 +48,41 @@ TEST(ThreadPool, NestedParallelForRunsInline) {
     for (int64_t i = b; i < e; ++i) parallel_for(10, 1, [&](int64_t b2, int64_t e2) { total += static_cast<int>(e2 - b2); });
   });
   EXPECT_EQ(total.load(), 40);
+}
+
+}  // namespace
+}  // namespace lmaas
+
+namespace lmaas {
+namespace {
+
+// A server runs one batch loop per model, each calling the same pool: every caller's tasks must run
+// exactly once, with that caller's function, however their runs interleave (and never hang).
+TEST(ThreadPool, ConcurrentCallersEachRunTheirOwnTasks) {
+  ThreadPool pool(2);
+  constexpr int kCallers = 3, kRounds = 20000, kTasks = 16;
+  std::vector<std::vector<std::atomic<int>>> hits;
+  for (int c = 0; c < kCallers; ++c) hits.emplace_back(kTasks);
+  std::atomic<int> n_done{0};
+  std::vector<std::thread> callers;
+  for (int c = 0; c < kCallers; ++c) {
+    callers.emplace_back([&, c] {
+      for (int round = 0; round < kRounds; ++round) pool.run(kTasks, [&](int i) { hits[c][i].fetch_add(1); });
+      n_done.fetch_add(1);
+    });
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (n_done.load() < kCallers && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (n_done.load() < kCallers) {  // the callers are stuck inside the pool and cannot be joined
+    std::fprintf(stderr, "ThreadPool.ConcurrentCallersEachRunTheirOwnTasks: callers still running after 60 s\n");
+    std::_Exit(1);
+  }
+  for (std::thread& t : callers) t.join();
+  for (int c = 0; c < kCallers; ++c) {
+    for (int i = 0; i < kTasks; ++i) EXPECT_EQ(hits[c][i].load(), kRounds) << "caller " << c << " task " << i;
+  }
 }
 
 }  // namespace
