@@ -67,6 +67,27 @@ def stream(path, body, server=None):
     return events, done
 
 
+def completion_text(req):
+    """The text of one completion, or (status, body) when the request failed."""
+    status, body = post("/v1/completions", req)
+    return body["choices"][0]["text"] if status == 200 else (status, body)
+
+
+def completion_texts_at_once(reqs):
+    """completion_text of every request, all sent at once from their own threads."""
+    texts = [None] * len(reqs)
+
+    def run(i):
+        texts[i] = completion_text(reqs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(reqs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return texts
+
+
 class Completions(unittest.TestCase):
     def test_greedy_text_equals_llama2c(self):
         case = reference()["cases"][1]  # "Once upon a time", 60 tokens generated
@@ -162,37 +183,16 @@ class Batching(unittest.TestCase):
         prompts = ["Once upon a time", "The dog", "Lily and Tom", "A big red ball", "One day", "The sun"]
         reqs = [{"model": "stories", "prompt": p, "max_tokens": 40, "temperature": 0.9, "seed": 100 + i}
                 for i, p in enumerate(prompts)]
-        alone = [post("/v1/completions", r)[1]["choices"][0]["text"] for r in reqs]
-        together = [None] * len(reqs)
-
-        def run(i):
-            together[i] = post("/v1/completions", reqs[i])[1]["choices"][0]["text"]
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(reqs))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(together, alone)
+        alone = [completion_text(r) for r in reqs]
+        self.assertEqual(completion_texts_at_once(reqs), alone)
 
     def test_two_models_generating_at_once_share_the_kernel_threads(self):
         # Each model's scheduler drives its batches from its own thread, on the one kernel pool (--threads 2):
         # they take turns on it (sharing it unguarded crashed the server), and each answers as it does alone.
         reqs = [{"model": m, "prompt": "Once upon a time", "max_tokens": 48, "temperature": 0.9, "seed": 7 + i}
                 for i, m in enumerate(["stories", "slow", "stories", "slow"])]
-        alone = [post("/v1/completions", r)[1]["choices"][0]["text"] for r in reqs]
-        together = [None] * len(reqs)
-
-        def run(i):
-            status, body = post("/v1/completions", reqs[i])
-            together[i] = body["choices"][0]["text"] if status == 200 else (status, body)
-
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(len(reqs))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        self.assertEqual(together, alone)
+        alone = [completion_text(r) for r in reqs]
+        self.assertEqual(completion_texts_at_once(reqs), alone)
 
 
 class Embeddings(unittest.TestCase):

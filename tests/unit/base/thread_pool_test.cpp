@@ -50,12 +50,6 @@ TEST(ThreadPool, NestedParallelForRunsInline) {
   EXPECT_EQ(total.load(), 40);
 }
 
-}  // namespace
-}  // namespace lmaas
-
-namespace lmaas {
-namespace {
-
 // A server runs one batch loop per model, each calling the same pool: every caller's tasks must run
 // exactly once, with that caller's function, however their runs interleave (and never hang).
 TEST(ThreadPool, ConcurrentCallersEachRunTheirOwnTasks) {
